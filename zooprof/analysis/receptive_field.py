@@ -1,0 +1,20 @@
+"""Receptive field of every layer's output, following tensors through the graph."""
+
+from __future__ import annotations
+
+from zooprof.ir.graph import Graph
+from zooprof.rules import RF, RULES
+
+
+def analyze_receptive_field(graph: Graph) -> list[RF]:
+    """RF (size, effective stride, effective padding per spatial axis) of each layer's output,
+    in input pixels. Graph inputs start at size 1, stride 1, padding 0 per spatial axis."""
+    field: dict[str, RF] = {t.name: RF.for_input(len(t.spatial)) for t in graph.inputs}
+    out = []
+    for layer in graph.layers:
+        inputs = [field.get(t.name, RF(known=False)) for t in layer.inputs]
+        rf = RULES.get(layer.op).rf(layer, inputs)
+        for t in layer.outputs:
+            field[t.name] = rf
+        out.append(rf)
+    return out

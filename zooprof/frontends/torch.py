@@ -1,0 +1,433 @@
+"""PyTorch frontend: nn.Modules, TorchScript and torch.export files -> Graph, on the meta device.
+
+Two ways to read a model, best first:
+
+1. `fx`: torch.fx symbolic tracing, then the traced graph runs on meta tensors. Every
+   leaf module and every functional op (residual add, cat, flatten, mean, matmul, view)
+   becomes a layer. torch.export files take this path too (their graph is already FX).
+2. `hooks+dispatch`: for models that cannot be traced symbolically (data-dependent
+   control flow) and for TorchScript files. The model runs on meta tensors under a
+   TorchDispatchMode that records every aten op; forward hooks give module names, and
+   a module zooprof has a rule for (Conv2d, Linear, ...) is recorded as one layer.
+
+Meta tensors carry shapes and dtypes but no data: no weight memory, no compute.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import fx, nn
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from zooprof.errors import ModelShapeError, UsageError, ZooprofError
+from zooprof.frontends import torch_ops
+from zooprof.ir.graph import Graph, Layer, ParamSpec, TensorSpec
+from zooprof.ir.ops import OpKind
+
+Shape = tuple[int, ...]
+
+
+def _dtype(t: torch.Tensor) -> str:
+    return str(t.dtype).removeprefix("torch.")
+
+
+class GraphBuilder:
+    """Collects layers while a model runs; tensors are identified by their TensorImpl."""
+
+    def __init__(self, model: Any) -> None:
+        self.layers: list[Layer] = []
+        self.names: dict[int, str] = {}
+        self.specs: dict[int, TensorSpec] = {}
+        self.params: dict[int, ParamSpec] = {}
+        self.keep: list[Any] = []  # keep tensors alive so TensorImpl addresses are not reused
+        self.used_names: dict[str, int] = {}
+        self.inputs: list[TensorSpec] = []
+        for name, p in model.named_parameters(remove_duplicate=False):
+            kind = "trainable" if p.requires_grad else "non_trainable"
+            self.params.setdefault(p._cdata, ParamSpec(name, tuple(p.shape), _dtype(p), kind))
+            self.keep.append(p)
+        for name, b in model.named_buffers(remove_duplicate=False):
+            self.params.setdefault(b._cdata, ParamSpec(name, tuple(b.shape), _dtype(b), "buffer"))
+            self.keep.append(b)
+
+    def unique(self, name: str) -> str:
+        n = self.used_names.get(name, 0)
+        self.used_names[name] = n + 1
+        return name if n == 0 else f"{name}_{n}"
+
+    def add_input(self, t: torch.Tensor, name: str) -> None:
+        spec = TensorSpec(self.unique(name), tuple(t.shape), _dtype(t))
+        self._name(t, spec)
+        self.inputs.append(spec)
+
+    def _name(self, t: torch.Tensor, spec: TensorSpec) -> None:
+        self.names[t._cdata] = spec.name
+        self.specs[t._cdata] = spec
+        self.keep.append(t)
+
+    def is_param(self, t: Any) -> bool:
+        return isinstance(t, torch.Tensor) and t._cdata in self.params
+
+    def known(self, t: Any) -> bool:
+        return isinstance(t, torch.Tensor) and t._cdata in self.specs
+
+    def derive_param(self, out: Any, source: list[torch.Tensor]) -> None:
+        """An op on weights only (aten.t(weight)): its result stands for the same weight."""
+        for o in flat_tensors(out):
+            self.params[o._cdata] = self.params[source[0]._cdata]
+            self.keep.append(o)
+
+    def emit(self, name: str, scope: str, source_op: str, kind: OpKind, attrs: dict[str, Any],
+             args: Any, out: Any, extra_params: list[ParamSpec] | None = None, inplace: bool = False) -> None:
+        tensors = flat_tensors(args)
+        inputs = []
+        params: list[ParamSpec] = list(extra_params or [])
+        for t in tensors:
+            if t._cdata in self.params:
+                params.append(self.params[t._cdata])
+            elif t._cdata in self.specs:
+                inputs.append(self.specs[t._cdata])
+        outs = flat_tensors(out)
+        name = self.unique(name)
+        specs = []
+        for i, o in enumerate(outs):
+            spec = TensorSpec(name if len(outs) == 1 else f"{name}:{i}", tuple(o.shape), _dtype(o))
+            specs.append(spec)
+        # register after reading the inputs: an in-place op returns its input tensor
+        for o, spec in zip(outs, specs, strict=True):
+            self._name(o, spec)
+        seen: set[str] = set()
+        unique_params = tuple(p for p in params if not (p.name in seen or seen.add(p.name)))  # type: ignore[func-returns-value]
+        self.layers.append(Layer(name, kind, source_op, tuple(inputs), tuple(specs), attrs, unique_params, scope, inplace))
+
+    def graph(self, name: str, outputs: Any, trace_method: str, notes: list[str]) -> Graph:
+        out_names = tuple(self.names[t._cdata] for t in flat_tensors(outputs) if t._cdata in self.names)
+        return Graph(name, "pytorch", tuple(self.inputs), tuple(self.layers), out_names, trace_method, tuple(notes))
+
+
+def flat_tensors(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in flat_tensors(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in flat_tensors(v)]
+    return []
+
+
+def _describe_inputs(args: Any) -> str:
+    shapes = ["x".join(str(d) for d in t.shape) for t in flat_tensors(args)]
+    return ", ".join(shapes[:2])
+
+
+def _shape_error(layer: str, op: str, args: Any, exc: Exception, input_shapes: list[Shape]) -> ModelShapeError:
+    shape = ", ".join("x".join(map(str, s)) for s in input_shapes)
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ModelShapeError(
+        f"input shape {shape} does not fit the model: it breaks at layer '{layer}' ({op}, input {_describe_inputs(args)}): "
+        f"{reason}",
+        "try a larger or different --input-shape",
+    )
+
+
+# --------------------------------------------------------------------------------------
+# path 1: torch.fx
+
+
+class _FxRecorder(fx.Interpreter):
+    def __init__(self, gm: fx.GraphModule, builder: GraphBuilder, input_shapes: list[Shape]) -> None:
+        super().__init__(gm)
+        self.builder = builder
+        self.input_shapes = input_shapes
+        self.modules = dict(gm.named_modules())
+
+    def run_node(self, n: fx.Node) -> Any:
+        if n.op in ("call_module", "call_function", "call_method"):
+            args, kwargs = self.fetch_args_kwargs_from_env(n)
+            try:
+                out = getattr(self, n.op)(n.target, args, kwargs)
+            except Exception as exc:
+                raise _shape_error(self._label(n), self._source_op(n), args, exc, self.input_shapes) from exc
+            self._record(n, args, kwargs, out)
+            return out
+        out = super().run_node(n)
+        if n.op == "placeholder" and isinstance(out, torch.Tensor):
+            self.builder.add_input(out, n.name)
+        return out
+
+    def _scope(self, n: fx.Node) -> tuple[str, type | None]:
+        stack = n.meta.get("nn_module_stack") or {}
+        if not stack:
+            return "", None
+        path, cls = list(stack.values())[-1]
+        return path, cls if isinstance(cls, type) else None
+
+    def _label(self, n: fx.Node) -> str:
+        if n.op == "call_module":
+            return str(n.target)
+        scope, _ = self._scope(n)
+        return f"{scope}.{n.name}" if scope else n.name
+
+    def _source_op(self, n: fx.Node) -> str:
+        if n.op == "call_module":
+            return type(self.modules[str(n.target)]).__name__
+        return torch_ops.op_name(n.target)[0]
+
+    def _record(self, n: fx.Node, args: tuple, kwargs: dict, out: Any) -> None:
+        b = self.builder
+        if not flat_tensors(out):
+            return
+        if n.op == "call_module":
+            mod = self.modules[str(n.target)]
+            mapped = torch_ops.map_module(mod)
+            kind, attrs = mapped if mapped else (OpKind.UNKNOWN, {})
+            own = [b.params[p._cdata] for p in mod.parameters() if p._cdata in b.params]
+            own += [b.params[t._cdata] for t in mod.buffers() if t._cdata in b.params]
+            b.emit(str(n.target), str(n.target), type(mod).__name__, kind, attrs, args, out, extra_params=own,
+                   inplace=torch_ops.module_inplace(mod))
+            return
+        tensors = flat_tensors((args, kwargs))
+        name, _ = torch_ops.op_name(n.target)
+        if name in torch_ops.SKIP_FUNCTIONS:
+            return
+        if name == "getitem" and isinstance(args[0], (list, tuple)):
+            return  # selecting one output of a multi-output op: already named
+        if tensors and all(b.is_param(t) for t in tensors):
+            b.derive_param(out, tensors)
+            return
+        if not any(b.known(t) for t in tensors):
+            return  # constants computed from nothing the model reads
+        kind, attrs, fname, inplace = torch_ops.map_function(n.target, args, kwargs, set(b.params))
+        scope, cls = self._scope(n)
+        leaf = cls is not None and cls.__module__.startswith("torch.nn.modules")
+        label = scope if (leaf and scope) else (f"{scope}.{n.name}" if scope else n.name)
+        b.emit(label, scope, fname, kind, attrs, (args, kwargs), out, inplace=inplace)
+
+
+def trace_fx(model: nn.Module, inputs: list[torch.Tensor], name: str, gm: fx.GraphModule | None = None,
+             method: str = "fx") -> Graph:
+    if gm is None:
+        gm = fx.symbolic_trace(model)
+    builder = GraphBuilder(gm)
+    rec = _FxRecorder(gm, builder, [tuple(t.shape) for t in inputs])
+    with torch.no_grad():
+        out = rec.run(*inputs)
+    return builder.graph(name, out, method, [])
+
+
+# --------------------------------------------------------------------------------------
+# path 2: module hooks + aten dispatch
+
+
+class _DispatchRecorder(TorchDispatchMode):
+    def __init__(self, builder: GraphBuilder, input_shapes: list[Shape]) -> None:
+        super().__init__()
+        self.builder = builder
+        self.input_shapes = input_shapes
+        self.scope: list[str] = []
+        self.suppress = 0
+        self.counter = 0
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        name, _ = torch_ops.op_name(func)
+        scope = self.scope[-1] if self.scope else ""
+        try:
+            out = func(*args, **kwargs)
+        except Exception as exc:
+            raise _shape_error(f"{scope}.{name}" if scope else name, name, args, exc, self.input_shapes) from exc
+        if self.suppress:
+            return out
+        b = self.builder
+        tensors = flat_tensors((args, kwargs))
+        if name in torch_ops.SKIP_FUNCTIONS or not flat_tensors(out):
+            return out
+        if tensors and all(b.is_param(t) for t in tensors):
+            b.derive_param(out, tensors)
+            return out
+        if not any(b.known(t) for t in tensors):
+            return out
+        kind, attrs, fname, inplace = torch_ops.map_function(func, args, kwargs, set(b.params))
+        if scope:
+            label = f"{scope}.{fname}"
+        else:
+            weights = [b.params[t._cdata].name for t in tensors if b.is_param(t)]
+            label = weights[0].rsplit(".", 1)[0] if weights else fname
+        b.emit(label, scope, f"aten.{fname}", kind, attrs, (args, kwargs), out, inplace=inplace)
+        return out
+
+
+def trace_dispatch(model: Any, inputs: list[torch.Tensor], name: str, method: str, notes: list[str]) -> Graph:
+    builder = GraphBuilder(model)
+    for i, t in enumerate(inputs):
+        builder.add_input(t, "input" if len(inputs) == 1 else f"input_{i}")
+    rec = _DispatchRecorder(builder, [tuple(t.shape) for t in inputs])
+    handles = []
+    if isinstance(model, nn.Module) and not isinstance(model, torch.jit.ScriptModule):
+        for path, mod in model.named_modules():
+            if not path:
+                continue
+            mapped = torch_ops.map_module(mod) if not list(mod.children()) else None
+            handles.append(mod.register_forward_pre_hook(_pre_hook(rec, path, mapped is not None)))
+            handles.append(mod.register_forward_hook(_post_hook(rec, builder, path, mod, mapped)))
+    try:
+        with rec, torch.no_grad():
+            out = model(*inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    return builder.graph(name, out, method, notes)
+
+
+def _pre_hook(rec: _DispatchRecorder, path: str, leaf: bool) -> Callable[..., None]:
+    def hook(mod: nn.Module, args: Any) -> None:
+        rec.scope.append(path)
+        if leaf:
+            rec.suppress += 1
+    return hook
+
+
+def _post_hook(rec: _DispatchRecorder, builder: GraphBuilder, path: str, mod: nn.Module,
+               mapped: tuple[OpKind, dict[str, Any]] | None) -> Callable[..., None]:
+    def hook(module: nn.Module, args: Any, out: Any) -> None:
+        rec.scope.pop()
+        if mapped is not None:
+            rec.suppress -= 1
+            if rec.suppress == 0:
+                kind, attrs = mapped
+                own = [builder.params[p._cdata] for p in mod.parameters() if p._cdata in builder.params]
+                own += [builder.params[t._cdata] for t in mod.buffers() if t._cdata in builder.params]
+                builder.emit(path, path, type(mod).__name__, kind, attrs, args, out, extra_params=own,
+                             inplace=torch_ops.module_inplace(mod))
+    return hook
+
+
+# --------------------------------------------------------------------------------------
+# loading
+
+
+def build_module(builder: Callable[..., Any], kwargs: dict[str, Any] | None = None) -> nn.Module:
+    """Call a model builder with the default device set to meta: no weight memory."""
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        obj = builder(**(kwargs or {}))
+    if isinstance(obj, type) and issubclass(obj, nn.Module):
+        with torch.device("meta"):
+            obj = obj()
+    if not isinstance(obj, nn.Module):
+        raise UsageError(f"the builder returned {type(obj).__name__}, not a torch.nn.Module",
+                         "point MODULE:CALLABLE at a function or class that returns an nn.Module")
+    return obj.to("meta").eval()
+
+
+def import_callable(ref: str) -> Callable[..., Any]:
+    module_name, _, attr = ref.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UsageError(f"cannot import module '{module_name}': {exc}",
+                         "check the name and that its folder is on PYTHONPATH") from exc
+    target: Any = module
+    for part in attr.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise UsageError(f"module '{module_name}' has no attribute '{attr}'") from None
+    return target
+
+
+def torchvision_builder(name: str) -> Callable[..., Any]:
+    try:
+        import torchvision
+    except ImportError as exc:
+        from zooprof.errors import MissingDependencyError
+
+        raise MissingDependencyError("torchvision is not installed", "pip install 'zooprof[torch]'") from exc
+    available = torchvision.models.list_models()
+    if name not in available:
+        import difflib
+
+        close = difflib.get_close_matches(name, available, n=5)
+        hint = f"did you mean: {', '.join(close)}" if close else "see torchvision.models.list_models()"
+        raise UsageError(f"torchvision has no model '{name}'", hint)
+
+    def build(**kwargs: Any) -> Any:
+        kwargs.setdefault("weights", None)
+        return torchvision.models.get_model(name, **kwargs)
+    return build
+
+
+def meta_inputs(shapes: list[Shape]) -> list[torch.Tensor]:
+    return [torch.empty(s, device="meta") for s in shapes]
+
+
+def graph_from_module(model: nn.Module, shapes: list[Shape], name: str) -> Graph:
+    """FX first; if symbolic tracing fails, hooks + dispatch, saying why in the notes."""
+    inputs = meta_inputs(shapes)
+    try:
+        gm = fx.symbolic_trace(model)
+    except Exception as exc:  # any tracing failure: data-dependent control flow, unsupported Python
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        note = f"symbolic tracing failed ({type(exc).__name__}: {reason}); read with module hooks + aten dispatch"
+        return trace_dispatch(model, inputs, name, "hooks+dispatch", [note])
+    return trace_fx(model, inputs, name, gm=gm)
+
+
+def file_kind(path: Path) -> str:
+    """'export', 'torchscript' or 'pickle' for a PyTorch file, from its contents."""
+    if not zipfile.is_zipfile(path):
+        return "pickle"
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+    if any(n.endswith("archive_format") or "/models/" in n and n.endswith(".json") for n in names):
+        return "export"
+    if any("/code/" in n for n in names) or any(n.endswith("constants.pkl") for n in names):
+        return "torchscript"
+    return "pickle"
+
+
+def graph_from_file(path: Path, shapes: list[Shape] | None, trust: bool) -> tuple[Graph, list[Shape]]:
+    kind = file_kind(path)
+    name = path.stem
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if kind == "export":
+            try:
+                ep = torch.export.load(str(path))
+            except Exception as exc:
+                raise ZooprofError(f"cannot read torch.export file {path}: {exc}") from exc
+            example = [t for t in flat_tensors(ep.example_inputs) if isinstance(t, torch.Tensor)] if ep.example_inputs else []
+            if not shapes:
+                if not example:
+                    raise UsageError(f"{path} stores no example input shape", "give --input-shape")
+                shapes = [tuple(t.shape) for t in example]
+            gm = ep.module().to("meta")
+            return trace_fx(gm, meta_inputs(shapes), name, gm=gm, method="export+fx"), shapes
+        if kind == "torchscript":
+            if not shapes:
+                raise UsageError(f"{path} is a TorchScript file, which stores no input shape",
+                                 "give --input-shape, e.g. --input-shape 1x3x224x224")
+            try:
+                ts = torch.jit.load(str(path), map_location="meta")
+            except Exception as exc:
+                raise ZooprofError(f"cannot read TorchScript file {path}: {exc}") from exc
+            ts.eval()
+            return trace_dispatch(ts, meta_inputs(shapes), name, "torchscript+dispatch",
+                                  ["TorchScript: layers read from aten ops; names from their weights"]), shapes
+    if not trust:
+        raise UsageError(f"{path} is a pickled Python object: loading it can run any code in the file",
+                         "pass --trust if you trust its source, or save it with torch.export.save / torch.jit.save")
+    if not shapes:
+        raise UsageError(f"{path} stores no input shape", "give --input-shape")
+    obj = torch.load(str(path), map_location="meta", weights_only=False)
+    if not isinstance(obj, nn.Module):
+        raise UsageError(f"{path} holds a {type(obj).__name__}, not a model",
+                         "a state_dict has no architecture: pass the model's builder as MODULE:CALLABLE")
+    return graph_from_module(obj.eval(), shapes, name), shapes

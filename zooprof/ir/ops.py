@@ -1,0 +1,64 @@
+"""The fixed vocabulary of operation kinds that every frontend maps its ops onto."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class OpKind(str, Enum):
+    """Framework-neutral op kinds. Frontends map framework ops onto these; rules key on them."""
+
+    # linear algebra
+    CONV = "conv"
+    CONV_TRANSPOSE = "conv_transpose"
+    DENSE = "dense"
+    MATMUL = "matmul"
+    # normalisation
+    BATCHNORM = "batchnorm"
+    LAYERNORM = "layernorm"
+    GROUPNORM = "groupnorm"
+    INSTANCENORM = "instancenorm"
+    LRN = "lrn"
+    # activations
+    RELU = "relu"
+    RELU6 = "relu6"
+    LEAKY_RELU = "leaky_relu"
+    HARDTANH = "hardtanh"
+    SIGMOID = "sigmoid"
+    TANH = "tanh"
+    HARDSIGMOID = "hardsigmoid"
+    HARDSWISH = "hardswish"
+    SILU = "silu"
+    GELU = "gelu"
+    ELU = "elu"
+    SOFTMAX = "softmax"
+    # pooling
+    MAXPOOL = "maxpool"
+    AVGPOOL = "avgpool"
+    ADAPTIVE_AVGPOOL = "adaptive_avgpool"
+    ADAPTIVE_MAXPOOL = "adaptive_maxpool"
+    # elementwise binary
+    ADD = "add"
+    SUB = "sub"
+    MUL = "mul"
+    DIV = "div"
+    # reductions
+    MEAN = "mean"
+    SUM = "sum"
+    # data movement (no arithmetic)
+    CONCAT = "concat"
+    FLATTEN = "flatten"
+    RESHAPE = "reshape"
+    PERMUTE = "permute"
+    SLICE = "slice"
+    PAD = "pad"
+    DROPOUT = "dropout"
+    IDENTITY = "identity"
+    COPY = "copy"
+    # anything a frontend could not map
+    UNKNOWN = "unknown"
+
+
+#: Ops whose output is a view of (or written in place over) their first input in PyTorch
+#: eager mode, so they allocate no new activation memory.
+VIEW_OPS = frozenset({OpKind.FLATTEN, OpKind.RESHAPE, OpKind.PERMUTE, OpKind.SLICE, OpKind.DROPOUT, OpKind.IDENTITY})

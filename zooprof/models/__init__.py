@@ -1,0 +1,1 @@
+"""Model definitions zooprof ships (networks that are not in torchvision)."""
