@@ -93,6 +93,9 @@ def analyze(graph: Graph) -> Analysis:
             row["inplace"] = True
         rows.append(row)
 
+    total_macs = sum(r["macs"] for r in rows)
+    for r in rows:
+        r["macs_pct"] = round(100.0 * r["macs"] / total_macs, 3) if total_macs else 0.0
     counted = [r for r in rows if r["counted"]]
     uncounted = Counter(r["source_op"] for r in rows if not r["counted"])
     flops_by_op: Counter[str] = Counter()

@@ -159,7 +159,8 @@ class _FxRecorder(fx.Interpreter):
             return out
         out = super().run_node(n)
         if n.op == "placeholder" and isinstance(out, torch.Tensor):
-            self.builder.add_input(out, n.name)
+            single = len(self.input_shapes) == 1
+            self.builder.add_input(out, "input" if single else n.name)
         return out
 
     def _scope(self, n: fx.Node) -> tuple[str, type | None]:
@@ -431,3 +432,35 @@ def graph_from_file(path: Path, shapes: list[Shape] | None, trust: bool) -> tupl
         raise UsageError(f"{path} holds a {type(obj).__name__}, not a model",
                          "a state_dict has no architecture: pass the model's builder as MODULE:CALLABLE")
     return graph_from_module(obj.eval(), shapes, name), shapes
+
+
+def versions() -> dict[str, str]:
+    """Installed framework versions, from package metadata (importing torchvision costs ~1 s)."""
+    import importlib.metadata
+
+    out = {"torch": torch.__version__}
+    try:
+        out["torchvision"] = importlib.metadata.version("torchvision")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    return out
+
+
+def read(ref: Any, shapes: list[Shape] | None, trust: bool) -> tuple[Graph, list[Shape]]:
+    """Read a resolved reference (zooprof.resolve.ModelRef) into a Graph."""
+    if ref.kind == "torch-file":
+        return graph_from_file(Path(ref.source), shapes, trust)
+    if ref.kind in ("zoo", "torchvision") and ref.source.startswith("torchvision:"):
+        builder = torchvision_builder(ref.source.split(":", 1)[1])
+    else:
+        builder = import_callable(ref.source)
+    shapes = shapes or ref.input_shapes
+    if not shapes:
+        raise UsageError(f"{ref.text} needs an input shape", "give --input-shape, e.g. --input-shape 1x3x224x224")
+    try:
+        model = build_module(builder, ref.kwargs)
+    except ZooprofError:
+        raise
+    except Exception as exc:
+        raise ZooprofError(f"building {ref.text} failed: {type(exc).__name__}: {exc}") from exc
+    return graph_from_module(model, shapes, ref.name), shapes

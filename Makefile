@@ -1,0 +1,39 @@
+# zooprof: make demo | make test | make bench | make lint
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.zooprof-installed
+SEED   := mnist-mlp alexnet-2012 alexnet vgg16 mobilenet_v2 resnet18 resnet50 mobilenet_v3_large
+
+.PHONY: install demo test bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+demo: install
+	@mkdir -p reports
+	@for m in $(SEED); do \
+	  echo "== $$m"; \
+	  $(BIN)/zooprof inspect $$m -o reports/$$m.txt && \
+	  $(BIN)/zooprof inspect $$m -o reports/$$m.csv && \
+	  $(BIN)/zooprof inspect $$m -o reports/$$m.json || exit 1; \
+	done
+	@$(BIN)/zooprof inspect alexnet-2012 --explain --columns name,op,output_shape,kernel,formula
+	@echo "reports written to reports/"
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/bench_inspect.py
+
+lint: install
+	$(BIN)/ruff check zooprof tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache reports/*.txt reports/*.csv reports/*.json

@@ -1,0 +1,1 @@
+"""Zoo manifests (one TOML file per entry), installed as the package data zooprof.zoo."""

@@ -1,0 +1,3 @@
+from zooprof.cli import main
+
+main()

@@ -1,0 +1,72 @@
+"""The `zooprof` command. Commands live in one module each and import frameworks lazily.
+
+Errors a user can act on (zooprof.errors.ZooprofError) print as one line with a non-zero
+exit code; `--debug` anywhere on the command line shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import typer
+
+from zooprof import __version__
+from zooprof.cli import inspect_cmd, list_cmd
+from zooprof.errors import ZooprofError
+
+app = typer.Typer(
+    name="zooprof",
+    help="Model-zoo profiler for edge ML: per-layer shapes, receptive fields, params, MACs/FLOPs and memory.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"zooprof {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+) -> None:
+    """zooprof: inspect and compare models for edge deployment."""
+
+
+app.command("list")(list_cmd.list_models)
+app.command("inspect")(inspect_cmd.inspect)
+
+
+def report_error(exc: ZooprofError, debug: bool) -> None:
+    if debug:
+        traceback.print_exception(exc)
+    hint = f"\n  hint: {exc.hint}" if exc.hint else ""
+    print(f"error: {exc.message}{hint}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    if debug:
+        args = [a for a in args if a != "--debug"]
+    inspect_cmd.DEBUG = debug
+    try:
+        app(args=args, prog_name="zooprof")  # exits itself on success and on usage errors
+    except ZooprofError as exc:
+        report_error(exc, debug)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback, and please report it)",
+              file=sys.stderr)
+        sys.exit(1)

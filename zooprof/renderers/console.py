@@ -1,0 +1,39 @@
+"""The per-layer table on the terminal (rich)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zooprof.columns import Column
+from zooprof.renderers.summary import summary_lines, title
+from zooprof.result import ProfileResult
+
+
+def render_console(result: ProfileResult, rows: list[dict[str, Any]], columns: list[Column],
+                   width: int | None = None, color: bool | None = None) -> str:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    # Text objects, never markup strings: a layer named "[red]x" or "<img ...>" prints as is.
+    table = Table(title=Text(title(result)), title_justify="left", show_lines=False, pad_edge=False)
+    for col in columns:
+        table.add_column(col.heading, justify="right" if col.numeric else "left", no_wrap=width is None)
+    for row in rows:
+        style = "yellow" if not row.get("counted", True) else ""
+        table.add_row(*(Text(col.text(row)) for col in columns), style=style)
+    console = Console(record=True, width=width or 10_000, force_terminal=color, no_color=color is False,
+                      file=_Null(), highlight=False)
+    console.print(table)
+    for line in summary_lines(result):
+        console.print(Text(line))
+    text = console.export_text(styles=bool(color))
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+class _Null:
+    def write(self, _: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass

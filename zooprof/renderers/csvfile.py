@@ -1,0 +1,19 @@
+"""CSV: one row per layer, raw numbers, the stable columns of docs/report-format.md."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from zooprof.columns import Column
+from zooprof.result import ProfileResult
+
+
+def render_csv(result: ProfileResult, rows: list[dict[str, Any]], columns: list[Column]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([c.key for c in columns])
+    for row in rows:
+        writer.writerow([c.value(row) for c in columns])
+    return buf.getvalue()

@@ -1,0 +1,96 @@
+"""Model reference -> what to read it with. One place knows every accepted form.
+
+Accepted forms:
+  zoo name               alexnet-2012, vgg16 (see `zooprof list`)
+  torchvision:NAME       any torchvision.models builder, random weights
+  package.module:attr    a function or nn.Module class returning the model
+  path                   .pt/.pth/.ts (TorchScript), .pt2 (torch.export), pickled module (--trust)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zooprof.errors import UsageError
+from zooprof.registry import ZooEntry, zoo
+
+Shape = tuple[int, ...]
+
+TORCH_FILE_SUFFIXES = {".pt", ".pth", ".pt2", ".ts", ".torchscript", ".jit"}
+FORMS = ("a zoo name (zooprof list), torchvision:NAME, package.module:callable, "
+         "or a model file (.pt TorchScript, .pt2 torch.export)")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A resolved model reference."""
+
+    text: str
+    kind: str                      # "zoo" | "torchvision" | "callable" | "torch-file"
+    framework: str
+    source: str                    # builder reference or file path
+    name: str
+    input_shapes: list[Shape] | None = None
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    entry: ZooEntry | None = None
+
+
+def parse_shape(text: str) -> list[Shape]:
+    """'1x3x224x224' -> [(1, 3, 224, 224)]; several inputs separated by commas."""
+    shapes = []
+    for part in text.split(","):
+        part = part.strip().lower().replace("×", "x")
+        if not re.fullmatch(r"[1-9]\d*(x[1-9]\d*)*", part):
+            raise UsageError(f"malformed --input-shape '{text}'",
+                             "expected positive integers joined by 'x', batch first, e.g. 1x3x224x224 "
+                             "(several inputs: 1x3x224x224,1x10)")
+        shapes.append(tuple(int(d) for d in part.split("x")))
+    return shapes
+
+
+def _parse_query(text: str) -> tuple[str, dict[str, Any]]:
+    """'name?alpha=0.35&classes=5' -> ('name', {'alpha': 0.35, 'classes': 5})."""
+    base, _, query = text.partition("?")
+    kwargs: dict[str, Any] = {}
+    for item in filter(None, query.split("&")):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"malformed option '{item}' in '{text}'", "write NAME?key=value&key=value")
+        kwargs[key] = _literal(value)
+    return base, kwargs
+
+
+def _literal(value: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return {"true": True, "false": False, "none": None}.get(value.lower(), value)
+
+
+def resolve(text: str) -> ModelRef:
+    base, kwargs = _parse_query(text)
+    registry = zoo()
+    if base in registry:
+        entry = registry.get(base)
+        merged = {**entry.kwargs, **kwargs}
+        return ModelRef(text, "zoo", entry.framework, entry.source, entry.name, [entry.input_shape], merged, entry)
+    path = Path(base).expanduser()
+    if path.exists():
+        if path.is_file() and path.suffix.lower() in TORCH_FILE_SUFFIXES:
+            return ModelRef(text, "torch-file", "torch", str(path.resolve()), path.stem)
+        raise UsageError(f"zooprof cannot read '{base}' yet", f"supported files: {', '.join(sorted(TORCH_FILE_SUFFIXES))}")
+    if base.startswith("torchvision:"):
+        name = base.split(":", 1)[1]
+        return ModelRef(text, "torchvision", "torch", base, name, None, kwargs)
+    if re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*", base):
+        return ModelRef(text, "callable", "torch", base, base.split(":")[1], None, kwargs)
+    if any(base.endswith(s) for s in TORCH_FILE_SUFFIXES) or "/" in base:
+        raise UsageError(f"no such file: {base}")
+    close = registry.suggest(base)
+    hint = f"did you mean: {', '.join(close)}? " if close else ""
+    raise UsageError(f"unknown model '{base}'", f"{hint}give {FORMS}")
