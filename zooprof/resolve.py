@@ -72,6 +72,20 @@ def _literal(value: str) -> Any:
     return {"true": True, "false": False, "none": None}.get(value.lower(), value)
 
 
+def _torchvision_matches(name: str) -> list[str]:
+    """Close torchvision model names (only on the error path: importing torchvision takes ~1 s)."""
+    import difflib
+    import importlib.util
+
+    if importlib.util.find_spec("torchvision") is None:
+        return []
+    try:
+        import torchvision
+    except Exception:  # a broken install must not hide the real error
+        return []
+    return difflib.get_close_matches(name, torchvision.models.list_models(), n=3, cutoff=0.75)
+
+
 def resolve(text: str) -> ModelRef:
     base, kwargs = _parse_query(text)
     registry = zoo()
@@ -90,7 +104,8 @@ def resolve(text: str) -> ModelRef:
     if re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*", base):
         return ModelRef(text, "callable", "torch", base, base.split(":")[1], None, kwargs)
     if any(base.endswith(s) for s in TORCH_FILE_SUFFIXES) or "/" in base:
-        raise UsageError(f"no such file: {base}")
-    close = registry.suggest(base)
+        raise UsageError(f"no such file: {base}", "check the path")
+    close = registry.suggest(base) + [f"torchvision:{n}" for n in _torchvision_matches(base)]
+    close.sort(key=lambda c: c != f"torchvision:{base}")  # an exact torchvision name first
     hint = f"did you mean: {', '.join(close)}? " if close else ""
     raise UsageError(f"unknown model '{base}'", f"{hint}give {FORMS}")

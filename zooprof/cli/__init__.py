@@ -46,7 +46,7 @@ app.command("inspect")(inspect_cmd.inspect)
 def report_error(exc: ZooprofError, debug: bool) -> None:
     if debug:
         traceback.print_exception(exc)
-    hint = f"\n  hint: {exc.hint}" if exc.hint else ""
+    hint = f"; {exc.hint}" if exc.hint else ""
     print(f"error: {exc.message}{hint}", file=sys.stderr)
 
 
