@@ -44,8 +44,10 @@ def list_models(
 
     table = Table(title="zooprof zoo (params and MACs: published reference figures)", title_justify="left")
     for heading in ("Name", "Task", "Source", "Input", "Params", "MACs"):
-        table.add_column(heading, justify="right" if heading in ("Params", "MACs") else "left")
+        table.add_column(heading, justify="right" if heading in ("Params", "MACs") else "left", no_wrap=True)
     for r in records:
         table.add_row(r["name"], r["task"], r["source"], r["input_shape"],
                       f"{r['params']:,}" if r["params"] else "–", human(r["macs"]) if r["macs"] else "–")
-    Console().print(table)
+    import sys
+
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
