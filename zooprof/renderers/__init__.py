@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from zooprof.columns import CSV_COLUMNS, COLUMNS, Column
+from zooprof.columns import COLUMNS, CSV_COLUMNS, Column
 from zooprof.errors import UsageError
 from zooprof.result import ProfileResult
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from zooprof.columns import DEFAULT_COLUMNS, COLUMNS, Column
+from zooprof.columns import COLUMNS, DEFAULT_COLUMNS, Column
 from zooprof.renderers.summary import summary_lines, title
 from zooprof.result import ProfileResult
 
