@@ -151,6 +151,7 @@ def test_several_models_keep_the_good_ones(capsys: pytest.CaptureFixture[str], t
     assert (tmp_path / "mnist-mlp.csv").exists() and (tmp_path / "alexnet-2012.csv").exists()
 
 
+@pytest.mark.slow
 def test_cache_hit_imports_no_framework(tmp_path: Path) -> None:
     env = {**os.environ, "ZOOPROF_CACHE_DIR": str(tmp_path / "cache")}
     assert "torch" in heavy_imports("inspect", "mnist-mlp", "-f", "json", env=env)

@@ -79,6 +79,7 @@ def test_untraceable_model_falls_back_to_hooks() -> None:
     assert OpKind.MUL in ops(g) and OpKind.RELU in ops(g)
 
 
+@pytest.mark.slow
 def test_torchscript_and_export_files(tmp_path: Path) -> None:
     import torchvision
 
