@@ -122,3 +122,17 @@ def test_too_small_input_names_the_layer() -> None:
     with pytest.raises(ModelShapeError) as err:
         frontend.graph_from_module(model, [(1, 3, 32, 32)], "alexnet")
     assert "features.12" in str(err.value) and "32x32" in str(err.value)
+
+
+def test_op_without_rule_is_flagged_not_zero() -> None:
+    def build() -> nn.Module:
+        return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Upsample(scale_factor=2), nn.Conv2d(4, 4, 3))
+
+    g = frontend.graph_from_module(frontend.build_module(build), [(1, 3, 8, 8)], "up")
+    a = analyze(g)
+    up = a.layers[1]
+    assert up["counted"] is False and up["source_op"] == "Upsample"
+    assert a.totals["coverage"]["uncounted_ops"] == {"Upsample": 1}
+    assert a.totals["coverage"]["percent"] == pytest.approx(66.67)
+    assert a.layers[2]["rf"]["size"] == "unknown"
+    assert a.layers[2]["macs"] == 4 * 14 * 14 * 4 * 9      # known layers after it are still counted

@@ -54,8 +54,13 @@ def inspect(
                 raise typer.Exit(exc.exit_code) from None
             continue
         rows = collapse(result.layers, depth)
-        color = None if (output is None and sys.stdout.isatty()) else False
-        text = render(result, kind, rows, cols, color=color, width=width, columns_given=columns is not None)
+        tty = output is None and sys.stdout.isatty()
+        if width is None and tty:
+            import shutil
+
+            width = shutil.get_terminal_size().columns
+        text = render(result, kind, rows, cols, color=tty, width=width,
+                      columns_given=columns is not None)
         if output:
             path = Path(output.replace("{model}", _safe(model)))
             from zooprof.result import write_atomic

@@ -17,11 +17,16 @@ def render_console(result: ProfileResult, rows: list[dict[str, Any]], columns: l
 
     # Text objects, never markup strings: a layer named "[red]x" or "<img ...>" prints as is.
     table = Table(title=Text(title(result)), title_justify="left", show_lines=False, pad_edge=False)
-    for col in columns:
-        table.add_column(col.heading, justify="right" if col.numeric else "left", no_wrap=width is None)
-    for row in rows:
+    cells = [[col.text(row) for col in columns] for row in rows]
+    for i, col in enumerate(columns):
+        if col.numeric:  # numbers are never cut or wrapped; text columns fold instead
+            widest = max((len(c[i]) for c in cells), default=1)
+            table.add_column(col.heading, justify="right", no_wrap=True, min_width=widest)
+        else:
+            table.add_column(col.heading, no_wrap=width is None, overflow="fold")
+    for row, texts in zip(rows, cells, strict=True):
         style = "yellow" if not row.get("counted", True) else ""
-        table.add_row(*(Text(col.text(row)) for col in columns), style=style)
+        table.add_row(*(Text(text) for text in texts), style=style)
     console = Console(record=True, width=width or 10_000, force_terminal=color, no_color=color is False,
                       file=_Null(), highlight=False)
     console.print(table)
