@@ -17,13 +17,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: install
 	@mkdir -p reports
-	@for m in $(SEED); do \
-	  echo "== $$m"; \
-	  $(BIN)/zooprof inspect $$m -o reports/$$m.txt && \
-	  $(BIN)/zooprof inspect $$m -o reports/$$m.csv && \
-	  $(BIN)/zooprof inspect $$m -o reports/$$m.json || exit 1; \
-	done
-	@$(BIN)/zooprof inspect alexnet-2012 --explain --columns name,op,output_shape,kernel,formula
+	$(BIN)/zooprof inspect $(SEED) -o 'reports/{model}.txt'
+	$(BIN)/zooprof inspect $(SEED) -o 'reports/{model}.csv'
+	$(BIN)/zooprof inspect $(SEED) -o 'reports/{model}.json'
+	@$(BIN)/zooprof inspect alexnet-2012 --explain --columns name,op,output_shape,kernel,rf,formula
 	@echo "reports written to reports/"
 
 test: install
