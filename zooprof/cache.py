@@ -43,9 +43,11 @@ def _file_hash(path: str) -> str:
 
 
 def _own_fingerprint() -> str:
+    from zooprof.registry import zoo_dir
+
     root = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for p in sorted([*root.rglob("*.py"), *(root.parent / "zoo").glob("*.toml")]):
+    for p in sorted([*root.rglob("*.py"), *zoo_dir().glob("*.toml")]):
         st = p.stat()
         h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns};".encode())
     return h.hexdigest()[:16]

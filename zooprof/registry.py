@@ -78,9 +78,9 @@ class Registry:
 
 def zoo_dir() -> Path:
     """The manifests folder: the source checkout's zoo/, else the installed zooprof.zoo package."""
-    checkout = Path(__file__).resolve().parent.parent / "zoo"
-    if checkout.is_dir():
-        return checkout
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file() and (root / "zoo").is_dir():
+        return root / "zoo"
     from importlib.resources import files
 
     return Path(str(files("zooprof.zoo")))
