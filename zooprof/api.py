@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import platform
-import sys
 import time
 from typing import Any
 
@@ -70,16 +68,10 @@ def _analyze(ref: ModelRef, shapes: list[tuple[int, ...]] | None, trust: bool, c
         "notes": list(graph.notes),
         "reference_figures": ref.entry.reference if ref.entry else {},
     }
-    environment = {
-        "zooprof_version": _zooprof_version(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "libraries": pytorch.versions(),
-        "command": command or " ".join(sys.argv),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "analysis_seconds": round(time.perf_counter() - started, 4),
-    }
+    from zooprof.machine import environment as machine_environment
+
+    environment = machine_environment(command)
+    environment["analysis_seconds"] = round(time.perf_counter() - started, 4)
     if ref.entry is not None and ref.entry.reference:
         model["reference_check"] = reference_check(ref.entry.reference, analysis.layers, analysis.totals)
     return ProfileResult(model, analysis.totals, analysis.layers, environment, graph_to_dict(graph))

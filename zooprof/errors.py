@@ -32,4 +32,4 @@ class ModelShapeError(ZooprofError):
 class MissingDependencyError(ZooprofError):
     """An optional framework is not installed; says which extra to install."""
 
-    exit_code = 3
+    exit_code = 2

@@ -12,7 +12,7 @@ import traceback
 import typer
 
 from zooprof import __version__
-from zooprof.cli import inspect_cmd, list_cmd
+from zooprof.cli import inspect_cmd, list_cmd, profile_cmd
 from zooprof.errors import ZooprofError
 
 app = typer.Typer(
@@ -41,6 +41,7 @@ def _root(
 
 app.command("list")(list_cmd.list_models)
 app.command("inspect")(inspect_cmd.inspect)
+app.command("profile")(profile_cmd.profile)
 
 
 def report_error(exc: ZooprofError, debug: bool) -> None:

@@ -142,20 +142,36 @@ def _shape_error(layer: str, op: str, args: Any, exc: Exception, input_shapes: l
 
 
 class _FxRecorder(fx.Interpreter):
-    def __init__(self, gm: fx.GraphModule, builder: GraphBuilder, input_shapes: list[Shape]) -> None:
+    """Runs an FX graph node by node, recording each op as a Layer.
+
+    With `timings` given, each node's wall time is added under the name of the layer it
+    produced (per-layer latency that maps 1:1 onto the static analysis), or under
+    "(not a layer)" for nodes that produce no layer (getitem, size).
+    """
+
+    def __init__(self, gm: fx.GraphModule, builder: GraphBuilder, input_shapes: list[Shape],
+                 timings: dict[str, float] | None = None, clock: Callable[[], float] | None = None) -> None:
         super().__init__(gm)
         self.builder = builder
         self.input_shapes = input_shapes
         self.modules = dict(gm.named_modules())
+        self.timings = timings
+        self.clock = clock
 
     def run_node(self, n: fx.Node) -> Any:
         if n.op in ("call_module", "call_function", "call_method"):
             args, kwargs = self.fetch_args_kwargs_from_env(n)
+            start = self.clock() if self.clock else 0.0
             try:
                 out = getattr(self, n.op)(n.target, args, kwargs)
             except Exception as exc:
                 raise _shape_error(self._label(n), self._source_op(n), args, exc, self.input_shapes) from exc
+            elapsed = self.clock() - start if self.clock else 0.0
+            before = len(self.builder.layers)
             self._record(n, args, kwargs, out)
+            if self.timings is not None:
+                key = self.builder.layers[-1].name if len(self.builder.layers) > before else "(not a layer)"
+                self.timings[key] = self.timings.get(key, 0.0) + elapsed
             return out
         out = super().run_node(n)
         if n.op == "placeholder" and isinstance(out, torch.Tensor):
@@ -221,6 +237,22 @@ def trace_fx(model: nn.Module, inputs: list[torch.Tensor], name: str, gm: fx.Gra
     with torch.no_grad():
         out = rec.run(*inputs)
     return builder.graph(name, out, method, [])
+
+
+def time_layers_fx(gm: fx.GraphModule, inputs: list[torch.Tensor], clock: Callable[[], float],
+                   sync: Callable[[], None] | None = None) -> dict[str, float]:
+    """One timed pass: seconds per layer name (the names `trace_fx` gives the same module)."""
+    timings: dict[str, float] = {}
+
+    def timed_clock() -> float:
+        if sync:
+            sync()
+        return clock()
+
+    rec = _FxRecorder(gm, GraphBuilder(gm), [tuple(t.shape) for t in inputs], timings, timed_clock)
+    with torch.inference_mode():
+        rec.run(*inputs)
+    return timings
 
 
 # --------------------------------------------------------------------------------------
@@ -432,18 +464,6 @@ def graph_from_file(path: Path, shapes: list[Shape] | None, trust: bool) -> tupl
         raise UsageError(f"{path} holds a {type(obj).__name__}, not a model",
                          "a state_dict has no architecture: pass the model's builder as MODULE:CALLABLE")
     return graph_from_module(obj.eval(), shapes, name), shapes
-
-
-def versions() -> dict[str, str]:
-    """Installed framework versions, from package metadata (importing torchvision costs ~1 s)."""
-    import importlib.metadata
-
-    out = {"torch": torch.__version__}
-    try:
-        out["torchvision"] = importlib.metadata.version("torchvision")
-    except importlib.metadata.PackageNotFoundError:
-        pass
-    return out
 
 
 def read(ref: Any, shapes: list[Shape] | None, trust: bool) -> tuple[Graph, list[Shape]]:

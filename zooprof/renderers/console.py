@@ -6,12 +6,12 @@ from typing import Any
 
 from zooprof.columns import Column
 from zooprof.renderers.summary import summary_lines, title
+from zooprof.renderers.textconsole import exported, recording_console
 from zooprof.result import ProfileResult
 
 
 def render_console(result: ProfileResult, rows: list[dict[str, Any]], columns: list[Column],
                    width: int | None = None, color: bool | None = None) -> str:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -27,18 +27,8 @@ def render_console(result: ProfileResult, rows: list[dict[str, Any]], columns: l
     for row, texts in zip(rows, cells, strict=True):
         style = "yellow" if not row.get("counted", True) else ""
         table.add_row(*(Text(text) for text in texts), style=style)
-    console = Console(record=True, width=width or 10_000, force_terminal=color, no_color=color is False,
-                      file=_Null(), highlight=False)
+    console = recording_console(width, color)
     console.print(table)
     for line in summary_lines(result):
         console.print(Text(line))
-    text = console.export_text(styles=bool(color))
-    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
-
-
-class _Null:
-    def write(self, _: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        pass
+    return exported(console, color)

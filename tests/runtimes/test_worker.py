@@ -1,0 +1,31 @@
+"""Worker isolation: a crash, an exception or a hang is one row's failure, with its reason."""
+
+from __future__ import annotations
+
+from tests.runtimes import jobs
+from zooprof.runtimes.worker import run_isolated
+
+
+def test_good_job_returns_result_and_progress() -> None:
+    seen: list[dict] = []
+    out = run_isolated(jobs.good, (21,), timeout=60, progress=seen.append)
+    assert out.ok and out.result == {"value": 42}
+    assert seen == [{"step": 1}]
+
+
+def test_exception_is_reported_in_one_line() -> None:
+    out = run_isolated(jobs.raises, (3,), timeout=60)
+    assert not out.ok and out.failure == "exception"
+    assert out.reason == "ValueError: bad value 3"
+    assert "Traceback" in (out.detail or "")
+
+
+def test_segfault_is_a_crash() -> None:
+    out = run_isolated(jobs.segfaults, (0,), timeout=60)
+    assert not out.ok and out.failure == "crash" and "SIGSEGV" in (out.reason or "")
+
+
+def test_hang_times_out() -> None:
+    out = run_isolated(jobs.hangs, (0,), timeout=3)
+    assert not out.ok and out.failure == "timeout" and "3 s" in (out.reason or "")
+    assert out.seconds < 15

@@ -1,0 +1,121 @@
+"""`zooprof profile`: measured latency, throughput and memory per runtime x batch."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+def profile(
+    models: list[str] = typer.Argument(..., help="Zoo name, torchvision:NAME, package.module:callable or a model file.",
+                                       show_default=False),
+    runtime: str = typer.Option("torch", "--runtime", "-r", help="Comma-separated: torch, onnxruntime, tflite."),
+    batch: str = typer.Option("1", "--batch", "-b", help="Comma-separated batch sizes, e.g. 1,8."),
+    threads: int = typer.Option(None, "--threads", "-t", min=1, help="Threads per runtime (default: the runtime's)."),
+    input_shape: str = typer.Option(None, "--input-shape", "-i", help="Input shape, batch first: 1x3x224x224."),
+    per_layer: bool = typer.Option(False, "--per-layer", help="Also time each layer (where the time goes)."),
+    max_time: float = typer.Option(20.0, "--max-time", min=0.1, help="Time budget per measurement, seconds."),
+    target_ci: str = typer.Option("1%", "--target-ci", help="Stop when the 95% CI of the median is within this."),
+    timeout: float = typer.Option(300.0, "--timeout", min=1, help="Kill a measurement's worker after this many s."),
+    output: str = typer.Option(None, "--output", "-o",
+                               help="Result JSON path (default reports/<time>-<model>/result.json); {model} allowed."),
+    weights: str = typer.Option(None, "--weights", help="A state_dict file to load (PyTorch models)."),
+    ort_opt_level: str = typer.Option(None, "--ort-opt-level", help="ONNX Runtime graph optimisation level."),
+    trust: bool = typer.Option(False, "--trust", help="Allow loading pickled model files (runs code from the file)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the static-analysis cache."),
+    width: int = typer.Option(None, "--width", help="Table width in characters."),
+) -> None:
+    """Measure latency, throughput and memory of models on one or more runtimes, each in its own worker."""
+    from zooprof import runtimes as rt
+    from zooprof.cli import report_error
+    from zooprof.errors import UsageError, ZooprofError
+    from zooprof.profile import measure_model, parse_batches, parse_percent
+    from zooprof.renderers.measurements import render_measurements
+
+    names = rt.parse_runtimes(runtime)
+    batches = parse_batches(batch)
+    ci = parse_percent(target_ci)
+    for name in names:
+        rt.check_available(name)
+    if output and len(models) > 1 and "{model}" not in output:
+        raise UsageError("several models but one output file", "put {model} in the name, e.g. -o reports/{model}.json")
+    if input_shape:
+        from zooprof.resolve import parse_shape
+
+        parse_shape(input_shape)
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    failed = False
+    for model in models:
+        try:
+            from zooprof.api import inspect as api_inspect
+
+            result = api_inspect(model, input_shape=input_shape, trust=trust, use_cache=not no_cache,
+                                 command="zooprof " + " ".join(sys.argv[1:]))
+        except ZooprofError as exc:
+            failed = True
+            if len(models) > 1:
+                exc.message = f"{model}: {exc.message}"
+            report_error(exc, _debug())
+            if len(models) == 1:
+                raise typer.Exit(exc.exit_code) from None
+            continue
+        result.measurements = []
+        with _progress() as progress:
+            measure_model(result, model, names, batches, threads=threads, max_time=max_time, target_ci=ci,
+                          timeout=timeout, per_layer=per_layer, trust=trust, weights=weights,
+                          ort_opt_level=ort_opt_level, progress=progress)
+        path = Path(output.replace("{model}", _safe(model))) if output else \
+            Path("reports") / f"{stamp}-{_safe(model)}" / "result.json"
+        result.save(path)
+        typer.echo(render_measurements(result, width=width), nl=False)
+        typer.echo(f"wrote {path}", err=True)
+        if any(m["status"] != "ok" for m in result.measurements):
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)
+
+
+def _debug() -> bool:
+    from zooprof.cli import inspect_cmd
+
+    return inspect_cmd.DEBUG
+
+
+class _progress:
+    """Progress on stderr: a live line on a terminal, one line per measurement otherwise."""
+
+    def __enter__(self) -> Any:
+        self.tty = sys.stderr.isatty()
+        self.status = None
+        if self.tty:
+            from rich.console import Console
+
+            self.status = Console(stderr=True).status("starting...")
+            self.status.__enter__()
+        return self
+
+    def __call__(self, label: str, info: dict[str, Any]) -> None:
+        phase = info.get("phase")
+        if self.status is not None:
+            if "iterations" in info:
+                ci = info.get("ci_rel")
+                ci_text = f", CI ±{100 * ci:.1f}%" if ci is not None and ci == ci else ""
+                self.status.update(f"{label}: {info['iterations']} iterations, {info['elapsed']:.1f} s{ci_text}")
+            elif phase:
+                self.status.update(f"{label}: {phase}")
+        elif phase in ("starting", "done"):
+            extra = f" ({info['status']})" if phase == "done" else ""
+            print(f"{label}: {phase}{extra}", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.status is not None:
+            self.status.__exit__(*exc)

@@ -1,0 +1,78 @@
+"""Tables of measured figures (one row per runtime x batch) and per-layer time, from a
+ProfileResult's `measurements`. Computes nothing: every figure is in the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zooprof.columns import human
+from zooprof.renderers.textconsole import exported, recording_console
+from zooprof.result import ProfileResult
+
+HEADINGS = ("Runtime", "Batch", "Threads", "Median ms", "p90", "p99", "Mean", "Std", "Min", "95% CI of median",
+            "Iter", "Throughput/s", "Peak RSS", "GFLOP/s", "Status")
+
+
+def _f(x: Any, digits: int = 3) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def measurement_rows(result: ProfileResult) -> list[list[str]]:
+    rows = []
+    for m in result.measurements:
+        if m["status"] != "ok":
+            rows.append([m["runtime"], str(m["batch"]), str(m.get("threads") or "default"), *["–"] * 11,
+                         f"failed ({m.get('failure')}): {m.get('reason')}"])
+            continue
+        lat = m["timing"]["latency_ms"]
+        ci = f"{_f(lat['ci_low'])}–{_f(lat['ci_high'])} (±{100 * lat['ci_rel_halfwidth']:.1f}%)" \
+            if lat.get("ci_low") is not None else "–"
+        threads = m["session"].get("threads") or m.get("threads") or "default"
+        rows.append([
+            m["runtime"], str(m["batch"]), str(threads), _f(lat["median"]), _f(lat["p90"]), _f(lat["p99"]),
+            _f(lat["mean"]), _f(lat["std"]), _f(lat["min"]), ci, str(lat["n"]),
+            _f(m.get("throughput_per_s"), 1), human(m["memory"]["peak_rss_bytes"] or 0, "B"),
+            _f(m.get("achieved_gflops"), 2), f"ok ({m['timing']['stop_reason']})",
+        ])
+    return rows
+
+
+def per_layer_lines(result: ProfileResult, top: int = 10) -> list[str]:
+    lines = []
+    for m in result.measurements:
+        pl = m.get("per_layer")
+        if m["status"] != "ok" or not pl:
+            continue
+        head = f"Per-layer time, {m['runtime']} batch {m['batch']} ({pl.get('method') or pl.get('reason')})"
+        lines.append(head)
+        if not pl.get("layers"):
+            continue
+        ranked = sorted(pl["layers"], key=lambda x: -x["seconds"])[:top]
+        for layer in ranked:
+            fused = " [fused]" if layer.get("fused") else ""
+            lines.append(f"  {layer['name']}{fused}: {layer['seconds'] * 1000:.3f} ms ({100 * layer.get('share', 0):.1f} %)")
+        median = m["timing"]["latency_ms"]["median"]
+        ratio = pl.get("sum_vs_median")
+        lines.append(f"  sum of {len(pl['layers'])} layers: {pl['sum_seconds'] * 1000:.3f} ms vs end-to-end median "
+                     f"{median:.3f} ms" + (f" ({100 * ratio:.1f} %)" if ratio else ""))
+    return lines
+
+
+def render_measurements(result: ProfileResult, width: int | None = None) -> str:
+    from rich.table import Table
+    from rich.text import Text
+
+    m = result.model
+    table = Table(title=Text(f"{m['name']}: measured on this machine"), title_justify="left", pad_edge=False)
+    for h in HEADINGS:
+        table.add_column(h, justify="left" if h in ("Runtime", "Status", "95% CI of median") else "right",
+                         overflow="fold")
+    for row in measurement_rows(result):
+        table.add_row(*(Text(c) for c in row), style="" if not row[-1].startswith("failed") else "red")
+    console = recording_console(width)
+    console.print(table)
+    for line in per_layer_lines(result):
+        console.print(Text(line))
+    t = result.totals
+    console.print(Text(f"Static: {t['params']:,} params, {human(t['macs'])}MACs, weights {human(t['weight_bytes'], 'B')}"))
+    return exported(console)

@@ -1,0 +1,63 @@
+"""Runtimes: run a real model on one engine. Listed here by name, loaded lazily.
+
+Each runtime module provides `prepare(spec) -> Session` (called inside the worker process)
+and the registry below says which Python packages it needs and which extra installs them,
+so `zooprof profile --runtime x` can fail fast, before any worker starts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+
+from zooprof.errors import MissingDependencyError, UsageError
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    name: str
+    target: str                       # "module:function" returning a Session
+    packages: tuple[tuple[str, ...], ...]   # each inner tuple: alternatives, one must be importable
+    extra: str
+    description: str
+
+
+RUNTIMES: dict[str, RuntimeInfo] = {r.name: r for r in [
+    RuntimeInfo("torch", "zooprof.runtimes.torch_rt:prepare", (("torch",),), "torch",
+                "PyTorch eager, inference mode"),
+    RuntimeInfo("onnxruntime", "zooprof.runtimes.onnxruntime_rt:prepare", (("onnxruntime",),), "onnx",
+                "ONNX Runtime (CPU; CUDA/TensorRT providers when present)"),
+    RuntimeInfo("tflite", "zooprof.runtimes.litert_rt:prepare", (("ai_edge_litert", "tflite_runtime", "tensorflow"),),
+                "tflite", "LiteRT / TFLite interpreter"),
+]}
+ALIASES = {"pytorch": "torch", "ort": "onnxruntime", "onnx": "onnxruntime", "litert": "tflite"}
+
+
+def parse_runtimes(text: str) -> list[str]:
+    names = []
+    for raw in text.split(","):
+        name = ALIASES.get(raw.strip().lower(), raw.strip().lower())
+        if not name:
+            continue
+        if name not in RUNTIMES:
+            raise UsageError(f"unknown runtime '{raw.strip()}'", f"choose from: {', '.join(RUNTIMES)}")
+        if name not in names:
+            names.append(name)
+    if not names:
+        raise UsageError("no runtime given", f"e.g. --runtime {','.join(RUNTIMES)}")
+    return names
+
+
+def check_available(name: str) -> None:
+    """Fail before any work if the runtime's package is missing, naming the extra to install."""
+    info = RUNTIMES[name]
+    for alternatives in info.packages:
+        if not any(importlib.util.find_spec(p) is not None for p in alternatives):
+            raise MissingDependencyError(f"runtime '{name}' needs {' or '.join(alternatives)}, which is not installed",
+                                         f"pip install 'zooprof[{info.extra}]'")
+
+
+def load(name: str):  # type: ignore[no-untyped-def]
+    module, _, attr = RUNTIMES[name].target.partition(":")
+    return getattr(importlib.import_module(module), attr)

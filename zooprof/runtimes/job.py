@@ -1,0 +1,63 @@
+"""The measurement that runs inside a worker process: load, time, measure memory, per-layer.
+
+`profile_job(spec, report)` is what `zooprof.runtimes.worker.run_isolated` calls; `spec`
+is a plain dict (picklable) built by zooprof.profile.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _status_kb(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Linux: writing 5 to clear_refs resets VmHWM, so the peak covers the run only."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def profile_job(spec: dict[str, Any], report: Any) -> dict[str, Any]:
+    from zooprof import runtimes
+    from zooprof.timing import measure
+
+    rss_before = _status_kb("VmRSS")
+    started = time.perf_counter()
+    session = runtimes.load(spec["runtime"])(spec)
+    load_seconds = time.perf_counter() - started
+    rss_loaded = _status_kb("VmRSS")
+    peak_reset = _reset_peak_rss()
+
+    def progress(done: int, elapsed: float, ci_rel: float | None) -> None:
+        report({"iterations": done, "elapsed": elapsed, "ci_rel": ci_rel})
+
+    timing = measure(session.run, max_time=float(spec.get("max_time", 20.0)),
+                     target_ci=float(spec.get("target_ci", 0.01)), progress=progress)
+    out: dict[str, Any] = {
+        "timing": timing.to_dict(),
+        "session": session.info,
+        "load_seconds": round(load_seconds, 4),
+        "memory": {
+            "rss_before_load_bytes": rss_before,
+            "rss_after_load_bytes": rss_loaded,
+            "peak_rss_bytes": _status_kb("VmHWM"),
+            "peak_covers": "the timed run" if peak_reset else "loading and the timed run",
+        },
+    }
+    if spec.get("per_layer"):
+        report({"phase": "per-layer"})
+        out["per_layer"] = session.per_layer(int(spec.get("per_layer_iterations", 20)))
+    return out

@@ -1,0 +1,141 @@
+"""ONNX Runtime: an ONNX file as given, or a PyTorch model exported through zooprof.convert.
+
+Providers: TensorRT and CUDA first when this onnxruntime build has them, then CPU.
+Options: `threads` (intra-op), `ort_opt_level` (disable | basic | extended | all).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from zooprof.errors import UsageError
+
+OPT_LEVELS = ("disable", "basic", "extended", "all")
+NUMPY_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64",
+               "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(int8)": "int8", "tensor(uint8)": "uint8",
+               "tensor(bool)": "bool"}
+
+
+def onnx_file(spec: dict[str, Any]) -> tuple[Path, dict[str, Any] | None]:
+    """The ONNX file to run, converting from PyTorch when the model is not ONNX already."""
+    from zooprof.resolve import resolve
+
+    ref = resolve(spec["model"])
+    if ref.kind == "onnx-file":
+        return Path(ref.source), None
+    from zooprof.convert import torch_to_onnx
+    from zooprof.runtimes.torch_rt import build_real, example_inputs
+
+    shapes = [tuple(s) for s in spec["input_shapes"]]
+    one = [(1, *s[1:]) for s in shapes]
+    parts = {"model": ref.text, "source": ref.source, "kwargs": ref.kwargs, "shape": one, "weights": spec.get("weights")}
+    if ref.kind == "torch-file":
+        from zooprof.cache import _file_hash
+
+        parts["file"] = _file_hash(ref.source)
+    return torch_to_onnx(lambda: build_real(spec), lambda: example_inputs(one), parts)
+
+
+class OrtSession:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        import numpy as np
+        import onnxruntime as ort
+
+        self.ort = ort
+        self.path, self.conversion = onnx_file(spec)
+        level = spec.get("ort_opt_level") or "all"
+        if level not in OPT_LEVELS:
+            raise UsageError(f"unknown --ort-opt-level '{level}'", f"choose from: {', '.join(OPT_LEVELS)}")
+        self.options = self._options(spec, level)
+        available = ort.get_available_providers()
+        self.providers = [p for p in ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
+                          if p in available]
+        self.session = ort.InferenceSession(str(self.path), self.options, providers=self.providers)
+        rng = np.random.default_rng(0)
+        self.feeds = {}
+        for meta, shape in zip(self.session.get_inputs(), spec["input_shapes"], strict=False):
+            dtype = NUMPY_TYPES.get(meta.type, "float32")
+            self.feeds[meta.name] = (rng.random(tuple(shape)).astype(dtype) if "float" in dtype
+                                     else np.zeros(tuple(shape), dtype=dtype))
+        self.info = {"engine": "onnxruntime", "version": ort.__version__, "providers": self.session.get_providers(),
+                     "threads": spec.get("threads"), "graph_optimization": level, "model_file": str(self.path),
+                     "model_file_bytes": self.path.stat().st_size}
+        if self.conversion:
+            self.info["conversion"] = self.conversion
+
+    def _options(self, spec: dict[str, Any], level: str) -> Any:
+        ort = self.ort
+        so = ort.SessionOptions()
+        so.graph_optimization_level = {
+            "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+            "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+            "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+            "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+        }[level]
+        if spec.get("threads"):
+            so.intra_op_num_threads = int(spec["threads"])
+            so.inter_op_num_threads = 1
+        so.log_severity_level = 3
+        return so
+
+    def run(self) -> None:
+        self.session.run(None, self.feeds)
+
+    def per_layer(self, iterations: int) -> dict[str, Any]:
+        """Kernel time per ONNX node from ORT's profiler (median over iterations).
+
+        Node names are those of the optimised graph: a node that ORT fused (e.g. Conv+Relu)
+        appears once under its fused name, marked fused, never split by guesswork.
+        """
+        import tempfile
+
+        so = self.options
+        so.enable_profiling = True
+        with tempfile.TemporaryDirectory() as tmp:
+            so.profile_file_prefix = str(Path(tmp) / "ort")
+            sess = self.ort.InferenceSession(str(self.path), so, providers=self.providers)
+            for _ in range(2):
+                sess.run(None, self.feeds)
+            sess.end_profiling()
+            sess = self.ort.InferenceSession(str(self.path), so, providers=self.providers)
+            for _ in range(iterations):
+                sess.run(None, self.feeds)
+            events = json.loads(Path(sess.end_profiling()).read_text())
+        so.enable_profiling = False
+        return summarize_ort_profile(events, iterations, self.graph_node_names())
+
+    def graph_node_names(self) -> set[str]:
+        try:
+            import onnx
+
+            return {n.name for n in onnx.load(str(self.path), load_external_data=False).graph.node}
+        except Exception:
+            return set()
+
+
+def summarize_ort_profile(events: list[dict[str, Any]], iterations: int, original: set[str]) -> dict[str, Any]:
+    """Per-node median kernel time from ORT profile events; end-to-end from model_run events."""
+    per_node: dict[str, list[float]] = {}
+    ops: dict[str, str] = {}
+    runs = []
+    for e in events:
+        if e.get("cat") == "Node" and e.get("name", "").endswith("_kernel_time"):
+            name = e["name"][: -len("_kernel_time")]
+            per_node.setdefault(name, []).append(e["dur"] / 1e6)
+            ops[name] = e.get("args", {}).get("op_name", "")
+        elif e.get("cat") == "Session" and e.get("name") == "model_run":
+            runs.append(e["dur"] / 1e6)
+    layers = []
+    for name, values in per_node.items():
+        values.sort()
+        layers.append({"name": name, "op": ops[name], "seconds": values[len(values) // 2],
+                       "fused": bool(original) and name not in original})
+    runs.sort()
+    return {"method": "onnxruntime profiler, kernel time per node", "iterations": iterations, "layers": layers,
+            "sum_seconds": sum(x["seconds"] for x in layers), "pass_seconds": runs[len(runs) // 2] if runs else None}
+
+
+def prepare(spec: dict[str, Any]) -> OrtSession:
+    return OrtSession(spec)
