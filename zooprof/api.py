@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from zooprof.errors import MissingDependencyError, UsageError
@@ -52,8 +53,10 @@ def _analyze(ref: ModelRef, shapes: list[tuple[int, ...]] | None, trust: bool, c
     started = time.perf_counter()
     if shapes:
         check_shape_rank(ref, shapes)
-    pytorch = _torch_frontend()
-    graph, shapes = pytorch.read(ref, shapes, trust)
+    if ref.kind == "onnx-file":
+        graph, shapes = _onnx_frontend().read_onnx(Path(ref.source), shapes)
+    else:
+        graph, shapes = _torch_frontend().read(ref, shapes, trust)
     analysis = analyze(graph)
     model = {
         "name": ref.name,
@@ -103,6 +106,17 @@ def _torch_frontend() -> Any:
     except ImportError as exc:
         raise MissingDependencyError(f"PyTorch is needed to read this model ({exc})",
                                      "pip install 'zooprof[torch]'") from exc
+    return frontend
+
+
+def _onnx_frontend() -> Any:
+    try:
+        import onnx  # noqa: F401
+
+        from zooprof.frontends import onnx as frontend
+    except ImportError as exc:
+        raise MissingDependencyError(f"the onnx package is needed to read ONNX files ({exc})",
+                                     "pip install 'zooprof[onnx]'") from exc
     return frontend
 
 

@@ -75,8 +75,9 @@ def cache_key(ref: ModelRef, shapes: list[tuple[int, ...]] | None, options: dict
         "options": options,
         "torch": _version("torch"),
         "torchvision": _version("torchvision"),
+        "onnx": _version("onnx"),
     }
-    if ref.kind == "torch-file":
+    if ref.kind.endswith("-file"):
         parts["file"] = _file_hash(ref.source)
     elif ref.kind == "callable":
         origin = _module_file(ref.source)

@@ -1,4 +1,4 @@
-"""Explicit format conversions with a cache: PyTorch -> ONNX.
+"""Explicit format conversions with a cache: PyTorch -> ONNX, Keras twin -> TFLite.
 
 A converted file is cached under <cache>/convert/ keyed by the model reference, its options,
 the input shape, the converter's version and, for files, their contents; the file is
@@ -7,12 +7,13 @@ written atomically so a crash never leaves half a model in the cache.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,4 +59,62 @@ def torch_to_onnx(build: Callable[[], Any], examples: Callable[[], list[Any]], c
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ZooprofError(f"exporting to ONNX failed: {first}",
                            "the torch -> ONNX route cannot convert this model; profile it with --runtime torch") from exc
+    return path, info
+
+
+@contextlib.contextmanager
+def _quiet_fds() -> Iterator[None]:
+    """Silence what TensorFlow's converter prints to stdout/stderr (at the file-descriptor level)."""
+    saved = [os.dup(1), os.dup(2)]
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, null):
+            os.close(fd)
+
+
+def keras_to_tflite(twin: str, nchw_shape: tuple[int, ...] | None) -> tuple[Path, dict[str, Any]]:
+    """Build a keras.applications model (random weights) and convert it with TFLiteConverter.
+
+    `twin` is "keras:APPLICATION"; the input is the zoo entry's shape moved to NHWC.
+    """
+    try:
+        import importlib.metadata
+
+        tf_version = importlib.metadata.version("tensorflow")
+    except importlib.metadata.PackageNotFoundError:
+        tf_version = None
+    if tf_version is None:
+        raise MissingDependencyError("the Keras -> TFLite route needs TensorFlow", "pip install 'zooprof[tf]'")
+    from zooprof.cache import cache_dir
+
+    app = twin.split(":", 1)[1]
+    hwc = (nchw_shape[2], nchw_shape[3], nchw_shape[1]) if nchw_shape and len(nchw_shape) == 4 else None
+    parts = {"twin": twin, "input": hwc, "tensorflow": tf_version, "route": "keras -> TFLiteConverter.from_keras_model"}
+    path = cache_dir() / "convert" / f"{_key(parts)}.tflite"
+    info = {"route": "keras twin -> tflite", "twin": twin, "converter": f"TFLiteConverter.from_keras_model (TF {tf_version})",
+            "path": str(path), "cached": path.exists(), "note": "the same architecture from keras.applications, "
+            "random weights, float32; BatchNorm folded by the converter"}
+    if path.exists():
+        return path, info
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _quiet_fds():
+        import keras
+        import tensorflow as tf
+
+        builder = getattr(keras.applications, app, None)
+        if builder is None:
+            raise ZooprofError(f"keras.applications has no '{app}'")
+        model = builder(weights=None, input_shape=hwc) if hwc else builder(weights=None)
+        data = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tflite.tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
     return path, info

@@ -29,6 +29,7 @@ class ZooEntry:
     description: str = ""
     kwargs: dict[str, Any] = field(default_factory=dict)
     reference: dict[str, Any] = field(default_factory=dict)
+    twins: dict[str, str] = field(default_factory=dict)   # the same architecture in another framework
     manifest: str = ""
 
     @classmethod
@@ -44,6 +45,7 @@ class ZooEntry:
                 description=data.get("description", ""),
                 kwargs=data.get("kwargs", {}),
                 reference=data.get("reference", {}),
+                twins=data.get("twins", {}),
                 manifest=str(path),
             )
         except KeyError as exc:

@@ -4,7 +4,8 @@ Accepted forms:
   zoo name               alexnet-2012, vgg16 (see `zooprof list`)
   torchvision:NAME       any torchvision.models builder, random weights
   package.module:attr    a function or nn.Module class returning the model
-  path                   .pt/.pth/.ts (TorchScript), .pt2 (torch.export), pickled module (--trust)
+  path                   .pt/.pth/.ts (TorchScript), .pt2 (torch.export), pickled module (--trust),
+                         .onnx
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ Shape = tuple[int, ...]
 
 TORCH_FILE_SUFFIXES = {".pt", ".pth", ".pt2", ".ts", ".torchscript", ".jit"}
 FORMS = ("a zoo name (zooprof list), torchvision:NAME, package.module:callable, "
-         "or a model file (.pt TorchScript, .pt2 torch.export)")
+         "or a model file (.pt TorchScript, .pt2 torch.export, .onnx)")
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class ModelRef:
     """A resolved model reference."""
 
     text: str
-    kind: str                      # "zoo" | "torchvision" | "callable" | "torch-file"
+    kind: str                      # "zoo" | "torchvision" | "callable" | "torch-file" | "onnx-file"
     framework: str
     source: str                    # builder reference or file path
     name: str
@@ -95,15 +96,19 @@ def resolve(text: str) -> ModelRef:
         return ModelRef(text, "zoo", entry.framework, entry.source, entry.name, [entry.input_shape], merged, entry)
     path = Path(base).expanduser()
     if path.exists():
-        if path.is_file() and path.suffix.lower() in TORCH_FILE_SUFFIXES:
+        suffix = path.suffix.lower()
+        if path.is_file() and suffix in TORCH_FILE_SUFFIXES:
             return ModelRef(text, "torch-file", "torch", str(path.resolve()), path.stem)
-        raise UsageError(f"zooprof cannot read '{base}' yet", f"supported files: {', '.join(sorted(TORCH_FILE_SUFFIXES))}")
+        if path.is_file() and suffix == ".onnx":
+            return ModelRef(text, "onnx-file", "onnx", str(path.resolve()), path.stem)
+        supported = ", ".join(sorted(TORCH_FILE_SUFFIXES | {".onnx"}))
+        raise UsageError(f"zooprof cannot read '{base}' yet", f"supported files: {supported}")
     if base.startswith("torchvision:"):
         name = base.split(":", 1)[1]
         return ModelRef(text, "torchvision", "torch", base, name, None, kwargs)
     if re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*", base):
         return ModelRef(text, "callable", "torch", base, base.split(":")[1], None, kwargs)
-    if any(base.endswith(s) for s in TORCH_FILE_SUFFIXES) or "/" in base:
+    if any(base.endswith(s) for s in (*TORCH_FILE_SUFFIXES, ".onnx")) or "/" in base:
         raise UsageError(f"no such file: {base}", "check the path")
     close = registry.suggest(base) + [f"torchvision:{n}" for n in _torchvision_matches(base)]
     close.sort(key=lambda c: c != f"torchvision:{base}")  # an exact torchvision name first

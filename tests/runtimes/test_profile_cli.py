@@ -1,0 +1,74 @@
+"""`zooprof profile` end to end: isolation of bad models, bad input, the result file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_cli import run
+from zooprof import runtimes
+
+pytest.importorskip("torch")
+
+
+@pytest.mark.slow
+def test_isolation_keeps_the_good_model(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    models = ["tests.runtimes.bad_models:good_net", "tests.runtimes.bad_models:segfault_net",
+              "tests.runtimes.bad_models:raising_net", "tests.runtimes.bad_models:hanging_net"]
+    code, out, err = run(capsys, "profile", *models, "--input-shape", "1x4", "--max-time", "0.5", "--timeout", "25",
+                         "-o", str(tmp_path / "{model}.json"))
+    assert code == 1
+    results = {p.stem: json.loads(p.read_text()) for p in tmp_path.glob("*.json")}
+    assert len(results) == 4
+    good = results["tests.runtimes.bad_models_good_net"]["measurements"][0]
+    assert good["status"] == "ok" and good["timing"]["latency_ms"]["median"] > 0
+    seg = results["tests.runtimes.bad_models_segfault_net"]["measurements"][0]
+    assert seg["status"] == "failed" and seg["failure"] == "crash" and "SIGSEGV" in seg["reason"]
+    rai = results["tests.runtimes.bad_models_raising_net"]["measurements"][0]
+    assert rai["failure"] == "exception" and "always fails on real data" in rai["reason"]
+    han = results["tests.runtimes.bad_models_hanging_net"]["measurements"][0]
+    assert han["failure"] == "timeout"
+    assert "failed (crash)" in out
+
+
+def test_unknown_runtime(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "profile", "mnist-mlp", "--runtime", "tensorrtx")
+    assert code == 2 and "unknown runtime 'tensorrtx'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_runtime_package_names_the_extra(capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = runtimes.RuntimeInfo("tflite", "x:y", (("no_such_package_zz",),), "tflite", "test")
+    monkeypatch.setitem(runtimes.RUNTIMES, "tflite", fake)
+    code, _, err = run(capsys, "profile", "mnist-mlp", "--runtime", "tflite")
+    assert code == 2 and "zooprof[tflite]" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [["--batch", "0"], ["--batch", "x"], ["--target-ci", "200%"]])
+def test_bad_options(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    code, _, err = run(capsys, "profile", "mnist-mlp", *args)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_profile_writes_result(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    code, out, _ = run(capsys, "profile", "mnist-mlp", "--batch", "1,4", "--max-time", "0.5", "--threads", "1",
+                       "--per-layer", "-o", str(path))
+    assert code == 0
+    d = json.loads(path.read_text())
+    assert d["totals"]["params"] == 13002
+    ms = d["measurements"]
+    assert [m["batch"] for m in ms] == [1, 4]
+    for m in ms:
+        lat = m["timing"]["latency_ms"]
+        assert lat["min"] <= lat["median"] <= lat["p90"] <= lat["p99"] <= lat["max"]
+        assert m["throughput_per_s"] == pytest.approx(m["batch"] * 1000 / lat["median"], rel=1e-3)
+        assert m["achieved_gflops"] == pytest.approx(2 * 12960 * m["batch"] / (lat["median"] / 1000) / 1e9, rel=1e-3)
+        assert m["memory"]["peak_rss_bytes"] >= m["memory"]["rss_before_load_bytes"] > 0
+        assert m["session"]["threads"] == 1
+        names = {layer["name"] for layer in m["per_layer"]["layers"]}
+        assert {"1", "3", "5"} <= names              # the IR's layer names: the Linear layers
+    assert "Median ms" in out

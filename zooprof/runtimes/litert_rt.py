@@ -1,0 +1,84 @@
+"""LiteRT (ai-edge-litert) / TFLite interpreter runtime.
+
+The model is a .tflite file as given, or the zoo entry's Keras twin (the same architecture
+from keras.applications, e.g. MobileNetV2 for mobilenet_v2) converted by
+zooprof.convert.keras_to_tflite. TFLite models are NHWC: the input shape comes from the
+model, with the batch axis set to the requested batch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from zooprof.errors import UsageError
+
+
+def interpreter_class() -> tuple[Any, str]:
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+
+        return Interpreter, "ai-edge-litert"
+    except ImportError:
+        pass
+    try:
+        from tflite_runtime.interpreter import Interpreter
+
+        return Interpreter, "tflite-runtime"
+    except ImportError:
+        pass
+    import tensorflow as tf
+
+    return tf.lite.Interpreter, "tensorflow.lite"
+
+
+def tflite_file(spec: dict[str, Any]) -> tuple[Path, dict[str, Any] | None]:
+    from zooprof.resolve import resolve
+
+    ref = resolve(spec["model"])
+    if ref.kind == "tflite-file":
+        return Path(ref.source), None
+    twin = (ref.entry.twins.get("keras") if ref.entry is not None else None)
+    if not twin:
+        raise UsageError(f"no route from {ref.text} to TFLite",
+                         "zooprof converts zoo entries that have a Keras twin (e.g. mobilenet_v2), or give a .tflite file")
+    from zooprof.convert import keras_to_tflite
+
+    return keras_to_tflite(twin, tuple(ref.entry.input_shape) if ref.entry else None)
+
+
+class LiteRTSession:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        import numpy as np
+
+        self.path, self.conversion = tflite_file(spec)
+        Interpreter, engine = interpreter_class()
+        threads = int(spec["threads"]) if spec.get("threads") else None
+        self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
+        batch = int(spec["input_shapes"][0][0]) if spec.get("input_shapes") else 1
+        details = self.interpreter.get_input_details()
+        for d in details:
+            shape = list(d["shape"])
+            if shape and shape[0] != batch:
+                self.interpreter.resize_tensor_input(d["index"], [batch, *shape[1:]])
+        self.interpreter.allocate_tensors()
+        rng = np.random.default_rng(0)
+        for d in self.interpreter.get_input_details():
+            dtype = d["dtype"]
+            data = rng.random(tuple(d["shape"])) * (255 if np.issubdtype(dtype, np.integer) else 1)
+            self.interpreter.set_tensor(d["index"], data.astype(dtype))
+        self.info = {"engine": engine, "threads": threads, "model_file": str(self.path),
+                     "model_file_bytes": self.path.stat().st_size,
+                     "input_shapes": [list(map(int, d["shape"])) for d in self.interpreter.get_input_details()]}
+        if self.conversion:
+            self.info["conversion"] = self.conversion
+
+    def run(self) -> None:
+        self.interpreter.invoke()
+
+    def per_layer(self, iterations: int) -> dict[str, Any]:
+        return {"method": None, "reason": "per-layer timing is not available for LiteRT yet"}
+
+
+def prepare(spec: dict[str, Any]) -> LiteRTSession:
+    return LiteRTSession(spec)
