@@ -52,9 +52,12 @@ def measure_model(result: ProfileResult, model: str, runtimes: list[str], batche
                   timeout: float = 300.0, per_layer: bool = False, trust: bool = False, weights: str | None = None,
                   ort_opt_level: str | None = None, progress: Progress | None = None) -> ProfileResult:
     """Add one measurement per runtime x batch to a static ProfileResult."""
+    from zooprof.resolve import resolve
+    from zooprof.runtimes import incompatible
     from zooprof.runtimes.job import profile_job
     from zooprof.runtimes.worker import run_isolated
 
+    ref = resolve(model)
     shapes = [tuple(i["shape"]) for i in result.model["inputs"]]
     base_batch = shapes[0][0] if shapes and shapes[0] else 1
     macs_per_sample = result.totals["macs"] / base_batch if base_batch else None
@@ -69,12 +72,17 @@ def measure_model(result: ProfileResult, model: str, runtimes: list[str], batche
                 if progress:
                     progress(label, info)
 
+            row: dict[str, Any] = {"runtime": runtime, "batch": batch, "threads": threads,
+                                   "input_shapes": spec["input_shapes"]}
+            why_not = incompatible(runtime, ref)
+            if why_not:
+                row.update(status="failed", failure="unsupported", reason=why_not)
+                result.measurements.append(row)
+                continue
             if progress:
                 progress(label, {"phase": "starting"})
             outcome = run_isolated(profile_job, (spec,), timeout, forward)
-            row: dict[str, Any] = {"runtime": runtime, "batch": batch, "threads": threads,
-                                   "input_shapes": spec["input_shapes"], "status": "ok" if outcome.ok else "failed",
-                                   "worker_seconds": round(outcome.seconds, 3)}
+            row.update(status="ok" if outcome.ok else "failed", worker_seconds=round(outcome.seconds, 3))
             if not outcome.ok:
                 row.update(failure=outcome.failure, reason=outcome.reason)
                 if outcome.detail:

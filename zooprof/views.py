@@ -13,6 +13,15 @@ SUMMED = ("params", "trainable_params", "non_trainable_params", "buffers", "macs
           "weight_bytes", "activation_bytes")
 
 
+def _path(row: Row) -> list[str]:
+    """A layer's place in the model: its dotted name (PyTorch, Keras), or for names that are
+    not dotted paths (ONNX node names like /features/features.0/Conv) its scope, then the name."""
+    name = row["name"]
+    if "/" in name and row.get("scope"):
+        return [*row["scope"].split("."), name]
+    return name.split(".")
+
+
 def collapse(rows: list[Row], depth: int | None) -> list[Row]:
     """Merge layers nested deeper than `depth` name components into their ancestor.
 
@@ -24,7 +33,7 @@ def collapse(rows: list[Row], depth: int | None) -> list[Row]:
         return rows
     groups: dict[str, list[Row]] = {}
     for row in rows:
-        key = ".".join(row["name"].split(".")[:depth])
+        key = ".".join(_path(row)[:depth])
         groups.setdefault(key, []).append(row)
     out = []
     for key, members in groups.items():

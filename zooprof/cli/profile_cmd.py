@@ -13,7 +13,8 @@ import typer
 def profile(
     models: list[str] = typer.Argument(..., help="Zoo name, torchvision:NAME, package.module:callable or a model file.",
                                        show_default=False),
-    runtime: str = typer.Option("torch", "--runtime", "-r", help="Comma-separated: torch, onnxruntime, tflite."),
+    runtime: str = typer.Option(None, "--runtime", "-r",
+                                help="Comma-separated: torch, onnxruntime, tflite (default: the model's own)."),
     batch: str = typer.Option("1", "--batch", "-b", help="Comma-separated batch sizes, e.g. 1,8."),
     threads: int = typer.Option(None, "--threads", "-t", min=1, help="Threads per runtime (default: the runtime's)."),
     input_shape: str = typer.Option(None, "--input-shape", "-i", help="Input shape, batch first: 1x3x224x224."),
@@ -36,7 +37,7 @@ def profile(
     from zooprof.profile import measure_model, parse_batches, parse_percent
     from zooprof.renderers.measurements import render_measurements
 
-    names = rt.parse_runtimes(runtime)
+    names = rt.parse_runtimes(runtime) if runtime else []
     batches = parse_batches(batch)
     ci = parse_percent(target_ci)
     for name in names:
@@ -65,8 +66,11 @@ def profile(
                 raise typer.Exit(exc.exit_code) from None
             continue
         result.measurements = []
+        chosen = names or [rt.DEFAULT_RUNTIME.get(result.model["framework"], "torch")]
+        for name in chosen:
+            rt.check_available(name)
         with _progress() as progress:
-            measure_model(result, model, names, batches, threads=threads, max_time=max_time, target_ci=ci,
+            measure_model(result, model, chosen, batches, threads=threads, max_time=max_time, target_ci=ci,
                           timeout=timeout, per_layer=per_layer, trust=trust, weights=weights,
                           ort_opt_level=ort_opt_level, progress=progress)
         path = Path(output.replace("{model}", _safe(model))) if output else \

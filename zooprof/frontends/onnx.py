@@ -7,8 +7,11 @@
    or the user's where the file leaves a dimension dynamic), then
    `onnx.shape_inference.infer_shapes(data_prop=True)` gives every tensor a shape. Large
    initialisers are handed to inference as typed inputs, so it never copies the weights.
-   Only if static inference leaves an activation without a shape is onnxruntime run once on
-   zero inputs to measure it (noted in `Graph.notes`).
+   Between rounds of inference, shape computations inference cannot follow (Where, Expand
+   on a batch size) are constant-folded with the onnx reference evaluator, and ceil-mode
+   pools are sized as onnxruntime sizes them. Only if static inference still leaves an
+   activation without a shape is onnxruntime run once on zero inputs to measure it (noted
+   in `Graph.notes`).
 3. Every node, in graph order, becomes a Layer (op mapping in onnx_ops.py), except nodes
    that compute constants: Constant, Shape and anything whose inputs are all initialisers,
    constants or shape computations (like the PyTorch frontend skips ops on weights only).
@@ -297,9 +300,69 @@ def _shape_info(inferred: Any, model: Any) -> dict[str, tuple[Shape | None, int]
     _collect(g.input, info)
     _collect(g.output, info)
     _collect(g.value_info, info)
-    for t in model.graph.initializer:
+    for t in list(g.initializer) + list(model.graph.initializer):  # the first are folded constants
         info[t.name] = (tuple(int(d) for d in t.dims), t.data_type)
     return info
+
+
+#: Ops never folded: random values, and ops whose output is not a function of the inputs' values.
+NO_FOLD = frozenset({"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial",
+                     "Bernoulli", "Dropout"})
+
+
+def _fold_constants(sk: Any, info: dict[str, tuple[Shape | None, int]], opset_imports: Any) -> int:
+    """Constant-fold the shape computations of the inference copy, so that onnx shape inference
+    sees the values it cannot propagate itself (e.g. Where/Expand on a batch size: the class
+    token of a ViT). Shape and Size read the shapes inferred so far; other nodes whose inputs
+    are all small known values run in the onnx reference evaluator (numpy, no weights). Folded
+    nodes become initialisers of the copy; returns how many."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    g = sk.graph
+    vals: dict[str, Any] = {}
+    for t in g.initializer:
+        try:
+            vals[t.name] = numpy_helper.to_array(t)
+        except Exception:
+            pass
+    keep, folded = [], []
+    for node in g.node:
+        outs = [o for o in node.output if o]
+        ins = [i for i in node.input if i]
+        result: list[Any] | None = None
+        if node.domain in ("", "ai.onnx") and outs and not any(a.HasField("g") or a.graphs for a in node.attribute) \
+                and node.op_type not in NO_FOLD:
+            x = info.get(ins[0], (None, 0))[0] if ins else None
+            if node.op_type == "Shape" and x is not None:
+                attrs = _attr_values(node)
+                result = [np.array(x[attrs.get("start", 0):attrs.get("end", len(x))], dtype=np.int64)]
+            elif node.op_type == "Size" and x is not None:
+                result = [np.array(numel(x), dtype=np.int64)]
+            elif all(i in vals for i in ins):
+                try:
+                    tiny = helper.make_model(
+                        helper.make_graph([node], "fold", [helper.make_tensor_value_info(i, helper.np_dtype_to_tensor_dtype(
+                            vals[i].dtype), vals[i].shape) for i in dict.fromkeys(ins)],
+                            [helper.make_empty_tensor_value_info(o) for o in outs]),
+                        opset_imports=opset_imports)
+                    result = list(ReferenceEvaluator(tiny).run(None, {i: vals[i] for i in ins}))
+                except Exception:  # an op the reference evaluator lacks, or bad values: leave it to inference
+                    result = None
+        if result is not None and len(result) == len(outs) and all(
+                isinstance(r, np.ndarray) and r.size <= SMALL_TENSOR for r in result):
+            for o, r in zip(outs, result, strict=True):
+                vals[o] = r
+                folded.append(numpy_helper.from_array(r, o))
+            continue
+        keep.append(node)
+    if not folded:
+        return 0
+    del g.node[:]
+    g.node.extend(keep)
+    g.initializer.extend(folded)
+    return len(folded)
 
 
 POOL_OPS = ("MaxPool", "AveragePool", "LpPool")
@@ -361,9 +424,10 @@ def infer(model: Any, input_shapes: list[Shape], notes: list[str]) -> dict[str, 
     if error:
         notes.append(f"onnx shape inference: {error}")
     patched = 0
-    for _ in range(sum(1 for n in sk.graph.node if n.op_type in POOL_OPS)):
-        fixed = _fix_ceil_pools(sk, _shape_info(inferred, model))
-        if not fixed:
+    for _ in range(64):  # each round folds or fixes what the previous round's shapes allow
+        info = _shape_info(inferred, model)
+        fixed = _fix_ceil_pools(sk, info)
+        if not _fold_constants(sk, info, model.opset_import) and not fixed:
             break
         patched += fixed
         inferred, error = _infer_shapes(sk)
@@ -378,7 +442,7 @@ def infer(model: Any, input_shapes: list[Shape], notes: list[str]) -> dict[str, 
     return _shape_info(inferred, model)
 
 
-def _ort_shapes(path: Path, model: Any, input_shapes: list[Shape], names: list[str],
+def _ort_shapes(path: Path, input_shapes: list[Shape], names: list[str],
                 dtypes: list[int]) -> tuple[dict[str, tuple[Shape, int]], str | None]:
     """Measure the shapes of `names` by running onnxruntime once on zero inputs; ({}, why) if it cannot."""
     try:
@@ -398,7 +462,10 @@ def _ort_shapes(path: Path, model: Any, input_shapes: list[Shape], names: list[s
                 tt.shape.dim.add().dim_value = int(d)
         have = {o.name for o in g.output}
         g.output.extend(helper.make_empty_tensor_value_info(n) for n in names if n not in have)
-        sess = ort.InferenceSession(full.SerializeToString(), providers=["CPUExecutionProvider"])
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # errors only: no shape-merge warnings on stderr
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        sess = ort.InferenceSession(full.SerializeToString(), options, providers=["CPUExecutionProvider"])
         feeds = {}
         for vi, shape in zip(graph_inputs(full), input_shapes, strict=True):
             np_dtype = helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type)
@@ -527,14 +594,12 @@ class Constants:
     `static`: initialisers, Constant outputs, Shape outputs and whatever is computed from
     those only; `source`: for a static tensor that stands for a stored tensor (an initialiser,
     or a Constant, possibly through Identity/Cast/Transpose...), that tensor's ParamSpec;
-    `values`: the values of small constants (flattened); `aliases`: how many static tensors
-    stand for another one.
+    `values`: the values of small constants (flattened).
     """
 
     static: set[str] = field(default_factory=set)
     source: dict[str, ParamSpec] = field(default_factory=dict)
     values: dict[str, list[Any]] = field(default_factory=dict)
-    aliases: int = 0
 
 
 def find_constants(model: Any, nodes: list[Any], info: dict[str, tuple[Shape | None, int]],
@@ -569,7 +634,6 @@ def find_constants(model: Any, nodes: list[Any], info: dict[str, tuple[Shape | N
         if op in onnx_ops.VALUE_PRESERVING_OPS and ins and ins[0] in c.source:
             for o in outs:
                 c.source[o] = c.source[ins[0]]
-                c.aliases += 1
         if op in ("Identity", "Cast", "Squeeze", "Unsqueeze", "Reshape") and ins and ins[0] in c.values and outs:
             c.values[outs[0]] = c.values[ins[0]]
         elif op == "Shape" and ins and outs and info.get(ins[0], (None, 0))[0] is not None:
@@ -689,7 +753,7 @@ def read_onnx(path: Path, shapes: list[tuple[int, ...]] | None) -> tuple[Graph, 
     needed = [t for _, n in layer_nodes for t in list(n.input) + list(n.output) if t and t not in consts.static]
     missing = list(dict.fromkeys(t for t in needed if info.get(t, (None, 0))[0] is None))
     if missing:
-        measured, why = _ort_shapes(path, model, input_shapes, missing, [info.get(t, (None, 0))[1] for t in missing])
+        measured, why = _ort_shapes(path, input_shapes, missing, [info.get(t, (None, 0))[1] for t in missing])
         info.update(measured)
         if measured:
             notes.append(f"shapes: onnx.shape_inference; {len(measured)} tensor shape(s) it left unknown "
@@ -714,10 +778,9 @@ def read_onnx(path: Path, shapes: list[tuple[int, ...]] | None) -> tuple[Graph, 
             readers[p.name] = readers.get(p.name, 0) + 1
     shared = [n for n, k in readers.items() if k > 1]
     if shared:
-        notes.append(f"{len(shared)} initialiser(s) read by several layers, each counted once: "
-                     f"{', '.join(shared[:3])}{' ...' if len(shared) > 3 else ''} (tied weights, or equal tensors "
-                     "the exporter merged, e.g. the all-zero biases of an untrained model"
-                     + (", reached through Identity nodes" if consts.aliases else "") + ")")
+        notes.append(f"{len(shared)} initialiser(s) shared by several layers, counted once "
+                     f"({', '.join(shared[:3])}{' ...' if len(shared) > 3 else ''}): tied weights, or equal tensors "
+                     "the exporter merged (e.g. an untrained model's all-zero biases)")
     if builder.unknown_shapes:
         names = builder.unknown_shapes
         notes.append(f"{len(names)} layer(s) with an unknown tensor shape are uncounted: "
@@ -727,8 +790,7 @@ def read_onnx(path: Path, shapes: list[tuple[int, ...]] | None) -> tuple[Graph, 
     if dtype.approximated:
         notes.append("dtypes without a zooprof equivalent, counted at the same element size: "
                      + ", ".join(f"{k} as {v}" for k, v in sorted(dtype.approximated.items())))
-    notes.append("ONNX stores no trainable flag: initialisers read as weights count as trainable parameters, "
-                 "BatchNormalization mean and variance as buffers")
+    notes.append("weights count as trainable (ONNX has no trainable flag); BatchNormalization mean/var as buffers")
     graph = Graph(path.stem, "onnx", input_specs, tuple(layers), tuple(o.name for o in g.output), "onnx",
                   tuple(notes))
     return graph, input_shapes
@@ -739,16 +801,15 @@ def _bn_notes(layers: list[Layer], fused: int) -> list[str]:
     bn = sum(1 for layer in layers if layer.op is OpKind.BATCHNORM)
     notes = [f"{bn} BatchNormalization node(s)"]
     if fused:
-        notes.append(f"BatchNorm folded into {fused} convolution(s) by the exporter (onnxscript FuseBatchNormIntoConv): "
-                     "the BN scale and shift are not parameters here")
+        notes.append(f"BatchNorm folded into {fused} conv(s) by the exporter (onnxscript FuseBatchNormIntoConv): "
+                     "BN scale and shift (2 x C per BN) gone, a conv bias (C_out) added")
         return notes
     folded = [layer for layer in layers if layer.op is OpKind.CONV and layer.attrs.get("bias")
               and layer.params and layer.params[0].name.startswith("onnx::")]
     if folded:
-        notes.append(f"BatchNorm folded into convolutions by the exporter (inferred): {len(folded)} conv(s) have "
-                     "exporter-computed weights and a bias (onnx::Conv_* initialisers), the pattern torch.onnx.export "
-                     "leaves when it folds BatchNormalization into the preceding conv (eval mode, do_constant_folding): "
-                     "the BN scale and shift (2 x C per BN) are gone and each such conv gained a bias (C_out)")
+        notes.append(f"BatchNorm folded into {len(folded)} conv(s) by the exporter (inferred from their onnx::Conv_* "
+                     "weights and biases, what torch.onnx.export leaves in eval mode): BN scale and shift (2 x C per "
+                     "BN) gone, a conv bias (C_out) added")
     return notes
 
 

@@ -384,9 +384,10 @@ SOURCE_OPS = frozenset({"Constant", "ConstantOfShape", "Range", "EyeLike", "Rand
 
 #: Ops that pass a constant's value through unchanged (up to layout or dtype): when they run on
 #: an initialiser alone, their output stands for that initialiser (e.g. Identity(weight) left
-#: by the exporter deduplicating equal tensors, Cast(fp16 weight), DequantizeLinear(int8 weight)).
+#: by the exporter deduplicating equal tensors, Cast(fp16 weight), DequantizeLinear(int8 weight),
+#: Expand(class token) to the batch size).
 VALUE_PRESERVING_OPS = frozenset({"Identity", "Cast", "CastLike", "Transpose", "Reshape", "Squeeze", "Unsqueeze",
-                                  "Flatten", "DequantizeLinear"})
+                                  "Flatten", "Expand", "Tile", "DequantizeLinear"})
 
 #: Inputs that are weights of the layer, with their kind: counted as parameters even when
 #: they are scalars. BatchNormalization's running mean and variance are buffers, as in PyTorch.

@@ -12,6 +12,7 @@ import importlib.util
 from dataclasses import dataclass
 
 from zooprof.errors import MissingDependencyError, UsageError
+from zooprof.resolve import ModelRef
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,21 @@ def check_available(name: str) -> None:
         if not any(importlib.util.find_spec(p) is not None for p in alternatives):
             raise MissingDependencyError(f"runtime '{name}' needs {' or '.join(alternatives)}, which is not installed",
                                          f"pip install 'zooprof[{info.extra}]'")
+
+
+DEFAULT_RUNTIME = {"torch": "torch", "pytorch": "torch", "onnx": "onnxruntime", "tflite": "tflite"}
+
+
+def incompatible(name: str, ref: ModelRef) -> str | None:
+    """Why `name` cannot run the referenced model, or None if it can (possibly after a conversion)."""
+    if name == "torch" and ref.framework != "torch":
+        return f"the torch runtime runs PyTorch models; this is an {ref.framework} model"
+    if name == "tflite" and ref.framework != "tflite" and not (ref.entry and ref.entry.twins.get("keras")):
+        return ("no route to TFLite: zooprof converts zoo entries with a Keras twin (e.g. mobilenet_v2); "
+                "or give a .tflite file")
+    if name == "onnxruntime" and ref.framework not in ("onnx", "torch"):
+        return f"no route from {ref.framework} to ONNX yet"
+    return None
 
 
 def load(name: str):  # type: ignore[no-untyped-def]

@@ -19,6 +19,9 @@ def build_real(spec: dict[str, Any]) -> Any:
     from zooprof.resolve import resolve
 
     ref = resolve(spec["model"])
+    if ref.framework != "torch":
+        raise UsageError(f"the torch runtime runs PyTorch models, and {ref.text} is {ref.framework}",
+                         "use --runtime onnxruntime for ONNX files")
     torch.manual_seed(int(spec.get("seed", 0)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
