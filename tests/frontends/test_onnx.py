@@ -162,12 +162,20 @@ def dynamic_batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
                   dynamic_axes={"image": {0: "batch"}, "probs": {0: "batch"}})
 
 
-def test_dynamic_batch_needs_a_shape(dynamic_batch: Path) -> None:
+def test_dynamic_batch_defaults_to_one(dynamic_batch: Path) -> None:
+    graph, shapes = read_onnx(dynamic_batch, None)
+    assert shapes == [(1, 3, 32, 32)]
+    assert any("dynamic batch dimension ('batch') taken as 1" in n for n in graph.notes)
+
+
+def test_dynamic_spatial_dims_need_a_shape(tmp_path: Path) -> None:
+    path = export(randomise(Small()), (1, 3, 32, 32), tmp_path / "hw.onnx", input_names=["image"],
+                  output_names=["probs"], dynamic_axes={"image": {0: "batch", 2: "h", 3: "w"}, "probs": {0: "batch"}})
     with pytest.raises(UsageError) as err:
-        read_onnx(dynamic_batch, None)
+        read_onnx(path, None)
     msg = str(err.value)
-    assert "input 'image'" in msg and "dynamic dimension 0 ('batch')" in msg
-    assert "--input-shape" in msg and "1x3x32x32" in msg
+    assert "input 'image'" in msg and "dynamic dimension(s) 0 ('batch'), 2 ('h'), 3 ('w')" in msg
+    assert "--input-shape 1x3x224x224" in msg
 
 
 def test_dynamic_batch_with_a_shape(dynamic_batch: Path) -> None:

@@ -178,8 +178,12 @@ def _dim_label(value_info: Any, i: int) -> str:
     return f" ('{d.dim_param}')" if d.dim_param else ""
 
 
-def resolve_input_shapes(model: Any, shapes: list[Shape] | None, fname: str) -> list[Shape]:
-    """The input shape per graph input: the file's own, or the user's where it is dynamic."""
+def resolve_input_shapes(model: Any, shapes: list[Shape] | None, fname: str,
+                         notes: list[str] | None = None) -> list[Shape]:
+    """The input shape per graph input: the file's own, or the user's where it is dynamic.
+
+    With no shape given, a dynamic batch axis (dimension 0 only) is taken as 1 and noted;
+    any other dynamic dimension needs --input-shape."""
     inputs = graph_inputs(model)
     for vi in inputs:
         if vi.type.WhichOneof("value") != "tensor_type":
@@ -194,12 +198,19 @@ def resolve_input_shapes(model: Any, shapes: list[Shape] | None, fname: str) -> 
                 raise UsageError(f"{fname}: input '{vi.name}' has no shape in the file",
                                  "give --input-shape, e.g. --input-shape 1x3x224x224")
             dynamic = [i for i, d in enumerate(dims) if d is None]
+            if dynamic == [0] and len(dims) > 1:
+                if notes is not None:
+                    notes.append(f"input '{vi.name}': dynamic batch dimension{_dim_label(vi, 0)} taken as 1 "
+                                 "(give --input-shape for another batch)")
+                dims = [1, *dims[1:]]
+                dynamic = []
             if dynamic:
-                i = dynamic[0]
-                example = ",".join(_fmt([1 if d is None else d for d in ds or []]) for ds in declared)
-                raise UsageError(f"{fname}: input '{vi.name}' has a dynamic dimension {i}{_dim_label(vi, i)} "
+                which = ", ".join(f"{i}{_dim_label(vi, i)}" for i in dynamic)
+                example = ",".join(_fmt([d if d is not None else (1 if i == 0 else 224 if len(ds or []) == 4 else 1)
+                                         for i, d in enumerate(ds or [])]) for ds in declared)
+                raise UsageError(f"{fname}: input '{vi.name}' has dynamic dimension(s) {which} "
                                  f"(shape {_fmt(dims)}) and no --input-shape was given",
-                                 f"give --input-shape, e.g. --input-shape {example}")
+                                 f"give a size for each, e.g. --input-shape {example}")
             out.append(tuple(int(d) for d in dims))  # type: ignore[arg-type]
         return out
     if len(shapes) != len(inputs):
@@ -733,8 +744,8 @@ def read_onnx(path: Path, shapes: list[tuple[int, ...]] | None) -> tuple[Graph, 
     shapes used. `shapes` replaces the file's dynamic input dimensions (one shape per input)."""
     path = Path(path)
     model = load_model(path)
-    input_shapes = resolve_input_shapes(model, shapes, path.name)
     notes: list[str] = []
+    input_shapes = resolve_input_shapes(model, shapes, path.name, notes)
     dtype = _Dtypes()
     g = model.graph
     opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=1)
