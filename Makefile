@@ -27,7 +27,7 @@ test: install
 	$(BIN)/python -m pytest -q
 
 bench: install
-	$(BIN)/python bench/bench_inspect.py
+	@$(BIN)/python bench/bench_inspect.py; a=$$?; $(BIN)/python bench/bench_profile.py; b=$$?; exit $$((a | b))
 
 lint: install
 	$(BIN)/ruff check zooprof tests bench
