@@ -60,8 +60,11 @@ def main(argv: list[str] | None = None) -> None:
     inspect_cmd.DEBUG = debug
     # A short-lived command: the cyclic garbage collector would walk the ~350,000 objects
     # torch and torchvision create on import several times and once more at exit (~1.5 s
-    # of a 4 s command). Reference counting still frees memory; frozen objects are skipped.
-    gc.disable()
+    # of a 4 s command). Reference counting still frees memory. Only for the console
+    # script (argv None), not for programmatic calls such as the tests'.
+    standalone = argv is None
+    if standalone:
+        gc.disable()
     try:
         app(args=args, prog_name="zooprof")  # exits itself on success and on usage errors
     except ZooprofError as exc:
@@ -77,4 +80,5 @@ def main(argv: list[str] | None = None) -> None:
               file=sys.stderr)
         sys.exit(1)
     finally:
-        gc.freeze()
+        if standalone:
+            gc.freeze()
