@@ -54,32 +54,58 @@ def _zooprof_median(runtime: str, threads: int = 1, max_time: float = 20.0) -> f
     return float(m["timing"]["latency_ms"]["median"])
 
 
-def bench_fidelity_torch() -> dict[str, Any]:
+ROUNDS = 3
+
+
+def _compare(name: str, reference_name: str, ours: list[float], reference: list[float]) -> dict[str, Any]:
+    """Rounds alternate between zooprof and the reference, so a drift of the machine's speed
+    (seen here: 20 ms one minute, 28 ms the next) hits both alike; medians of the rounds."""
+    a, b = statistics.median(ours), statistics.median(reference)
+    diff = abs(a - b) / b
+    rounds = "; ".join(f"{x:.3f}/{y:.3f}" for x, y in zip(ours, reference, strict=True))
+    return {"name": name, "value": f"zooprof {a:.3f} ms vs {reference_name} {b:.3f} ms ({100 * diff:.1f} %); "
+            f"rounds {rounds}", "target": "within 5 %", "ok": diff <= 0.05}
+
+
+def timer_job(seconds: float, report: Any) -> dict[str, Any]:
+    """In a fresh worker, like zooprof's own: the same model and input, timed by
+    torch.utils.benchmark.Timer.blocked_autorange."""
     import torch
     import torch.utils.benchmark as tb
-    import torchvision
+
+    from zooprof.runtimes.torch_rt import build_real, example_inputs
 
     torch.set_num_threads(1)
-    torch.manual_seed(0)
-    model = torchvision.models.mobilenet_v2().eval()
-    x = torch.rand(1, 3, 224, 224)
+    model = build_real({"model": "mobilenet_v2", "seed": 0})
+    (x,) = example_inputs([(1, 3, 224, 224)])
     timer = tb.Timer(stmt="with torch.inference_mode(): model(x)", globals={"torch": torch, "model": model, "x": x},
                      num_threads=1)
     for _ in range(10):
         with torch.inference_mode():
             model(x)
-    reference = timer.blocked_autorange(min_run_time=10).median * 1000
-    ours = _zooprof_median("torch")
-    diff = abs(ours - reference) / reference
-    return {"name": "fidelity-torch", "value": f"zooprof {ours:.3f} ms vs Timer {reference:.3f} ms ({100 * diff:.1f} %)",
-            "target": "within 5 %", "ok": diff <= 0.05}
+    return {"median_ms": timer.blocked_autorange(min_run_time=seconds).median * 1000}
+
+
+def bench_fidelity_torch() -> dict[str, Any]:
+    """Both sides run in fresh processes: latency differs by several % from one process to
+    the next (memory placement), which is the machine, not the harness."""
+    from zooprof.runtimes.worker import run_isolated
+
+    ours, reference = [], []
+    for _ in range(ROUNDS):
+        out = run_isolated(timer_job, (5.0,), timeout=120)
+        if not out.ok:
+            raise RuntimeError(out.reason)
+        reference.append(out.result["median_ms"])
+        ours.append(_zooprof_median("torch", max_time=5))
+    return _compare("fidelity-torch", "Timer.blocked_autorange", ours, reference)
 
 
 def bench_fidelity_ort() -> dict[str, Any]:
     import numpy as np
     import onnxruntime as ort
 
-    ours = _zooprof_median("onnxruntime")  # also fills the conversion cache
+    _zooprof_median("onnxruntime", max_time=1)  # fills the conversion cache
     from zooprof.runtimes.onnxruntime_rt import onnx_file
 
     path, _ = onnx_file({"model": "mobilenet_v2", "input_shapes": [[1, 3, 224, 224]]})
@@ -90,16 +116,21 @@ def bench_fidelity_ort() -> dict[str, Any]:
     feeds = {sess.get_inputs()[0].name: np.random.default_rng(0).random((1, 3, 224, 224)).astype("float32")}
     for _ in range(20):
         sess.run(None, feeds)
-    times = []
-    end = time.perf_counter() + 10
-    while time.perf_counter() < end:
-        t = time.perf_counter()
-        sess.run(None, feeds)
-        times.append(time.perf_counter() - t)
-    reference = statistics.median(times) * 1000
-    diff = abs(ours - reference) / reference
-    return {"name": "fidelity-ort", "value": f"zooprof {ours:.3f} ms vs loop {reference:.3f} ms ({100 * diff:.1f} %)",
-            "target": "within 5 %", "ok": diff <= 0.05}
+
+    def loop(seconds: float) -> float:
+        times = []
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            t = time.perf_counter()
+            sess.run(None, feeds)
+            times.append(time.perf_counter() - t)
+        return statistics.median(times) * 1000
+
+    ours, reference = [], []
+    for _ in range(ROUNDS):
+        reference.append(loop(5))
+        ours.append(_zooprof_median("onnxruntime", max_time=5))
+    return _compare("fidelity-ort", "a plain session.run loop", ours, reference)
 
 
 def _cli_profile(args: list[str]) -> tuple[float, dict[str, Any]]:
