@@ -21,6 +21,7 @@ demo: install
 	$(BIN)/zooprof inspect $(SEED) -o 'reports/{model}.csv'
 	$(BIN)/zooprof inspect $(SEED) -o 'reports/{model}.json'
 	@$(BIN)/zooprof inspect alexnet-2012 --explain --columns name,op,output_shape,kernel,rf,formula
+	$(BIN)/zooprof profile mobilenet_v2 --runtime torch,onnxruntime,tflite --max-time 5 -o reports/mobilenet_v2-profile.json
 	@echo "reports written to reports/"
 
 test: install

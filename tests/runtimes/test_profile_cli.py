@@ -72,3 +72,42 @@ def test_profile_writes_result(capsys: pytest.CaptureFixture[str], tmp_path: Pat
         names = {layer["name"] for layer in m["per_layer"]["layers"]}
         assert {"1", "3", "5"} <= names              # the IR's layer names: the Linear layers
     assert "Median ms" in out
+
+
+@pytest.mark.slow
+def test_onnxruntime_and_tflite_routes(tmp_path: Path) -> None:
+    """mnist-mlp converts torch -> ONNX; mobilenet_v2 reaches TFLite through its Keras twin."""
+    pytest.importorskip("onnxruntime")
+    import zooprof.profile
+
+    r = zooprof.profile.profile("mnist-mlp", runtime="onnxruntime", max_time=0.5, per_layer=True)
+    m = r.measurements[0]
+    assert m["status"] == "ok", m.get("reason")
+    assert m["session"]["conversion"]["route"] == "torch -> onnx"
+    assert "CPUExecutionProvider" in m["session"]["providers"]
+    assert m["per_layer"]["layers"] and m["per_layer"]["pass_seconds"] > 0
+    pytest.importorskip("ai_edge_litert")
+    pytest.importorskip("tensorflow")
+    r = zooprof.profile.profile("mobilenet_v2", runtime="tflite", max_time=0.5)
+    m = r.measurements[0]
+    assert m["status"] == "ok", m.get("reason")
+    assert m["session"]["conversion"]["twin"] == "keras:MobileNetV2"
+    assert m["session"]["input_shapes"] == [[1, 224, 224, 3]]
+
+
+def test_runtime_that_cannot_run_the_model_is_a_failed_row(tmp_path: Path) -> None:
+    pytest.importorskip("ai_edge_litert")
+    import zooprof.profile
+
+    r = zooprof.profile.profile("mnist-mlp", runtime="tflite", max_time=0.5)
+    m = r.measurements[0]
+    assert m["status"] == "failed" and m["failure"] == "unsupported" and "Keras twin" in m["reason"]
+
+
+def test_not_onnx_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "model.onnx"
+    bad.write_text("this is not a model")
+    code, _, err = run(capsys, "inspect", str(bad))
+    assert code == 2 and "not a valid ONNX file" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run(capsys, "profile", str(bad), "--runtime", "onnxruntime")
+    assert code == 2 and "not a valid ONNX file" in err
