@@ -54,9 +54,11 @@ def _analyze(ref: ModelRef, shapes: list[tuple[int, ...]] | None, trust: bool, c
     if shapes:
         check_shape_rank(ref, shapes)
     if ref.kind == "onnx-file":
-        graph, shapes = _onnx_frontend().read_onnx(Path(ref.source), shapes)
+        frontend = _frontend("onnx", "onnx", "the onnx package is needed to read ONNX files")
+        graph, shapes = frontend.read_onnx(Path(ref.source), shapes)
     else:
-        graph, shapes = _torch_frontend().read(ref, shapes, trust)
+        frontend = _frontend("torch", "torch", "PyTorch is needed to read this model")
+        graph, shapes = frontend.read(ref, shapes, trust)
     analysis = analyze(graph)
     model = {
         "name": ref.name,
@@ -100,24 +102,14 @@ def reference_check(reference: dict[str, Any], layers: list[dict[str, Any]], tot
     return out
 
 
-def _torch_frontend() -> Any:
+def _frontend(module: str, extra: str, needs: str) -> Any:
+    """Import a frontend lazily; a missing framework names the extra that installs it."""
+    import importlib
+
     try:
-        from zooprof.frontends import torch as frontend
+        return importlib.import_module(f"zooprof.frontends.{module}")
     except ImportError as exc:
-        raise MissingDependencyError(f"PyTorch is needed to read this model ({exc})",
-                                     "pip install 'zooprof[torch]'") from exc
-    return frontend
-
-
-def _onnx_frontend() -> Any:
-    try:
-        import onnx  # noqa: F401
-
-        from zooprof.frontends import onnx as frontend
-    except ImportError as exc:
-        raise MissingDependencyError(f"the onnx package is needed to read ONNX files ({exc})",
-                                     "pip install 'zooprof[onnx]'") from exc
-    return frontend
+        raise MissingDependencyError(f"{needs} ({exc})", f"pip install 'zooprof[{extra}]'") from exc
 
 
 def _zooprof_version() -> str:
