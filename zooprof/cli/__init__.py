@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import gc
 import sys
-import traceback
 
 import typer
 
 from zooprof import __version__
-from zooprof.cli import inspect_cmd, list_cmd, profile_cmd
+from zooprof.cli import common, inspect_cmd, list_cmd, profile_cmd
 from zooprof.errors import ZooprofError
 
 app = typer.Typer(
@@ -45,19 +44,12 @@ app.command("inspect")(inspect_cmd.inspect)
 app.command("profile")(profile_cmd.profile)
 
 
-def report_error(exc: ZooprofError, debug: bool) -> None:
-    if debug:
-        traceback.print_exception(exc)
-    hint = f"; {exc.hint}" if exc.hint else ""
-    print(f"error: {exc.message}{hint}", file=sys.stderr)
-
-
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     if debug:
         args = [a for a in args if a != "--debug"]
-    inspect_cmd.DEBUG = debug
+    common.DEBUG = debug
     # A short-lived command: the cyclic garbage collector would walk the ~350,000 objects
     # torch and torchvision create on import several times and once more at exit (~1.5 s
     # of a 4 s command). Reference counting still frees memory. Only for the console
@@ -68,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=args, prog_name="zooprof")  # exits itself on success and on usage errors
     except ZooprofError as exc:
-        report_error(exc, debug)
+        common.report_error(exc)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

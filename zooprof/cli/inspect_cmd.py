@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-DEBUG = False
-
 
 def inspect(
     models: list[str] = typer.Argument(..., help="Zoo name, torchvision:NAME, package.module:callable or a model file.",
@@ -25,7 +23,7 @@ def inspect(
     width: int = typer.Option(None, "--width", help="Table width in characters."),
 ) -> None:
     """Per-layer shapes, kernel/stride/padding, receptive field, params, MACs/FLOPs and memory."""
-    from zooprof.cli import report_error
+    from zooprof.cli.common import report_error, safe_name
     from zooprof.columns import parse_columns
     from zooprof.errors import UsageError, ZooprofError
     from zooprof.renderers import format_for, render
@@ -49,7 +47,7 @@ def inspect(
             failures += 1
             if len(models) > 1:
                 exc.message = f"{model}: {exc.message}"
-            report_error(exc, DEBUG)
+            report_error(exc)
             if len(models) == 1:
                 raise typer.Exit(exc.exit_code) from None
             continue
@@ -62,7 +60,7 @@ def inspect(
         text = render(result, kind, rows, cols, color=tty, width=width,
                       columns_given=columns is not None)
         if output:
-            path = Path(output.replace("{model}", _safe(model)))
+            path = Path(output.replace("{model}", safe_name(model)))
             from zooprof.result import write_atomic
 
             write_atomic(path, text)
@@ -73,17 +71,16 @@ def inspect(
         raise typer.Exit(1)
 
 
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)
-
-
 def _analyze(model: str, input_shape: str | None, trust: bool, use_cache: bool):  # type: ignore[no-untyped-def]
+    import contextlib
+
     from zooprof.api import inspect as api_inspect
 
-    command = "zooprof " + " ".join(sys.argv[1:])
+    status = contextlib.nullcontext()
     if sys.stderr.isatty():
         from rich.console import Console
 
-        with Console(stderr=True).status(f"reading {model}..."):
-            return api_inspect(model, input_shape=input_shape, trust=trust, use_cache=use_cache, command=command)
-    return api_inspect(model, input_shape=input_shape, trust=trust, use_cache=use_cache, command=command)
+        status = Console(stderr=True).status(f"reading {model}...")
+    with status:
+        return api_inspect(model, input_shape=input_shape, trust=trust, use_cache=use_cache,
+                           command="zooprof " + " ".join(sys.argv[1:]))

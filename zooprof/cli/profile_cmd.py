@@ -32,7 +32,7 @@ def profile(
 ) -> None:
     """Measure latency, throughput and memory of models on one or more runtimes, each in its own worker."""
     from zooprof import runtimes as rt
-    from zooprof.cli import report_error
+    from zooprof.cli.common import report_error, safe_name
     from zooprof.errors import UsageError, ZooprofError
     from zooprof.profile import measure_model, parse_batches, parse_percent
     from zooprof.renderers.measurements import render_measurements
@@ -61,7 +61,7 @@ def profile(
             failed = True
             if len(models) > 1:
                 exc.message = f"{model}: {exc.message}"
-            report_error(exc, _debug())
+            report_error(exc)
             if len(models) == 1:
                 raise typer.Exit(exc.exit_code) from None
             continue
@@ -73,8 +73,8 @@ def profile(
             measure_model(result, model, chosen, batches, threads=threads, max_time=max_time, target_ci=ci,
                           timeout=timeout, per_layer=per_layer, trust=trust, weights=weights,
                           ort_opt_level=ort_opt_level, progress=progress)
-        path = Path(output.replace("{model}", _safe(model))) if output else \
-            Path("reports") / f"{stamp}-{_safe(model)}" / "result.json"
+        path = Path(output.replace("{model}", safe_name(model))) if output else \
+            Path("reports") / f"{stamp}-{safe_name(model)}" / "result.json"
         result.save(path)
         typer.echo(render_measurements(result, width=width), nl=False)
         typer.echo(f"wrote {path}", err=True)
@@ -82,16 +82,6 @@ def profile(
             failed = True
     if failed:
         raise typer.Exit(1)
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)
-
-
-def _debug() -> bool:
-    from zooprof.cli import inspect_cmd
-
-    return inspect_cmd.DEBUG
 
 
 class _progress:

@@ -103,8 +103,7 @@ class GraphBuilder:
         # register after reading the inputs: an in-place op returns its input tensor
         for o, spec in zip(outs, specs, strict=True):
             self._name(o, spec)
-        seen: set[str] = set()
-        unique_params = tuple(p for p in params if not (p.name in seen or seen.add(p.name)))  # type: ignore[func-returns-value]
+        unique_params = tuple({p.name: p for p in params}.values())  # a weight passed twice counts once
         self.layers.append(Layer(name, kind, source_op, tuple(inputs), tuple(specs), attrs, unique_params, scope, inplace))
 
     def graph(self, name: str, outputs: Any, trace_method: str, notes: list[str]) -> Graph:
@@ -266,7 +265,6 @@ class _DispatchRecorder(TorchDispatchMode):
         self.input_shapes = input_shapes
         self.scope: list[str] = []
         self.suppress = 0
-        self.counter = 0
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
