@@ -9,6 +9,8 @@ Targets (docs/benchmarks.md):
   repeat        five consecutive `zooprof profile mobilenet_v2 --runtime onnxruntime`
                 medians within a 5 % band
   default-run   `zooprof profile mobilenet_v2` (one runtime, defaults) under 20 s
+  per-layer     the sum of per-layer times within 15 % of the end-to-end median
+                (mobilenet_v2, 1 thread, PyTorch and ONNX Runtime)
 
 Run: make bench (or python bench/bench_profile.py [--markdown PATH] [--only NAME,...]).
 Exit code 1 if a target fails. Nothing else should run on the machine meanwhile.
@@ -158,8 +160,23 @@ def bench_default_run() -> dict[str, Any]:
             "target": "< 20 s", "ok": seconds < 20}
 
 
+def bench_per_layer() -> dict[str, Any]:
+    """Sum of per-layer times vs the end-to-end median, mobilenet_v2, 1 thread."""
+    import zooprof.profile
+
+    r = zooprof.profile.profile("mobilenet_v2", runtime="torch,onnxruntime", threads=1, max_time=5, per_layer=True)
+    parts, ok = [], True
+    for m in r.measurements:
+        if m["status"] != "ok":
+            raise RuntimeError(m["reason"])
+        ratio = m["per_layer"]["sum_vs_median"]
+        ok = ok and abs(ratio - 1) <= 0.15
+        parts.append(f"{m['runtime']} {100 * ratio:.1f} %")
+    return {"name": "per-layer", "value": "sum / median: " + ", ".join(parts), "target": "within 15 %", "ok": ok}
+
+
 BENCHES = {"overhead": bench_overhead, "fidelity-torch": bench_fidelity_torch, "fidelity-ort": bench_fidelity_ort,
-           "repeat": bench_repeat, "default-run": bench_default_run}
+           "repeat": bench_repeat, "default-run": bench_default_run, "per-layer": bench_per_layer}
 
 
 def main() -> int:
