@@ -56,6 +56,9 @@ def _analyze(ref: ModelRef, shapes: list[tuple[int, ...]] | None, trust: bool, c
     if ref.kind == "onnx-file":
         frontend = _frontend("onnx", "onnx", "the onnx package is needed to read ONNX files")
         graph, shapes = frontend.read_onnx(Path(ref.source), shapes)
+    elif ref.kind in FRONTENDS:
+        module, extra, needs = FRONTENDS[ref.kind]
+        graph, shapes = _frontend(module, extra, needs).read(ref, shapes, trust)
     else:
         frontend = _frontend("torch", "torch", "PyTorch is needed to read this model")
         graph, shapes = frontend.read(ref, shapes, trust)
@@ -100,6 +103,18 @@ def reference_check(reference: dict[str, Any], layers: list[dict[str, Any]], tot
         tolerance = int(reference.get(f"{key}_rounded_to", 1)) / 2 if key == "macs" else 0
         out[key] = {"expected": expected, "actual": value, "ok": abs(value - expected) <= tolerance}
     return out
+
+
+#: reference kind -> (frontend module, extra, what is missing); each module has
+#: read(ref, shapes, trust) -> (Graph, shapes)
+FRONTENDS = {
+    "keras-app": ("keras", "tf", "TensorFlow/Keras is needed to build keras: models"),
+    "keras-file": ("keras", "tf", "h5py is needed to read Keras files"),
+    "tfjs": ("tfjs", "tf", "a TF.js dependency is missing"),
+    "teachable": ("teachable", "tf", "a Teachable Machine dependency is missing"),
+    "tflite": ("tflite", "tflite", "a TFLite dependency is missing"),
+    "tflite-file": ("tflite", "tflite", "a TFLite dependency is missing"),
+}
 
 
 def _frontend(module: str, extra: str, needs: str) -> Any:

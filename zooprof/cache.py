@@ -42,6 +42,16 @@ def _file_hash(path: str) -> str:
     return h.hexdigest()
 
 
+def _path_hash(path: Path) -> str:
+    """A file's hash, or a folder's: every file below it, by relative name and contents."""
+    if path.is_file():
+        return _file_hash(str(path))
+    h = hashlib.sha256()
+    for p in sorted(q for q in path.rglob("*") if q.is_file()):
+        h.update(f"{p.relative_to(path)}:{_file_hash(str(p))};".encode())
+    return h.hexdigest()
+
+
 def _own_fingerprint() -> str:
     from zooprof.registry import zoo_dir
 
@@ -77,8 +87,10 @@ def cache_key(ref: ModelRef, shapes: list[tuple[int, ...]] | None, options: dict
         "torchvision": _version("torchvision"),
         "onnx": _version("onnx"),
     }
-    if ref.kind.endswith("-file"):
-        parts["file"] = _file_hash(ref.source)
+    if ref.kind.endswith("-file") or ref.kind in ("teachable", "tfjs"):
+        source = Path(ref.source)
+        # a TF.js model is model.json plus its weight shards: hash the folder
+        parts["file"] = _path_hash(source.parent if ref.kind == "tfjs" else source)
     elif ref.kind == "callable":
         origin = _module_file(ref.source)
         parts["file"] = _file_hash(origin) if origin else None
