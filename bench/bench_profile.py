@@ -56,7 +56,7 @@ def _zooprof_median(runtime: str, threads: int = 1, max_time: float = 20.0) -> f
     return float(m["timing"]["latency_ms"]["median"])
 
 
-ROUNDS = 3
+ROUNDS = 5
 
 
 def _compare(name: str, reference_name: str, ours: list[float], reference: list[float]) -> dict[str, Any]:
@@ -95,11 +95,11 @@ def bench_fidelity_torch() -> dict[str, Any]:
 
     ours, reference = [], []
     for _ in range(ROUNDS):
-        out = run_isolated(timer_job, (5.0,), timeout=120)
+        out = run_isolated(timer_job, (4.0,), timeout=120)
         if not out.ok:
             raise RuntimeError(out.reason)
         reference.append(out.result["median_ms"])
-        ours.append(_zooprof_median("torch", max_time=5))
+        ours.append(_zooprof_median("torch", max_time=4))
     return _compare("fidelity-torch", "Timer.blocked_autorange", ours, reference)
 
 
