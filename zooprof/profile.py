@@ -58,6 +58,9 @@ def measure_model(result: ProfileResult, model: str, runtimes: list[str], batche
     from zooprof.runtimes.worker import run_isolated
 
     ref = resolve(model)
+    result.environment["threads"] = threads
+    result.environment["profile_options"] = {"max_time": max_time, "target_ci": target_ci, "timeout": timeout,
+                                             "per_layer": per_layer, "ort_opt_level": ort_opt_level}
     shapes = [tuple(i["shape"]) for i in result.model["inputs"]]
     base_batch = shapes[0][0] if shapes and shapes[0] else 1
     macs_per_sample = result.totals["macs"] / base_batch if base_batch else None
