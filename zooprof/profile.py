@@ -59,6 +59,7 @@ def measure_model(result: ProfileResult, model: str, runtimes: list[str], batche
 
     ref = resolve(model)
     result.environment["threads"] = threads
+    result.environment["profiled"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     result.environment["profile_options"] = {"max_time": max_time, "target_ci": target_ci, "timeout": timeout,
                                              "per_layer": per_layer, "ort_opt_level": ort_opt_level}
     shapes = [tuple(i["shape"]) for i in result.model["inputs"]]
@@ -128,5 +129,4 @@ def profile(model: str, runtime: str | list[str] = "torch", batch: Any = 1, inpu
     result = inspect(model, input_shape=input_shape, trust=options.get("trust", False),
                      use_cache=options.pop("use_cache", True), command=options.pop("command", None))
     result.measurements = []
-    result.environment["profiled"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     return measure_model(result, model, names, parse_batches(batch), **options)
