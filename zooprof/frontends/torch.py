@@ -156,6 +156,7 @@ class _FxRecorder(fx.Interpreter):
         self.modules = dict(gm.named_modules())
         self.timings = timings
         self.clock = clock
+        self.node_layer: dict[str, str] = {}  # fx node name -> the layer it produced
 
     def run_node(self, n: fx.Node) -> Any:
         if n.op in ("call_module", "call_function", "call_method"):
@@ -168,8 +169,10 @@ class _FxRecorder(fx.Interpreter):
             elapsed = self.clock() - start if self.clock else 0.0
             before = len(self.builder.layers)
             self._record(n, args, kwargs, out)
+            if len(self.builder.layers) > before:
+                self.node_layer[n.name] = self.builder.layers[-1].name
             if self.timings is not None:
-                key = self.builder.layers[-1].name if len(self.builder.layers) > before else "(not a layer)"
+                key = self.node_layer.get(n.name, "(not a layer)")
                 self.timings[key] = self.timings.get(key, 0.0) + elapsed
             return out
         out = super().run_node(n)
@@ -238,20 +241,54 @@ def trace_fx(model: nn.Module, inputs: list[torch.Tensor], name: str, gm: fx.Gra
     return builder.graph(name, out, method, [])
 
 
-def time_layers_fx(gm: fx.GraphModule, inputs: list[torch.Tensor], clock: Callable[[], float],
-                   sync: Callable[[], None] | None = None) -> dict[str, float]:
-    """One timed pass: seconds per layer name (the names `trace_fx` gives the same module)."""
-    timings: dict[str, float] = {}
+class LayerTimer:
+    """Per-layer wall time of an FX graph, mapped onto the static analysis' layer names.
 
-    def timed_clock() -> float:
-        if sync:
-            sync()
-        return clock()
+    A first pass records which node produced which layer (the same code as `trace_fx`, so
+    the names match); timed passes then run a lean interpreter that only reads the clock
+    around each call, so bookkeeping between nodes does not evict the caches the next
+    layer would use.
+    """
 
-    rec = _FxRecorder(gm, GraphBuilder(gm), [tuple(t.shape) for t in inputs], timings, timed_clock)
-    with torch.inference_mode():
-        rec.run(*inputs)
-    return timings
+    def __init__(self, gm: fx.GraphModule, inputs: list[torch.Tensor]) -> None:
+        self.gm, self.inputs = gm, inputs
+        timings: dict[str, float] = {}
+        rec = _FxRecorder(gm, GraphBuilder(gm), [tuple(t.shape) for t in inputs], timings, lambda: 0.0)
+        with torch.inference_mode():
+            rec.run(*inputs)
+        self.layer_of: dict[str, str] = rec.node_layer
+
+    def run(self, clock: Callable[[], float], sync: Callable[[], None] | None = None) -> dict[str, float]:
+        """One timed pass: seconds per layer name ("(not a layer)" for the rest)."""
+        per_node = _TimedInterpreter(self.gm, clock, sync)
+        with torch.inference_mode():
+            per_node.run(*self.inputs)
+        out: dict[str, float] = {}
+        for node, seconds in per_node.seconds.items():
+            key = self.layer_of.get(node, "(not a layer)")
+            out[key] = out.get(key, 0.0) + seconds
+        return out
+
+
+class _TimedInterpreter(fx.Interpreter):
+    def __init__(self, gm: fx.GraphModule, clock: Callable[[], float], sync: Callable[[], None] | None) -> None:
+        super().__init__(gm)
+        self.clock, self.sync = clock, sync
+        self.seconds: dict[str, float] = {}
+
+    def run_node(self, n: fx.Node) -> Any:
+        if n.op not in ("call_module", "call_function", "call_method"):
+            return super().run_node(n)
+        args, kwargs = self.fetch_args_kwargs_from_env(n)
+        call = getattr(self, n.op)
+        if self.sync:
+            self.sync()
+        start = self.clock()
+        out = call(n.target, args, kwargs)
+        if self.sync:
+            self.sync()
+        self.seconds[n.name] = self.clock() - start
+        return out
 
 
 # --------------------------------------------------------------------------------------

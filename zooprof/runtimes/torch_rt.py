@@ -87,17 +87,15 @@ class TorchSession:
             gm = self.model if isinstance(self.model, fx.GraphModule) else fx.symbolic_trace(self.model)
         except Exception as exc:
             return {"method": None, "reason": f"per-layer timing needs an FX-traceable model ({type(exc).__name__})"}
-        runs: list[dict[str, float]] = []
-        for _ in range(iterations + 2):
-            runs.append(frontend.time_layers_fx(gm, self.inputs, time.perf_counter))
-        runs = runs[2:]  # the first passes warm the interpreter
+        timer = frontend.LayerTimer(gm, self.inputs)
+        runs = [timer.run(time.perf_counter) for _ in range(iterations + 2)][2:]  # two warm-up passes
         names = list(runs[0])
         layers = []
         for name in names:
             values = sorted(r.get(name, 0.0) for r in runs)
             layers.append({"name": name, "seconds": values[len(values) // 2]})
         totals = sorted(sum(r.values()) for r in runs)
-        return {"method": "fx interpreter, wall time per node", "iterations": iterations, "layers": layers,
+        return {"method": "fx interpreter, wall time per layer", "iterations": iterations, "layers": layers,
                 "sum_seconds": sum(x["seconds"] for x in layers), "pass_seconds": totals[len(totals) // 2]}
 
 

@@ -8,11 +8,13 @@ and kills the child when it passes.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import signal
+import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,13 +66,37 @@ def _signal_name(code: int) -> str:
         return f"signal {-code}"
 
 
+@contextlib.contextmanager
+def _main_hidden(hide: bool) -> Iterator[None]:
+    """spawn re-runs the parent's __main__ script in the child. A user's script that calls
+    zooprof.profile without an `if __name__ == "__main__":` guard would then run again in
+    every worker (and a script from stdin cannot be re-run at all). Jobs live in importable
+    modules, so hide __main__ while the child starts, unless the job itself is in __main__."""
+    main = sys.modules.get("__main__")
+    if not hide or main is None:
+        yield
+        return
+    spec = getattr(main, "__spec__", None)
+    path = getattr(main, "__file__", None)
+    main.__spec__ = None  # type: ignore[assignment]
+    if path is not None:
+        del main.__file__
+    try:
+        yield
+    finally:
+        main.__spec__ = spec  # type: ignore[assignment]
+        if path is not None:
+            main.__file__ = path
+
+
 def run_isolated(job: Job, args: tuple[Any, ...], timeout: float, progress: Progress | None = None) -> WorkerOutcome:
     """Run `job(*args, report=...)` in a spawned process; it must return a picklable dict."""
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(job, args, child), daemon=True)
     start = time.monotonic()
-    proc.start()
+    with _main_hidden(getattr(job, "__module__", None) != "__main__"):
+        proc.start()
     child.close()
     deadline = start + timeout
     try:
