@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from zooprof.errors import UsageError
+from zooprof.errors import UsageError, ZooprofError
 
 
 def interpreter_class() -> tuple[Any, str]:
@@ -47,11 +47,22 @@ def tflite_file(spec: dict[str, Any]) -> tuple[Path, dict[str, Any] | None]:
     return keras_to_tflite(twin, tuple(ref.entry.input_shape) if ref.entry else None)
 
 
+def check_runnable(path: Path) -> None:
+    """An Edge TPU compiled file cannot run on a stock interpreter: say so before trying."""
+    from zooprof.frontends.tflite import edgetpu_note, edgetpu_ops
+
+    count = edgetpu_ops(path)
+    if count:
+        raise ZooprofError(edgetpu_note(count),
+                           "profile the CPU export of the same model (model.tflite or model_unquant.tflite)")
+
+
 class LiteRTSession:
     def __init__(self, spec: dict[str, Any]) -> None:
         import numpy as np
 
         self.path, self.conversion = tflite_file(spec)
+        check_runnable(self.path)
         Interpreter, engine = interpreter_class()
         threads = int(spec["threads"]) if spec.get("threads") else None
         self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
@@ -77,7 +88,8 @@ class LiteRTSession:
         self.interpreter.invoke()
 
     def per_layer(self, iterations: int) -> dict[str, Any]:
-        return {"method": None, "reason": "per-layer timing is not available for LiteRT yet"}
+        return {"method": None, "reason": "per-layer timing is not available for LiteRT: its Python interpreter "
+                "exposes no op profiler (LiteRT's C++ benchmark_model --enable_op_profiling has one)"}
 
 
 def prepare(spec: dict[str, Any]) -> LiteRTSession:
