@@ -56,8 +56,8 @@ def _analyze(ref: ModelRef, shapes: list[tuple[int, ...]] | None, trust: bool, c
     if ref.kind == "onnx-file":
         frontend = _frontend("onnx", "onnx", "the onnx package is needed to read ONNX files")
         graph, shapes = frontend.read_onnx(Path(ref.source), shapes)
-    elif ref.kind in FRONTENDS:
-        module, extra, needs = FRONTENDS[ref.kind]
+    elif ref.kind in FRONTENDS or (ref.kind == "zoo" and ref.framework == "keras"):
+        module, extra, needs = FRONTENDS[ref.kind if ref.kind in FRONTENDS else "keras-app"]
         graph, shapes = _frontend(module, extra, needs).read(ref, shapes, trust)
     else:
         frontend = _frontend("torch", "torch", "PyTorch is needed to read this model")
@@ -91,6 +91,7 @@ def reference_check(reference: dict[str, Any], layers: list[dict[str, Any]], tot
     conv = [r for r in layers if r["op"] == "conv"]
     actual = {
         "params": totals["params"],
+        "trainable_params": totals["trainable_params"],
         "macs": totals["macs"],
         "conv_params": sum(r["params"] for r in conv),
         "conv_macs": sum(r["macs"] for r in conv),
