@@ -111,3 +111,20 @@ def test_not_onnx_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], tm
     assert code == 2 and "not a valid ONNX file" in err and len(err.strip().splitlines()) == 1
     code, _, err = run(capsys, "profile", str(bad), "--runtime", "onnxruntime")
     assert code == 2 and "not a valid ONNX file" in err
+
+
+@pytest.mark.slow
+def test_tensorflow_runtime() -> None:
+    """Keras models run as a compiled tf.function; a PyTorch model without a twin cannot."""
+    pytest.importorskip("tensorflow")
+    import zooprof.profile
+
+    r = zooprof.profile.profile("keras-mobilenet_v1", runtime="tensorflow", max_time=0.5)
+    m = r.measurements[0]
+    assert m["status"] == "ok", m.get("reason")
+    assert m["session"]["engine"] == "tensorflow (tf.function)"
+    assert m["session"]["input_shapes"] == [[1, 224, 224, 3]]
+    assert m["achieved_gflops"] == pytest.approx(2 * 41_030_272 / (m["timing"]["latency_ms"]["median"] / 1000) / 1e9,
+                                                 rel=1e-3)
+    r = zooprof.profile.profile("mnist-mlp", runtime="tensorflow", max_time=0.5)
+    assert r.measurements[0]["failure"] == "unsupported"

@@ -347,9 +347,10 @@ def _callable(target: str) -> Any:
     return obj
 
 
-def build_config(source: str, kwargs: dict[str, Any], shapes: list[Shape] | None) -> tuple[Any, list[str],
-                                                                                             list[FileWeight] | None]:
-    """(config, notes, the built model's weight shapes) for `keras:NAME` or `keras:module:callable`."""
+def build_model(source: str, kwargs: dict[str, Any], shapes: list[Shape] | None) -> tuple[Any, str, str, Any]:
+    """Build `keras:NAME` (keras.applications, random weights) or `keras:module:callable`.
+
+    Returns (model or config dict, what was called, how, the keras module or None)."""
     target = source.split(":", 1)[1] if source.startswith("keras:") else source
     hwc = _hwc(shapes)
     options = {k: v for k, v in kwargs.items() if k != "weights"}
@@ -386,6 +387,13 @@ def build_config(source: str, kwargs: dict[str, Any], shapes: list[Shape] | None
                              "check the option names and values (and --input-shape)") from None
         except Exception as exc:  # a builder failing in any other way
             raise ZooprofError(f"building {what} failed: {type(exc).__name__}: {_first_line(exc)}") from None
+    return model, what, built_by, keras
+
+
+def build_config(source: str, kwargs: dict[str, Any], shapes: list[Shape] | None) -> tuple[Any, list[str],
+                                                                                             list[FileWeight] | None]:
+    """(config, notes, the built model's weight shapes) for `keras:NAME` or `keras:module:callable`."""
+    model, what, built_by, keras = build_model(source, kwargs, shapes)
     if isinstance(model, dict):
         return model, [f"config from {built_by}"], None
     if not hasattr(model, "get_config"):

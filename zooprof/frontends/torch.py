@@ -28,6 +28,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from zooprof.errors import ModelShapeError, UsageError, ZooprofError
 from zooprof.frontends import torch_ops
+from zooprof.frontends.compat import block_triton_after_tensorflow
 from zooprof.ir.graph import Graph, Layer, ParamSpec, TensorSpec
 from zooprof.ir.ops import OpKind
 
@@ -383,6 +384,7 @@ def _post_hook(rec: _DispatchRecorder, builder: GraphBuilder, path: str, mod: nn
 
 def build_module(builder: Callable[..., Any], kwargs: dict[str, Any] | None = None) -> nn.Module:
     """Call a model builder with the default device set to meta: no weight memory."""
+    block_triton_after_tensorflow()
     with torch.device("meta"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         obj = builder(**(kwargs or {}))
@@ -462,6 +464,7 @@ def file_kind(path: Path) -> str:
 
 
 def graph_from_file(path: Path, shapes: list[Shape] | None, trust: bool) -> tuple[Graph, list[Shape]]:
+    block_triton_after_tensorflow()
     kind = file_kind(path)
     name = path.stem
     with warnings.catch_warnings():

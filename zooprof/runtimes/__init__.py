@@ -31,8 +31,11 @@ RUNTIMES: dict[str, RuntimeInfo] = {r.name: r for r in [
                 "ONNX Runtime (CPU; CUDA/TensorRT providers when present)"),
     RuntimeInfo("tflite", "zooprof.runtimes.litert_rt:prepare", (("ai_edge_litert", "tflite_runtime", "tensorflow"),),
                 "tflite", "LiteRT / TFLite interpreter"),
+    RuntimeInfo("tensorflow", "zooprof.runtimes.tf_rt:prepare", (("tensorflow",),), "tf",
+                "TensorFlow/Keras, compiled tf.function"),
 ]}
-ALIASES = {"pytorch": "torch", "ort": "onnxruntime", "onnx": "onnxruntime", "litert": "tflite"}
+ALIASES = {"pytorch": "torch", "ort": "onnxruntime", "onnx": "onnxruntime", "litert": "tflite", "tf": "tensorflow",
+           "keras": "tensorflow"}
 
 
 def parse_runtimes(text: str) -> list[str]:
@@ -59,7 +62,8 @@ def check_available(name: str) -> None:
                                          f"pip install 'zooprof[{info.extra}]'")
 
 
-DEFAULT_RUNTIME = {"torch": "torch", "pytorch": "torch", "onnx": "onnxruntime", "tflite": "tflite"}
+DEFAULT_RUNTIME = {"torch": "torch", "pytorch": "torch", "onnx": "onnxruntime", "tflite": "tflite",
+                   "keras": "tensorflow"}
 
 
 def incompatible(name: str, ref: ModelRef) -> str | None:
@@ -71,6 +75,8 @@ def incompatible(name: str, ref: ModelRef) -> str | None:
                 "or give a .tflite file")
     if name == "onnxruntime" and ref.framework not in ("onnx", "torch"):
         return f"no route from {ref.framework} to ONNX yet"
+    if name == "tensorflow" and ref.framework != "keras" and not (ref.entry and ref.entry.twins.get("keras")):
+        return "the tensorflow runtime runs Keras models (or zoo entries with a Keras twin)"
     return None
 
 

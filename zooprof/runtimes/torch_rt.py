@@ -13,6 +13,9 @@ from zooprof.errors import UsageError, ZooprofError
 
 def build_real(spec: dict[str, Any]) -> Any:
     """The model on the CPU with real (random, seeded) weights, in eval mode."""
+    from zooprof.frontends.compat import block_triton_after_tensorflow
+
+    block_triton_after_tensorflow()
     import torch
 
     from zooprof.frontends import torch as frontend
