@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from zooprof.errors import ZooprofError
 
@@ -22,3 +24,20 @@ def report_error(exc: ZooprofError) -> None:
 def safe_name(model: str) -> str:
     """A model reference as a file name: reports/{model}.csv."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(model).name)
+
+
+def analyze_or_report(model: str, models: list[str], analyze: Callable[[str], Any]) -> Any | None:
+    """Static analysis of one model of a run over `models`. A failure is reported in one
+    line (prefixed with the model when there are several) and returns None, so the other
+    models go on; a run of one model exits with the error's code."""
+    try:
+        return analyze(model)
+    except ZooprofError as exc:
+        if len(models) > 1:
+            exc.message = f"{model}: {exc.message}"
+        report_error(exc)
+        if len(models) == 1:
+            import typer
+
+            raise typer.Exit(exc.exit_code) from None
+        return None

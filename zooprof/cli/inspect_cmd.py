@@ -23,9 +23,9 @@ def inspect(
     width: int = typer.Option(None, "--width", help="Table width in characters."),
 ) -> None:
     """Per-layer shapes, kernel/stride/padding, receptive field, params, MACs/FLOPs and memory."""
-    from zooprof.cli.common import report_error, safe_name
+    from zooprof.cli.common import analyze_or_report, safe_name
     from zooprof.columns import parse_columns
-    from zooprof.errors import UsageError, ZooprofError
+    from zooprof.errors import UsageError
     from zooprof.renderers import format_for, render
     from zooprof.views import collapse
 
@@ -41,15 +41,9 @@ def inspect(
 
     failures = 0
     for model in models:
-        try:
-            result = _analyze(model, input_shape, trust, not no_cache)
-        except ZooprofError as exc:
+        result = analyze_or_report(model, models, lambda m: _analyze(m, input_shape, trust, not no_cache))
+        if result is None:
             failures += 1
-            if len(models) > 1:
-                exc.message = f"{model}: {exc.message}"
-            report_error(exc)
-            if len(models) == 1:
-                raise typer.Exit(exc.exit_code) from None
             continue
         rows = collapse(result.layers, depth)
         tty = output is None and sys.stdout.isatty()

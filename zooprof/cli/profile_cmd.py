@@ -32,8 +32,8 @@ def profile(
 ) -> None:
     """Measure latency, throughput and memory of models on one or more runtimes, each in its own worker."""
     from zooprof import runtimes as rt
-    from zooprof.cli.common import report_error, safe_name
-    from zooprof.errors import UsageError, ZooprofError
+    from zooprof.cli.common import analyze_or_report, safe_name
+    from zooprof.errors import UsageError
     from zooprof.profile import measure_model, parse_batches, parse_percent
     from zooprof.renderers.measurements import render_measurements
 
@@ -51,19 +51,14 @@ def profile(
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     failed = False
-    for model in models:
-        try:
-            from zooprof.api import inspect as api_inspect
+    from zooprof.api import inspect as api_inspect
 
-            result = api_inspect(model, input_shape=input_shape, trust=trust, use_cache=not no_cache,
-                                 command="zooprof " + " ".join(sys.argv[1:]))
-        except ZooprofError as exc:
+    command = "zooprof " + " ".join(sys.argv[1:])
+    for model in models:
+        result = analyze_or_report(model, models, lambda m: api_inspect(
+            m, input_shape=input_shape, trust=trust, use_cache=not no_cache, command=command))
+        if result is None:
             failed = True
-            if len(models) > 1:
-                exc.message = f"{model}: {exc.message}"
-            report_error(exc)
-            if len(models) == 1:
-                raise typer.Exit(exc.exit_code) from None
             continue
         result.measurements = []
         chosen = names or [rt.DEFAULT_RUNTIME.get(result.model["framework"], "torch")]
