@@ -46,9 +46,9 @@ def bench_overhead() -> dict[str, Any]:
 
 
 def _zooprof_timing(runtime: str, threads: int = 1, max_time: float = 20.0) -> dict[str, Any]:
-    import zooprof.profile
+    import zooprof
 
-    r = zooprof.profile.profile("mobilenet_v2", runtime=runtime, threads=threads, max_time=max_time,
+    r = zooprof.profile("mobilenet_v2", runtime=runtime, threads=threads, max_time=max_time,
                                 target_ci=0.005, use_cache=False)
     m = r.measurements[0]
     if m["status"] != "ok":
@@ -183,9 +183,9 @@ def bench_default_run() -> dict[str, Any]:
 
 def bench_per_layer() -> dict[str, Any]:
     """Sum of per-layer times vs the end-to-end median, mobilenet_v2, 1 thread."""
-    import zooprof.profile
+    import zooprof
 
-    r = zooprof.profile.profile("mobilenet_v2", runtime="torch,onnxruntime", threads=1, max_time=5, per_layer=True)
+    r = zooprof.profile("mobilenet_v2", runtime="torch,onnxruntime", threads=1, max_time=5, per_layer=True)
     parts, ok = [], True
     for m in r.measurements:
         if m["status"] != "ok":

@@ -3,6 +3,8 @@
     import zooprof
     r = zooprof.inspect("alexnet-2012")
     r.totals["macs"]
+    p = zooprof.profile("mobilenet_v2", runtime="onnxruntime", threads=1)
+    p.measurements[0]["timing"]["latency_ms"]["median"]
 """
 
 from __future__ import annotations
@@ -25,4 +27,17 @@ def inspect(model: str, input_shape: str | tuple[int, ...] | list[tuple[int, ...
     return _inspect(model, input_shape=input_shape, **options)
 
 
-__all__ = ["__version__", "inspect"]
+def profile(model: str, runtime: str | list[str] | None = None, batch: Any = 1, input_shape: Any = None,
+            **options: Any) -> Any:
+    """Static analysis plus measured latency and memory; returns a ProfileResult whose
+    `measurements` hold one entry per runtime x batch (each measured in its own worker).
+
+    Options: threads, max_time, target_ci (0.01 = 1 %), timeout, per_layer, trust, weights,
+    ort_opt_level, use_cache. See `zooprof profile --help`.
+    """
+    from zooprof.profiling import profile as _profile
+
+    return _profile(model, runtime=runtime, batch=batch, input_shape=input_shape, **options)
+
+
+__all__ = ["__version__", "inspect", "profile"]

@@ -12,7 +12,7 @@ their conv/dense layers, and explains the differences instead of hiding them:
 - quantised or float16 weights: the storage dtype, weight bytes against float32, and the
   QUANTIZE/DEQUANTIZE layers.
 
-With `latency`, each format is timed on its default runtime (`zooprof.profile.measure_model`).
+With `latency`, each format is timed on its default runtime (`zooprof.profiling.measure_model`).
 Every figure and every sentence the renderers show is in the returned dict (JSON-ready);
 renderers (zooprof/cli/compare_formats_cmd.py) only lay it out. Imports no framework itself.
 """
@@ -483,7 +483,7 @@ def measure_latency(fmt: dict[str, Any], result: Any, max_time: float) -> dict[s
         if why:
             out["reason"] = why
         else:
-            from zooprof.profile import measure_model
+            from zooprof.profiling import measure_model
 
             result.measurements = []
             try:

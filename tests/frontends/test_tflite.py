@@ -305,7 +305,7 @@ def test_teachable_truncated_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
 @pytest.mark.slow
 def test_teachable_profile_on_litert() -> None:
     pytest.importorskip("ai_edge_litert")
-    from zooprof.profile import profile
+    from zooprof.profiling import profile
 
     rows = {}
     for path in (UNQUANT, QUANT, EDGETPU):

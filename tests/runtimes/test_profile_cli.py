@@ -78,9 +78,9 @@ def test_profile_writes_result(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 def test_onnxruntime_and_tflite_routes(tmp_path: Path) -> None:
     """mnist-mlp converts torch -> ONNX; mobilenet_v2 reaches TFLite through its Keras twin."""
     pytest.importorskip("onnxruntime")
-    import zooprof.profile
+    import zooprof
 
-    r = zooprof.profile.profile("mnist-mlp", runtime="onnxruntime", max_time=0.5, per_layer=True)
+    r = zooprof.profile("mnist-mlp", runtime="onnxruntime", max_time=0.5, per_layer=True)
     m = r.measurements[0]
     assert m["status"] == "ok", m.get("reason")
     assert m["session"]["conversion"]["route"] == "torch -> onnx"
@@ -88,7 +88,7 @@ def test_onnxruntime_and_tflite_routes(tmp_path: Path) -> None:
     assert m["per_layer"]["layers"] and m["per_layer"]["pass_seconds"] > 0
     pytest.importorskip("ai_edge_litert")
     pytest.importorskip("tensorflow")
-    r = zooprof.profile.profile("mobilenet_v2", runtime="tflite", max_time=0.5)
+    r = zooprof.profile("mobilenet_v2", runtime="tflite", max_time=0.5)
     m = r.measurements[0]
     assert m["status"] == "ok", m.get("reason")
     assert m["session"]["conversion"]["twin"] == "keras:MobileNetV2"
@@ -97,9 +97,9 @@ def test_onnxruntime_and_tflite_routes(tmp_path: Path) -> None:
 
 def test_runtime_that_cannot_run_the_model_is_a_failed_row(tmp_path: Path) -> None:
     pytest.importorskip("ai_edge_litert")
-    import zooprof.profile
+    import zooprof
 
-    r = zooprof.profile.profile("mnist-mlp", runtime="tflite", max_time=0.5)
+    r = zooprof.profile("mnist-mlp", runtime="tflite", max_time=0.5)
     m = r.measurements[0]
     assert m["status"] == "failed" and m["failure"] == "unsupported" and "Keras twin" in m["reason"]
 
@@ -117,14 +117,14 @@ def test_not_onnx_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], tm
 def test_tensorflow_runtime() -> None:
     """Keras models run as a compiled tf.function; a PyTorch model without a twin cannot."""
     pytest.importorskip("tensorflow")
-    import zooprof.profile
+    import zooprof
 
-    r = zooprof.profile.profile("keras-mobilenet_v1", runtime="tensorflow", max_time=0.5)
+    r = zooprof.profile("keras-mobilenet_v1", runtime="tensorflow", max_time=0.5)
     m = r.measurements[0]
     assert m["status"] == "ok", m.get("reason")
     assert m["session"]["engine"] == "tensorflow (tf.function)"
     assert m["session"]["input_shapes"] == [[1, 224, 224, 3]]
     assert m["achieved_gflops"] == pytest.approx(2 * 41_030_272 / (m["timing"]["latency_ms"]["median"] / 1000) / 1e9,
                                                  rel=1e-3)
-    r = zooprof.profile.profile("mnist-mlp", runtime="tensorflow", max_time=0.5)
+    r = zooprof.profile("mnist-mlp", runtime="tensorflow", max_time=0.5)
     assert r.measurements[0]["failure"] == "unsupported"

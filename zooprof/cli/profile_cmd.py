@@ -34,7 +34,7 @@ def profile(
     from zooprof import runtimes as rt
     from zooprof.cli.common import analyze_or_report, safe_name
     from zooprof.errors import UsageError
-    from zooprof.profile import measure_model, parse_batches, parse_percent
+    from zooprof.profiling import measure_model, parse_batches, parse_percent
     from zooprof.renderers.measurements import render_measurements
 
     names = rt.parse_runtimes(runtime) if runtime else []

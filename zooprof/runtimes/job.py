@@ -1,7 +1,7 @@
 """The measurement that runs inside a worker process: load, time, measure memory, per-layer.
 
 `profile_job(spec, report)` is what `zooprof.runtimes.worker.run_isolated` calls; `spec`
-is a plain dict (picklable) built by zooprof.profile.
+is a plain dict (picklable) built by zooprof.profiling.
 """
 
 from __future__ import annotations

@@ -117,16 +117,20 @@ def derived(row: dict[str, Any], batch: int, macs_per_sample: float | None) -> d
     return out
 
 
-def profile(model: str, runtime: str | list[str] = "torch", batch: Any = 1, input_shape: Any = None, **options: Any
-            ) -> ProfileResult:
-    """Python API: static analysis + measurements for one model. See `zooprof profile --help`."""
+def profile(model: str, runtime: str | list[str] | None = None, batch: Any = 1, input_shape: Any = None,
+            **options: Any) -> ProfileResult:
+    """Python API: static analysis + measurements for one model (runtime default: the
+    model's own framework). See `zooprof profile --help`."""
     from zooprof import runtimes as rt
     from zooprof.api import inspect
 
-    names = rt.parse_runtimes(runtime if isinstance(runtime, str) else ",".join(runtime))
+    names = rt.parse_runtimes(runtime if isinstance(runtime, str) else ",".join(runtime)) if runtime else []
     for name in names:
         rt.check_available(name)
     result = inspect(model, input_shape=input_shape, trust=options.get("trust", False),
                      use_cache=options.pop("use_cache", True), command=options.pop("command", None))
+    if not names:
+        names = [rt.DEFAULT_RUNTIME.get(result.model["framework"], "torch")]
+        rt.check_available(names[0])
     result.measurements = []
     return measure_model(result, model, names, parse_batches(batch), **options)
