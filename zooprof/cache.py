@@ -86,6 +86,8 @@ def cache_key(ref: ModelRef, shapes: list[tuple[int, ...]] | None, options: dict
         "torch": _version("torch"),
         "torchvision": _version("torchvision"),
         "onnx": _version("onnx"),
+        "keras": _version("keras"),
+        "tensorflow": _version("tensorflow"),
     }
     if ref.kind.endswith("-file") or ref.kind in ("teachable", "tfjs"):
         source = Path(ref.source)
