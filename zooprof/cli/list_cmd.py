@@ -21,7 +21,8 @@ def list_models(
     if not entries:
         raise UsageError(f"no zoo entry matches '{pattern}'", "run `zooprof list` to see them all")
     records = [
-        {"name": e.name, "task": e.task, "framework": e.framework, "source": e.source,
+        {"name": e.name, "task": e.task, "framework": e.framework,
+         "source": e.source + ("?" + "&".join(f"{k}={v}" for k, v in e.kwargs.items()) if e.kwargs else ""),
          "input_shape": "x".join(map(str, e.input_shape)), "params": e.reference.get("params"),
          "macs": e.reference.get("macs"), "description": e.description}
         for e in entries
