@@ -1,0 +1,199 @@
+"""tegrastats parsing (JetPack 4 to 7), energy integration and `zooprof power-log`, with known answers."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_cli import run
+from tests.conftest import SHARED
+from zooprof.sensors.tegrastats import SUMMED, Sample, parse_line, parse_log, summarize
+
+FIXTURE = SHARED / "fixtures" / "jetson" / "tegrastats_samples.txt"
+
+# Verbatim lines from the fixture file (sources there), so these tests stand alone.
+NANO = ("RAM 1464/3964MB (lfb 214x4MB) SWAP 0/1982MB (cached 0MB) IRAM 0/252kB(lfb 252kB) "
+        "CPU [90%@1479,16%@1479,0%@1479,9%@1479] EMC_FREQ 6%@1600 GR3D_FREQ 7%@768 APE 25 PLL@28C CPU@32C "
+        "PMIC@50C GPU@28.5C AO@37C thermal@30.25C POM_5V_IN 2746/2911 POM_5V_GPU 159/161 POM_5V_CPU 796/989")
+XNX_JP5 = ("07-09-2024 13:31:31 RAM 3168/6851MB (lfb 2x4MB) SWAP 161/3426MB (cached 0MB) "
+           "CPU [23%@1397,17%@1192,16%@1190,13%@1190,23%@1190,10%@1190] EMC_FREQ 2%@204 GR3D_FREQ 0%@[114] "
+           "VIC_FREQ 115 APE 150 AUX@45C CPU@46.5C thermal@45.6C AO@45C GPU@45.5C PMIC@50C "
+           "VDD_IN 2763mW/2846mW VDD_CPU_GPU_CV 650mW/670mW VDD_SOC 650mW/711mW")
+ORIN_NANO = ("06-18-2025 11:25:24 RAM 3452/7620MB (lfb 25x4MB) SWAP 1518/16384MB (cached 174MB) "
+             "CPU [1%@1420,2%@1420,0%@1420,2%@1420,2%@729,1%@729] GR3D_FREQ 0% cpu@50.031C soc2@49.031C "
+             "soc0@50C gpu@49.031C tj@50.25C soc1@50.25C VDD_IN 4824mW/4824mW VDD_CPU_GPU_CV 518mW/518mW "
+             "VDD_SOC 1475mW/1475mW")
+AGX_ORIN = ("RAM 2448/62840MB (lfb 2x4MB) SWAP 0/31420MB (cached 0MB) CPU [0%@2201,0%@2201,0%@2201,0%@2201,"
+            "0%@2201,0%@2201,0%@2201,0%@2201,0%@2201,0%@2201,0%@2201,0%@2201] GR3D_FREQ 0% cpu@42C soc2@37.843C "
+            "soc0@39.187C gpu@37.75C tj@42C soc1@37.937C VDD_GPU_SOC 4940mW/4940mW VDD_CPU_CV 988mW/988mW "
+            "VIN_SYS_5V0 4442mW/4442mW")
+JP7 = ("07-25-2026 09:08:28 RAM 20642/62817MB (lfb 1x2MB) CPU [23%@2201,10%@2201,4%@2201,14%@2201,30%@2201,"
+       "18%@2201,10%@2201,10%@2201,33%@2201,7%@2201,5%@2201,27%@2201] EMC_FREQ 3%@3199 GR3D_FREQ 12%@[1300,1300] "
+       "NVENC0 off NVDEC0 off NVJPG0 off NVJPG1 off VIC off OFA off NVDLA0 off NVDLA1 off PVA0_FREQ off APE 174 "
+       "cpu@52.968C/52.968C soc2@48.406C/48.406C soc0@49.531C/49.531C gpu@47.625C/47.625C "
+       "VDD_GPU_SOC 5139mW/5139mW/5139mW VDD_CPU_CV 3268mW/3268mW/3268mW VIN_SYS_5V0 5500mW/5500mW/5500mW")
+
+
+def _one(line: str) -> Sample:
+    s = parse_line(line)
+    assert s is not None
+    return s
+
+
+def test_every_fixture_line_parses() -> None:
+    if not FIXTURE.is_file():
+        pytest.skip(f"shared fixtures absent ({FIXTURE})")
+    lines = [x for x in FIXTURE.read_text(encoding="utf-8").splitlines() if x.strip() and not x.startswith("#")]
+    assert len(lines) == 10
+    for line in lines:
+        s = parse_line(line)
+        assert s is not None, line
+        assert s.rails and s.total_mw is not None and s.ram_total_mb and s.cpu_loads, line
+    assert len(parse_log(FIXTURE.read_text(encoding="utf-8"))) == 10  # comment lines skipped
+
+
+def test_nano_jetpack4() -> None:
+    s = _one(NANO)
+    assert s.timestamp is None
+    assert s.rails == {"POM_5V_IN": 2746, "POM_5V_GPU": 159, "POM_5V_CPU": 796}
+    assert (s.total_mw, s.total_source) == (2746, "POM_5V_IN")
+    assert (s.ram_used_mb, s.ram_total_mb) == (1464, 3964)
+    assert (s.gpu_load_pct, s.gpu_freq_mhz) == (7, 768)
+    assert s.cpu_loads == [90, 16, 0, 9] and s.cpu_freqs_mhz == [1479] * 4
+    assert s.temperatures["GPU"] == 28.5 and s.temperatures["thermal"] == 30.25
+    assert "IRAM" not in s.rails and "RAM" not in s.rails and "SWAP" not in s.rails
+
+
+def test_xavier_nx_jetpack5_timestamp_and_bracket_freq() -> None:
+    s = _one(XNX_JP5)
+    assert s.timestamp == datetime(2024, 7, 9, 13, 31, 31)
+    assert (s.total_mw, s.total_source) == (2763, "VDD_IN")
+    assert s.rails["VDD_SOC"] == 650
+    assert (s.gpu_load_pct, s.gpu_freq_mhz) == (0, 114)
+
+
+def test_orin_nano_vdd_in_and_gr3d_without_freq() -> None:
+    s = _one(ORIN_NANO)
+    assert (s.total_mw, s.total_source) == (4824, "VDD_IN")
+    assert (s.gpu_load_pct, s.gpu_freq_mhz) == (0, None)
+    assert s.temperatures["cpu"] == 50.031 and s.temperatures["soc0"] == 50
+
+
+def test_agx_orin_has_no_total_rail_so_rails_are_summed_and_flagged() -> None:
+    s = _one(AGX_ORIN)
+    assert s.total_mw == 4940 + 988 + 4442 and s.total_source == SUMMED
+    assert len(s.cpu_loads) == 12
+
+
+def test_jetpack7_three_values_now_max_temps_and_two_gpc_freq() -> None:
+    s = _one(JP7)
+    assert s.rails == {"VDD_GPU_SOC": 5139, "VDD_CPU_CV": 3268, "VIN_SYS_5V0": 5500}
+    assert s.total_mw == 5139 + 3268 + 5500 and s.total_source == SUMMED
+    assert (s.gpu_load_pct, s.gpu_freq_mhz) == (12, 1300)
+    assert s.temperatures == {"cpu": 52.968, "soc2": 48.406, "soc0": 49.531, "gpu": 47.625}
+    assert "NVENC0" not in s.rails and "APE" not in s.rails
+
+
+def test_offline_sensor_offline_core_and_unknown_tokens() -> None:
+    line = ("RAM 100/3964MB CPU [5%@102,off,off,7%@102] GR3D_FREQ 0%@[1300,1300] FOO_BAR ??? "
+            "PLL@-256C CPU@41C POM_5V_IN 1000/900 WEIRD 12/x")
+    s = _one(line)
+    assert s.temperatures["PLL"] is None and s.temperatures["CPU"] == 41
+    assert s.cpu_loads == [5, None, None, 7]
+    assert (s.gpu_load_pct, s.gpu_freq_mhz) == (0, 1300)
+    assert s.rails == {"POM_5V_IN": 1000}
+
+
+@pytest.mark.parametrize("line", ["", "# comment", "hello world", "Traceback (most recent call last):",
+                                  "07-09-2024 13:31:31 nothing here", "tegrastats: command not found"])
+def test_non_tegrastats_lines_are_none(line: str) -> None:
+    assert parse_line(line) is None
+
+
+def _trace(mw: list[float], t0: datetime | None = datetime(2024, 1, 1, 12, 0, 0)) -> list[Sample]:
+    from datetime import timedelta
+
+    return [Sample(timestamp=None if t0 is None else t0 + timedelta(seconds=i), rails={"VDD_IN": p},
+                   total_mw=p, total_source="VDD_IN") for i, p in enumerate(mw)]
+
+
+def test_constant_power_energy_from_timestamps() -> None:
+    out = summarize(_trace([5000.0] * 11), None, None, None)  # t = 0..10 s
+    rail = out["rails"]["VDD_IN"]  # type: ignore[index]
+    assert out["time_source"].startswith("timestamps")  # type: ignore[union-attr]
+    assert rail["energy_j"] == pytest.approx(50.0) and rail["duration_s"] == 10
+    assert (rail["mean_mw"], rail["min_mw"], rail["max_mw"], rail["samples"]) == (5000, 5000, 5000, 11)
+    assert out["total"]["energy_j"] == pytest.approx(50.0)  # type: ignore[index]
+
+
+def test_constant_power_energy_from_interval_without_timestamps() -> None:
+    out = summarize(_trace([5000.0] * 11, t0=None), 0.5, None, None)  # t = 0..5 s
+    assert out["rails"]["VDD_IN"]["energy_j"] == pytest.approx(25.0)  # type: ignore[index]
+    assert "interval 0.5 s" in out["time_source"]  # type: ignore[operator]
+    default = summarize(_trace([5000.0] * 11, t0=None), None, None, None)
+    assert default["rails"]["VDD_IN"]["energy_j"] == pytest.approx(50.0)  # type: ignore[index]
+    assert "default" in default["time_source"]  # type: ignore[operator]
+
+
+def test_step_trace_and_window() -> None:
+    samples = _trace([1000.0] * 5 + [3000.0] * 6)  # 1 W for t=0..4, 3 W for t=5..10
+    # trapezoid: 4 s * 1 W + 1 s * 2 W (the step) + 5 s * 3 W = 21 J
+    assert summarize(samples)["rails"]["VDD_IN"]["energy_j"] == pytest.approx(21.0)  # type: ignore[index]
+    w = summarize(samples, None, 5, 10)
+    assert w["rails"]["VDD_IN"]["energy_j"] == pytest.approx(15.0) and w["samples"] == 6  # type: ignore[index]
+
+
+def test_fewer_than_two_samples_is_not_applicable_never_zero() -> None:
+    one = summarize(_trace([5000.0]))["rails"]["VDD_IN"]  # type: ignore[index]
+    assert isinstance(one["energy_j"], str) and one["energy_j"].startswith("n/a (")
+    empty = summarize(_trace([5000.0] * 3), None, 100, None)
+    assert empty["samples"] == 0 and empty["total"]["energy_j"].startswith("n/a (")  # type: ignore[index]
+
+
+def _log(tmp_path: Path, lines: list[str]) -> Path:
+    p = tmp_path / "tegra.log"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p
+
+
+def test_cli_csv_timeline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = _log(tmp_path, [f"07-09-2024 13:31:{31 + i} " + XNX_JP5.split(" ", 2)[2] for i in range(4)])
+    out_csv = tmp_path / "out.csv"
+    code, out, err = run(capsys, "power-log", str(log), "-o", str(out_csv))
+    assert code == 0, err
+    assert "VDD_IN" in out and "board total" in out and "total from VDD_IN" in out
+    rows = list(csv.DictReader(out_csv.open(encoding="utf-8")))
+    assert list(rows[0]) == ["seconds", "timestamp", "VDD_IN", "VDD_CPU_GPU_CV", "VDD_SOC", "total_mw"]
+    assert [float(r["seconds"]) for r in rows] == [0, 1, 2, 3]
+    assert rows[0]["timestamp"] == "2024-07-09T13:31:31" and float(rows[0]["total_mw"]) == 2763
+
+
+def test_cli_json_window_clock_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = _log(tmp_path, [f"07-09-2024 13:31:{31 + i} " + XNX_JP5.split(" ", 2)[2] for i in range(4)])
+    out_json = tmp_path / "out.json"
+    code, _, err = run(capsys, "power-log", str(log), "--from", "13:31:32", "--to", "3", "-o", str(out_json))
+    assert code == 0, err
+    data = json.loads(out_json.read_text(encoding="utf-8"))
+    assert data["summary"]["samples"] == 3 and len(data["timeline"]) == 3
+    assert data["summary"]["rails"]["VDD_IN"]["energy_j"] == pytest.approx(2 * 2.763)
+
+
+def test_cli_agx_orin_interval_sum_flagged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = _log(tmp_path, [AGX_ORIN] * 3)
+    code, out, err = run(capsys, "power-log", str(log), "--interval", "0.5")
+    assert code == 0, err
+    assert "sum of rails" in out and "interval 0.5 s" in out.replace("\n", " ")
+
+
+@pytest.mark.parametrize("args", [("missing.log",), ("empty.log",), ("ok.log", "--from", "soon"),
+                                  ("ok.log", "--from", "12:00:00"), ("ok.log", "-o", "x.txt")])
+def test_cli_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]) -> None:
+    (tmp_path / "empty.log").write_text("not a tegrastats line\n", encoding="utf-8")
+    (tmp_path / "ok.log").write_text(NANO + "\n" + NANO + "\n", encoding="utf-8")  # no timestamps
+    code, out, err = run(capsys, "power-log", str(tmp_path / args[0]), *args[1:])
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -1,0 +1,115 @@
+"""`zooprof power-log`: rail power and energy from a Jetson tegrastats log (imports no framework)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import typer
+
+
+def _fmt(v: object, spec: str = ",.0f") -> str:
+    return format(v, spec) if isinstance(v, (int, float)) else ("–" if v is None else str(v))
+
+
+def parse_when(value: str | None, first_ts: object, option: str) -> float | None:
+    """`--from/--to`: seconds from the start (e.g. 12.5) or clock time HH:MM:SS of the log's timestamps."""
+    from datetime import datetime
+
+    from zooprof.errors import UsageError
+
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        secs = float(text)
+    except ValueError:
+        secs = None
+    if secs is not None:
+        if secs < 0 or secs != secs:
+            raise UsageError(f"{option} {value!r}: must be non-negative seconds from the start of the log")
+        return secs
+    m = re.fullmatch(r"(\d{1,2}):(\d{2}):(\d{2})", text)
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59 or int(m.group(3)) > 59:
+        raise UsageError(f"{option} {value!r}: not seconds or HH:MM:SS", "e.g. --from 30 or --from 13:31:31")
+    if not isinstance(first_ts, datetime):
+        raise UsageError(f"{option} {value!r}: the log has no timestamps to match a clock time against",
+                         "give seconds from the start instead")
+    clock = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3))
+    start = first_ts.hour * 3600 + first_ts.minute * 60 + first_ts.second
+    return float((clock - start) % 86400)  # a clock time before the start means the next day
+
+
+def power_log(
+    file: Path = typer.Argument(..., help="A tegrastats log (e.g. from `tegrastats --interval 1000 --logfile f`)."),
+    t_from: str | None = typer.Option(None, "--from", help="Window start: seconds from the start, or HH:MM:SS."),
+    t_to: str | None = typer.Option(None, "--to", help="Window end: seconds from the start, or HH:MM:SS."),
+    interval: float | None = typer.Option(None, "--interval", help="Seconds between lines when they carry no "
+                                          "timestamp (tegrastats --interval / 1000; default 1.0)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write .csv (per-sample timeline) or .json "
+                                       "(summary + timeline)."),
+) -> None:
+    """Per-rail power (mean/min/max mW) and energy (J, trapezoidal) from a Jetson tegrastats log."""
+    import json
+
+    from zooprof.errors import UsageError
+    from zooprof.sensors.tegrastats import parse_log, summarize, timeline
+
+    if interval is not None and not interval > 0:
+        raise UsageError(f"--interval {interval}: must be a positive number of seconds")
+    if output is not None and output.suffix.lower() not in (".csv", ".json"):
+        raise UsageError(f"-o {output}: unknown output type", "use a .csv or .json file name")
+    try:
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise UsageError(f"{file}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"{file}: cannot read ({exc.strerror or exc})") from None
+    samples = parse_log(text)
+    if not samples:
+        raise UsageError(f"{file}: no tegrastats line in it", "record one with `tegrastats --logfile FILE`")
+    first_ts = samples[0].timestamp
+    lo = parse_when(t_from, first_ts, "--from")
+    hi = parse_when(t_to, first_ts, "--to")
+    if lo is not None and hi is not None and hi < lo:
+        raise UsageError(f"--to {t_to!r} is before --from {t_from!r}")
+    summary = summarize(samples, interval, lo, hi)
+    columns, rows = timeline(samples, interval, lo, hi)
+    if not rows:
+        raise UsageError(f"no sample between --from {t_from} and --to {t_to}",
+                         f"the log spans 0 to {summarize(samples, interval)['end_s']:g} s")
+
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{file.name}: {summary['samples']} samples, time from {summary['time_source']}",
+                  title_justify="left")
+    for heading in ("Rail", "Samples", "Mean mW", "Min mW", "Max mW", "Energy J", "Duration s"):
+        table.add_column(heading, justify="left" if heading == "Rail" else "right", no_wrap=True)
+    rails: dict[str, dict[str, object]] = summary["rails"]  # type: ignore[assignment]
+    total: dict[str, object] = summary["total"]  # type: ignore[assignment]
+    for name, r in [*rails.items(), ("board total", total)]:
+        table.add_row(name, str(r["samples"]), _fmt(r["mean_mw"]), _fmt(r["min_mw"]), _fmt(r["max_mw"]),
+                      _fmt(r["energy_j"], ",.2f"), _fmt(r["duration_s"], ",.1f"))
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    console.print(table)
+    console.print(f"board total: {_fmt(total['mean_mw'])} mW mean, {_fmt(total['energy_j'], ',.2f')} J "
+                  f"(total from {total['source']})", highlight=False)
+
+    if output is not None:
+        from zooprof.result import write_atomic
+
+        if output.suffix.lower() == ".csv":
+            import csv
+            import io
+
+            buf = io.StringIO()
+            w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+            write_atomic(output, buf.getvalue())
+        else:
+            write_atomic(output, json.dumps({"file": str(file), "summary": summary, "timeline": rows}, indent=2) + "\n")
+        typer.echo(f"wrote {output}")

@@ -1,0 +1,1 @@
+"""Readers for on-device sensor logs (Jetson tegrastats)."""
