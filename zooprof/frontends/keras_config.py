@@ -737,14 +737,21 @@ def _one(c: _Call, inputs: list[KTensor]) -> KTensor:
     return inputs[0]
 
 
-def _conv(c: _Call, inputs: list[KTensor]) -> KTensor:
+def _conv_geometry(c: _Call, inputs: list[KTensor]) -> tuple[KTensor, list[int], int, tuple[int, ...],
+                                                              tuple[int, ...], tuple[int, ...]]:
+    """The input, its spatial axes and channel axis, and kernel, strides, dilation of a conv layer."""
     x = _one(c, inputs)
-    rank = len(x.shape)
-    sp, ch = _spatial_axes(rank, c.get("data_format"))
+    sp, ch = _spatial_axes(len(x.shape), c.get("data_format"))
     n = len(sp)
     kernel = _tuple(c.get("kernel_size"), n, "kernel_size", c.shown)
     stride = _tuple(c.get("strides", 1), n, "strides", c.shown)
     dil = _tuple(c.get("dilation_rate", 1), n, "dilation_rate", c.shown)
+    return x, sp, ch, kernel, stride, dil
+
+
+def _conv(c: _Call, inputs: list[KTensor]) -> KTensor:
+    x, sp, ch, kernel, stride, dil = _conv_geometry(c, inputs)
+    n = len(sp)
     padding = str(c.get("padding", "valid")).lower()
     cin = x.shape[ch]
     depthwise = c.cls.startswith("DepthwiseConv")
@@ -795,13 +802,8 @@ def _conv(c: _Call, inputs: list[KTensor]) -> KTensor:
 
 
 def _conv_transpose(c: _Call, inputs: list[KTensor]) -> KTensor:
-    x = _one(c, inputs)
-    rank = len(x.shape)
-    sp, ch = _spatial_axes(rank, c.get("data_format"))
+    x, sp, ch, kernel, stride, dil = _conv_geometry(c, inputs)
     n = len(sp)
-    kernel = _tuple(c.get("kernel_size"), n, "kernel_size", c.shown)
-    stride = _tuple(c.get("strides", 1), n, "strides", c.shown)
-    dil = _tuple(c.get("dilation_rate", 1), n, "dilation_rate", c.shown)
     out_pad = c.cfg.get("output_padding")
     out_pads = [None] * n if out_pad is None else list(_tuple(out_pad, n, "output_padding", c.shown))
     padding = str(c.get("padding", "valid")).lower()
