@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from zooprof.errors import UsageError
 from zooprof.result import ProfileResult
+from zooprof.sensors.sampling import PowerOptions, PowerSession
 
 Progress = Callable[[str, dict[str, Any]], None]
 
@@ -50,8 +52,10 @@ def with_batch(shapes: list[tuple[int, ...]], batch: int) -> list[list[int]]:
 def measure_model(result: ProfileResult, model: str, runtimes: list[str], batches: list[int], *,
                   threads: int | None = None, max_time: float = 20.0, target_ci: float = 0.01,
                   timeout: float = 300.0, per_layer: bool = False, trust: bool = False, weights: str | None = None,
-                  ort_opt_level: str | None = None, progress: Progress | None = None) -> ProfileResult:
-    """Add one measurement per runtime x batch to a static ProfileResult."""
+                  ort_opt_level: str | None = None, progress: Progress | None = None,
+                  power: PowerOptions | None = None, power_session: PowerSession | None = None) -> ProfileResult:
+    """Add one measurement per runtime x batch to a static ProfileResult. With `power` (or a
+    ready `power_session`), a sensor samples while each worker measures (zooprof.sensors)."""
     from zooprof.resolve import resolve
     from zooprof.runtimes import incompatible
     from zooprof.runtimes.job import profile_job
@@ -65,11 +69,19 @@ def measure_model(result: ProfileResult, model: str, runtimes: list[str], batche
     shapes = [tuple(i["shape"]) for i in result.model["inputs"]]
     base_batch = shapes[0][0] if shapes and shapes[0] else 1
     macs_per_sample = result.totals["macs"] / base_batch if base_batch else None
+    session = power_session or (PowerSession(power) if power else None)
+    if session is not None:
+        result.environment["power"] = session.environment()
+        if progress and session.sensor is not None and session.options.idle_s > 0:
+            progress(result.model["name"], {"phase": f"idle baseline, {session.options.idle_s:g} s"})
+        session.measure_idle()
+        result.environment["power"]["idle_power_mw"] = session.idle_mw
     for runtime in runtimes:
         for batch in batches:
             spec = {"model": result.model["reference"], "runtime": runtime, "input_shapes": with_batch(shapes, batch),
                     "threads": threads, "max_time": max_time, "target_ci": target_ci, "per_layer": per_layer,
-                    "trust": trust, "weights": weights, "ort_opt_level": ort_opt_level, "seed": 0}
+                    "trust": trust, "weights": weights, "ort_opt_level": ort_opt_level, "seed": 0,
+                    "min_time": session.min_window() if session is not None else 0.0}
             label = f"{result.model['name']} {runtime} b{batch}"
 
             def forward(info: dict[str, Any], label: str = label) -> None:
@@ -85,7 +97,8 @@ def measure_model(result: ProfileResult, model: str, runtimes: list[str], batche
                 continue
             if progress:
                 progress(label, {"phase": "starting"})
-            outcome = run_isolated(profile_job, (spec,), timeout, forward)
+            with session.sampling() if session is not None else nullcontext():
+                outcome = run_isolated(profile_job, (spec,), timeout, forward)
             row.update(status="ok" if outcome.ok else "failed", worker_seconds=round(outcome.seconds, 3))
             if not outcome.ok:
                 row.update(failure=outcome.failure, reason=outcome.reason)
@@ -94,6 +107,8 @@ def measure_model(result: ProfileResult, model: str, runtimes: list[str], batche
             else:
                 row.update(outcome.result)
                 row.update(derived(row, batch, macs_per_sample))
+            if session is not None:
+                row["power"] = session.record(row.get("timing"))
             result.measurements.append(row)
             if progress:
                 progress(label, {"phase": "done", "status": row["status"]})
@@ -133,4 +148,8 @@ def profile(model: str, runtime: str | list[str] | None = None, batch: Any = 1, 
         names = [rt.DEFAULT_RUNTIME.get(result.model["framework"], "torch")]
         rt.check_available(names[0])
     result.measurements = []
+    if options.get("power") is True:
+        options["power"] = PowerOptions()
+    elif not options.get("power"):
+        options.pop("power", None)
     return measure_model(result, model, names, parse_batches(batch), **options)

@@ -257,3 +257,13 @@ def test_harness_overhead_per_iteration_is_small() -> None:
                 max_warmup_time=0.05)
     per_iteration = (r.timestamps[-1][1] - r.timestamps[0][0]) / r.stats.n
     assert per_iteration < 50e-6
+
+
+def test_min_time_holds_the_ci_stop_until_the_window_is_long_enough() -> None:
+    clock = FakeClock()
+    r = measure(clock.workload([0.002]), clock=clock, min_time=1.0)
+    assert r.stop_reason == "target_ci"
+    span = r.timestamps[-1][1] - r.timestamps[0][0]
+    assert 1.0 <= span < 1.2  # checks come every ~5 % more samples
+    capped = measure(clock.workload([0.002]), clock=clock, min_time=5.0, max_time=0.5)
+    assert 0.5 <= capped.timestamps[-1][1] - capped.timestamps[0][0] < 0.6  # max_time caps min_time

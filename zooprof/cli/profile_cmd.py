@@ -28,6 +28,12 @@ def profile(
     ort_opt_level: str = typer.Option(None, "--ort-opt-level", help="ONNX Runtime graph optimisation level."),
     trust: bool = typer.Option(False, "--trust", help="Allow loading pickled model files (runs code from the file)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the static-analysis cache."),
+    power: bool = typer.Option(False, "--power", help="Sample power while measuring: average power, energy/inference."),
+    sensor: str = typer.Option(None, "--sensor",
+                               help="Power sensor (implies --power): auto, jetson-sysfs, jtop, tegrastats, nvml, rapl, "
+                                    "replay:FILE. See zooprof sysinfo."),
+    sample_hz: float = typer.Option(50.0, "--sample-hz", min=0.1, help="Sensor sampling rate, Hz."),
+    idle: str = typer.Option("3s", "--idle", help="Idle baseline before measuring (e.g. 5s; 0 for none)."),
     width: int = typer.Option(None, "--width", help="Table width in characters."),
 ) -> None:
     """Measure latency, throughput and memory of models on one or more runtimes, each in its own worker."""
@@ -49,6 +55,17 @@ def profile(
 
         parse_shape(input_shape)
 
+    session = None
+    if power or sensor:
+        from zooprof.sensors.sampling import PowerOptions, PowerSession, parse_duration
+
+        session = PowerSession(PowerOptions(sensor or "auto", sample_hz, parse_duration(idle)))
+        if session.sensor is None and sensor and sensor != "auto":
+            raise UsageError(session.unavailable_reason or f"sensor {sensor} not available",
+                             "zooprof sysinfo lists the sensors found here; --sensor auto takes the best one")
+        if session.sensor is None:
+            typer.echo(f"power: n/a: {session.unavailable_reason} - latency is still measured", err=True)
+
     stamp = time.strftime("%Y%m%d-%H%M%S")
     failed = False
     from zooprof.api import inspect as api_inspect
@@ -67,7 +84,7 @@ def profile(
         with _progress() as progress:
             measure_model(result, model, chosen, batches, threads=threads, max_time=max_time, target_ci=ci,
                           timeout=timeout, per_layer=per_layer, trust=trust, weights=weights,
-                          ort_opt_level=ort_opt_level, progress=progress)
+                          ort_opt_level=ort_opt_level, progress=progress, power_session=session)
         path = Path(output.replace("{model}", safe_name(model))) if output else \
             Path("reports") / f"{stamp}-{safe_name(model)}" / "result.json"
         result.save(path)

@@ -58,6 +58,37 @@ def per_layer_lines(result: ProfileResult, top: int = 10) -> list[str]:
     return lines
 
 
+def _mj(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f} mJ"
+
+
+def power_lines(result: ProfileResult) -> list[str]:
+    """One line per measurement that sampled power: sensor, rate, averages, energy per inference."""
+    lines = []
+    for m in result.measurements:
+        p = m.get("power")
+        if not p:
+            continue
+        head = f"Power, {m['runtime']} batch {m['batch']}"
+        if p["status"] != "ok":
+            lines.append(f"{head}: n/a ({p.get('reason')})")
+            continue
+        idle = p.get("idle_power_mw")
+        idle_text = f", idle {idle / 1000:.3f} W over {p.get('idle_seconds'):g} s" if idle is not None else ""
+        corrected = _mj(p.get("energy_per_inference_mj"))
+        if p.get("energy_per_inference_mj") is None:
+            corrected = p.get("energy_note") or "n/a"
+        lines.append(f"{head} ({p['sensor']}, total {p.get('total_source')}, {p['samples']} samples at "
+                     f"{p.get('sample_hz_achieved') or 0:.1f} Hz over {p['window_s']:.2f} s): "
+                     f"avg {p['avg_power_mw'] / 1000:.3f} W{idle_text}; energy/inference {corrected} "
+                     f"(raw {_mj(p.get('energy_per_inference_raw_mj'))})")
+        if p.get("energy_note") and p.get("energy_per_inference_mj") is not None:
+            lines.append(f"  note: {p['energy_note']}")
+        for name, t in (p.get("temperatures_c") or {}).items():
+            lines.append(f"  {name}: {t['start']:.1f} -> {t['end']:.1f} °C (max {t['max']:.1f})")
+    return lines
+
+
 def render_measurements(result: ProfileResult, width: int | None = None) -> str:
     from rich.table import Table
     from rich.text import Text
@@ -71,7 +102,7 @@ def render_measurements(result: ProfileResult, width: int | None = None) -> str:
         table.add_row(*(Text(c) for c in row), style="" if not row[-1].startswith("failed") else "red")
     console = recording_console(width)
     console.print(table)
-    for line in per_layer_lines(result):
+    for line in per_layer_lines(result) + power_lines(result):
         console.print(Text(line))
     t = result.totals
     console.print(Text(f"Static: {t['params']:,} params, {human(t['macs'])}MACs, weights {human(t['weight_bytes'], 'B')}"))

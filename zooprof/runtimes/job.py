@@ -45,7 +45,8 @@ def profile_job(spec: dict[str, Any], report: Any) -> dict[str, Any]:
         report({"iterations": done, "elapsed": elapsed, "ci_rel": ci_rel})
 
     timing = measure(session.run, max_time=float(spec.get("max_time", 20.0)),
-                     target_ci=float(spec.get("target_ci", 0.01)), progress=progress)
+                     target_ci=float(spec.get("target_ci", 0.01)), min_time=float(spec.get("min_time", 0.0)),
+                     progress=progress)
     out: dict[str, Any] = {
         "timing": timing.to_dict(),
         "session": session.info,
