@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -167,7 +168,11 @@ def test_cli_csv_timeline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 0, err
     assert "VDD_IN" in out and "board total" in out and "total from VDD_IN" in out
     rows = list(csv.DictReader(out_csv.open(encoding="utf-8")))
-    assert list(rows[0]) == ["seconds", "timestamp", "VDD_IN", "VDD_CPU_GPU_CV", "VDD_SOC", "total_mw"]
+    assert list(rows[0]) == ["seconds", "timestamp", "VDD_IN", "VDD_CPU_GPU_CV", "VDD_SOC", "total_mw", "ram_used_mb",
+                             "cpu_load_pct", "gpu_load_pct", "temp_AUX_c", "temp_CPU_c", "temp_thermal_c", "temp_AO_c",
+                             "temp_GPU_c", "temp_PMIC_c"]
+    assert rows[0]["ram_used_mb"] == "3168" and float(rows[0]["cpu_load_pct"]) == pytest.approx(102 / 6, abs=0.01)
+    assert rows[0]["gpu_load_pct"] == "0.0" and rows[0]["temp_CPU_c"] == "46.5"
     assert [float(r["seconds"]) for r in rows] == [0, 1, 2, 3]
     assert rows[0]["timestamp"] == "2024-07-09T13:31:31" and float(rows[0]["total_mw"]) == 2763
 
@@ -197,3 +202,46 @@ def test_cli_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], a
     code, out, err = run(capsys, "power-log", str(tmp_path / args[0]), *args[1:])
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def _fixture_section(title: str) -> list[str]:
+    """The tegrastats lines of one '# --- title' block of the shared fixture."""
+    lines, inside = [], False
+    for line in FIXTURE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# ---"):
+            inside = title in line
+        elif inside and line.strip() and not line.startswith("#"):
+            lines.append(line)
+    return lines
+
+
+@pytest.mark.skipif(not FIXTURE.exists(), reason="needs ../shared/fixtures")
+def test_cli_nano_fixture_lines_mean_and_units(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    nano = _fixture_section("Jetson Nano")
+    assert len(nano) >= 3
+    expected = [float(re.search(r"POM_5V_IN (\d+)/", line).group(1)) for line in nano]  # type: ignore[union-attr]
+    log = _log(tmp_path, ["garbage line from a crashed logger", *nano])
+    out_json = tmp_path / "nano.json"
+    code, out, err = run(capsys, "power-log", str(log), "-o", str(out_json))
+    assert code == 0, err
+    summary = json.loads(out_json.read_text(encoding="utf-8"))["summary"]
+    assert summary["total"]["source"] == "POM_5V_IN"
+    assert summary["rails"]["POM_5V_IN"]["mean_mw"] == pytest.approx(sum(expected) / len(expected))
+    assert all(r["unit"] == "mW" for r in summary["rails"].values()) and summary["total"]["unit"] == "mW"
+    assert summary["unreadable_lines"] == {"count": 1, "first": [[1, "garbage line from a crashed logger"]]}
+    assert "1 line could not be read" in err and "line 1" in err
+    board = summary["board"]
+    assert board["ram_used_mb"]["unit"] == "MB" and board["temperatures_c"]["CPU"]["unit"] == "C"
+    assert board["cpu_load_pct"]["samples"] == len(nano)
+
+
+def test_cli_html_report_escapes_and_is_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = _log(tmp_path, [f"07-09-2024 13:31:{31 + i} " + XNX_JP5.split(" ", 2)[2] for i in range(4)])
+    hostile = tmp_path / "<img src=x onerror=alert(1)>.log"
+    hostile.write_text(log.read_text(), encoding="utf-8")
+    out_html = tmp_path / "rails.html"
+    code, out, err = run(capsys, "power-log", str(hostile), "-o", str(out_html))
+    assert code == 0, err
+    page = out_html.read_text(encoding="utf-8")
+    assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<svg" in page and "VDD_IN" in page and "http://" not in page and "https://" not in page

@@ -46,26 +46,26 @@ def power_log(
     t_to: str | None = typer.Option(None, "--to", help="Window end: seconds from the start, or HH:MM:SS."),
     interval: float | None = typer.Option(None, "--interval", help="Seconds between lines when they carry no "
                                           "timestamp (tegrastats --interval / 1000; default 1.0)."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write .csv (per-sample timeline) or .json "
-                                       "(summary + timeline)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write .csv (per-sample timeline), .json "
+                                       "(summary + timeline) or .html (tables and a power chart, offline)."),
 ) -> None:
     """Per-rail power (mean/min/max mW) and energy (J, trapezoidal) from a Jetson tegrastats log."""
     import json
 
     from zooprof.errors import UsageError
-    from zooprof.sensors.tegrastats import parse_log, summarize, timeline
+    from zooprof.sensors.tegrastats import read_log, summarize, timeline
 
     if interval is not None and not interval > 0:
         raise UsageError(f"--interval {interval}: must be a positive number of seconds")
-    if output is not None and output.suffix.lower() not in (".csv", ".json"):
-        raise UsageError(f"-o {output}: unknown output type", "use a .csv or .json file name")
+    if output is not None and output.suffix.lower() not in (".csv", ".json", ".html"):
+        raise UsageError(f"-o {output}: unknown output type", "use a .csv, .json or .html file name")
     try:
         text = file.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         raise UsageError(f"{file}: no such file") from None
     except OSError as exc:
         raise UsageError(f"{file}: cannot read ({exc.strerror or exc})") from None
-    samples = parse_log(text)
+    samples, skipped = read_log(text)
     if not samples:
         raise UsageError(f"{file}: no tegrastats line in it", "record one with `tegrastats --logfile FILE`")
     first_ts = samples[0].timestamp
@@ -74,6 +74,13 @@ def power_log(
     if lo is not None and hi is not None and hi < lo:
         raise UsageError(f"--to {t_to!r} is before --from {t_from!r}")
     summary = summarize(samples, interval, lo, hi)
+    summary["unreadable_lines"] = {"count": len(skipped), "first": [list(x) for x in skipped[:10]]}
+    if skipped:
+        shown = ", ".join(f"line {n}: {t[:60]!r}" for n, t in skipped[:3])
+        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        plural = "line" if len(skipped) == 1 else "lines"
+        typer.echo(f"warning: {len(skipped)} {plural} could not be read as tegrastats output and were left out "
+                   f"({shown}{more})", err=True)
     columns, rows = timeline(samples, interval, lo, hi)
     if not rows:
         raise UsageError(f"no sample between --from {t_from} and --to {t_to}",
@@ -97,11 +104,19 @@ def power_log(
     console.print(table)
     console.print(f"board total: {_fmt(total['mean_mw'])} mW mean, {_fmt(total['energy_j'], ',.2f')} J "
                   f"(total from {total['source']})", highlight=False)
+    from zooprof.renderers.powerlog_html import board_lines
+
+    for line in board_lines(summary["board"]):  # type: ignore[arg-type]
+        console.print(line, highlight=False)
 
     if output is not None:
         from zooprof.result import write_atomic
 
-        if output.suffix.lower() == ".csv":
+        if output.suffix.lower() == ".html":
+            from zooprof.renderers.powerlog_html import render_power_log_html
+
+            write_atomic(output, render_power_log_html(file.name, summary, columns, rows))
+        elif output.suffix.lower() == ".csv":
             import csv
             import io
 
@@ -113,3 +128,4 @@ def power_log(
         else:
             write_atomic(output, json.dumps({"file": str(file), "summary": summary, "timeline": rows}, indent=2) + "\n")
         typer.echo(f"wrote {output}")
+

@@ -105,8 +105,21 @@ def parse_line(line: str) -> Sample | None:
 
 def parse_log(text: str | Iterable[str]) -> list[Sample]:
     """Every tegrastats line of a log (a string or an iterable of lines); other lines are skipped."""
+    return read_log(text)[0]
+
+
+def read_log(text: str | Iterable[str]) -> tuple[list[Sample], list[tuple[int, str]]]:
+    """(samples, unreadable lines as (line number, text)). Blank lines and `#` comments are
+    neither samples nor unreadable."""
     lines = text.splitlines() if isinstance(text, str) else text
-    return [s for s in (parse_line(line) for line in lines) if s is not None]
+    samples, skipped = [], []
+    for number, line in enumerate(lines, 1):
+        sample = parse_line(line)
+        if sample is not None:
+            samples.append(sample)
+        elif line.strip() and not line.lstrip().startswith("#"):
+            skipped.append((number, line.rstrip("\n")))
+    return samples, skipped
 
 
 def sample_times(samples: Sequence[Sample], interval_s: float | None = None) -> tuple[list[float], str]:
@@ -131,6 +144,7 @@ def sample_times(samples: Sequence[Sample], interval_s: float | None = None) -> 
 def _stats(times: list[float], values: list[float]) -> dict[str, object]:
     n = len(values)
     out: dict[str, object] = {
+        "unit": "mW",
         "samples": n,
         "mean_mw": sum(values) / n if n else None,
         "min_mw": min(values) if n else None,
@@ -170,6 +184,39 @@ def summarize(samples: Sequence[Sample], interval_s: float | None = None,
         "end_s": window[-1][0] if window else None,
         "rails": rails,
         "total": total,
+        "board": board_state([s for _, s in window]),
+    }
+
+
+def _spread(values: list[float], unit: str) -> dict[str, object]:
+    if not values:
+        return {"unit": unit, "samples": 0, "mean": None, "min": None, "max": None}
+    return {"unit": unit, "samples": len(values), "mean": round(sum(values) / len(values), 3),
+            "min": min(values), "max": max(values)}
+
+
+def cpu_load(s: Sample) -> float | None:
+    """Mean load of the online cores, %."""
+    loads = [x for x in s.cpu_loads if x is not None]
+    return sum(loads) / len(loads) if loads else None
+
+
+def board_state(samples: Sequence[Sample]) -> dict[str, object]:
+    """RAM, CPU and GPU load, GPU clock and each temperature over the samples: mean/min/max."""
+    temps: list[str] = []
+    for s in samples:
+        temps.extend(n for n in s.temperatures if n not in temps)
+
+    def col(get: object) -> list[float]:
+        return [v for v in (get(s) for s in samples) if v is not None]  # type: ignore[operator]
+
+    return {
+        "ram_used_mb": _spread(col(lambda s: s.ram_used_mb), "MB"),
+        "ram_total_mb": samples[0].ram_total_mb if samples else None,
+        "cpu_load_pct": _spread(col(cpu_load), "%"),
+        "gpu_load_pct": _spread(col(lambda s: s.gpu_load_pct), "%"),
+        "gpu_freq_mhz": _spread(col(lambda s: s.gpu_freq_mhz), "MHz"),
+        "temperatures_c": {n: _spread(col(lambda s, n=n: s.temperatures.get(n)), "C") for n in temps},
     }
 
 
@@ -180,7 +227,11 @@ def timeline(samples: Sequence[Sample], interval_s: float | None = None,
     names: list[str] = []
     for s in samples:
         names.extend(n for n in s.rails if n not in names)
-    columns = ["seconds", "timestamp", *names, "total_mw"]
+    temps: list[str] = []
+    for s in samples:
+        temps.extend(n for n in s.temperatures if n not in temps)
+    columns = ["seconds", "timestamp", *names, "total_mw", "ram_used_mb", "cpu_load_pct", "gpu_load_pct",
+               *(f"temp_{n}_c" for n in temps)]
     rows = []
     for t, s in zip(times, samples, strict=True):
         if (t_from is not None and t < t_from) or (t_to is not None and t > t_to):
@@ -188,5 +239,13 @@ def timeline(samples: Sequence[Sample], interval_s: float | None = None,
         row: dict[str, object] = {"seconds": t, "timestamp": s.timestamp.isoformat() if s.timestamp else ""}
         row.update({n: s.rails.get(n, "") for n in names})
         row["total_mw"] = s.total_mw if s.total_mw is not None else ""
+        load = cpu_load(s)
+        row.update(ram_used_mb=_blank(s.ram_used_mb), cpu_load_pct=_blank(round(load, 2) if load is not None else None),
+                   gpu_load_pct=_blank(s.gpu_load_pct))
+        row.update({f"temp_{n}_c": _blank(s.temperatures.get(n)) for n in temps})
         rows.append(row)
     return columns, rows
+
+
+def _blank(v: object) -> object:
+    return "" if v is None else v
