@@ -284,6 +284,7 @@ def measure(
     max_time: float = 20.0,
     batch_calibration: bool = True,
     min_sample_time: float = 1e-4,
+    min_time: float = 0.0,
     progress: ProgressCallback | None = None,
 ) -> TimingResult:
     """Time `fn()` (no arguments; bind inputs beforehand) to a stated precision of its median.
@@ -297,7 +298,9 @@ def measure(
     3. Measurement: samples until the 95% CI of the median is within `target_ci` of it
        (checked from `min_iterations` samples on, each time there are ~5% more), or
        `max_iterations` samples, or `max_time` seconds (a budget: `min_iterations` samples
-       are always taken).
+       are always taken). With `min_time`, the CI stop waits until the samples span at least
+       that many seconds (capped by `max_time`): a power sensor needs a window long enough
+       to hold enough of its samples.
 
     An iteration is one sample. `progress(iterations, elapsed, ci_rel)` is called at each check.
     """
@@ -308,7 +311,7 @@ def measure(
     warmup_calls, calls, stable = _warm_up(fn, now, min_warmup, max_warmup_time, warmup_stable_rel, warmup_window,
                                            min_sample_time if batch_calibration else 0.0)
     starts, ends, reason = _sample(_repeat(fn, calls), now, target_ci, min_iterations, max_iterations, max_time,
-                                   progress)
+                                   progress, min(max(min_time, 0.0), max_time))
     samples = [(b - a) / calls for a, b in zip(starts, ends, strict=True)]
     return TimingResult(stats=Stats.from_samples(samples), samples=samples, timestamps=list(zip(starts, ends, strict=True)),
                         warmup_iterations=warmup_calls, warmup_stable=stable, calls_per_sample=calls,
@@ -372,8 +375,8 @@ def _warm_up(fn: Callable[[], object], now: Callable[[], float], min_warmup: int
 
 
 def _sample(target: Callable[[], object], now: Callable[[], float], target_ci: float, min_iterations: int,
-            max_iterations: int, max_time: float,
-            progress: ProgressCallback | None) -> tuple[list[float], list[float], StopReason]:
+            max_iterations: int, max_time: float, progress: ProgressCallback | None,
+            min_time: float = 0.0) -> tuple[list[float], list[float], StopReason]:
     """The measurement loop: (starts, ends, stop reason).
 
     Per sample: two clock readings, two appends, two comparisons. The CI check sorts all
@@ -385,6 +388,7 @@ def _sample(target: Callable[[], object], now: Callable[[], float], target_ci: f
     add_start, add_end = starts.append, ends.append
     t_begin = now()
     deadline = t_begin + max_time
+    earliest = t_begin + min_time
     n, n_next, t_next = 0, 1, t_begin
     while True:
         t0 = now()
@@ -402,7 +406,7 @@ def _sample(target: Callable[[], object], now: Callable[[], float], target_ci: f
         ci_rel = _median_ci_rel(starts, ends)
         if progress is not None:
             progress(n, t1 - t_begin, ci_rel)
-        if n >= min_iterations and ci_rel <= target_ci:
+        if n >= min_iterations and ci_rel <= target_ci and t1 >= earliest:
             return starts, ends, "target_ci"
         if n >= max_iterations:
             return starts, ends, "max_iterations"
