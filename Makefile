@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.zooprof-installed
 SEED   := mnist-mlp alexnet-2012 alexnet vgg16 mobilenet_v2 resnet18 resnet50 mobilenet_v3_large
 
-.PHONY: install demo test bench lint clean
+.PHONY: install demo test bench lint clean browser
 
 install: $(STAMP)
 
@@ -24,8 +24,14 @@ demo: install
 	$(BIN)/zooprof profile mobilenet_v2 --runtime torch,onnxruntime,tflite --max-time 5 -o reports/mobilenet_v2-profile.json
 	@echo "reports written to reports/"
 
-test: install
-	$(BIN)/python -m pytest -q
+test: install browser
+	ZOOPROF_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
+
+# headless Chromium + ChromeDriver (Debian packages) for the HTML report's browser tests
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+	  { apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
+	    { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }; }
 
 bench: install
 	@$(BIN)/python bench/bench_inspect.py; a=$$?; $(BIN)/python bench/bench_profile.py; b=$$?; exit $$((a | b))
