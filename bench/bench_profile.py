@@ -11,6 +11,8 @@ Targets (docs/benchmarks.md):
   default-run   `zooprof profile mobilenet_v2` (one runtime, defaults) under 20 s
   per-layer     the sum of per-layer times within 15 % of the end-to-end median
                 (mobilenet_v2, 1 thread, PyTorch and ONNX Runtime)
+  power-overhead  sampling a sysfs power sensor at 100 Hz moves mobilenet_v2's median
+                by less than 2 %
 
 Run: make bench (or python bench/bench_profile.py [--markdown PATH] [--only NAME,...]).
 Exit code 1 if a target fails. Nothing else should run on the machine meanwhile.
@@ -196,8 +198,51 @@ def bench_per_layer() -> dict[str, Any]:
     return {"name": "per-layer", "value": "sum / median: " + ", ".join(parts), "target": "within 15 %", "ok": ok}
 
 
+def bench_power_overhead() -> dict[str, Any]:
+    """mobilenet_v2 on PyTorch, 1 thread: the median with a sysfs power sensor sampling at
+    100 Hz in the parent vs without, in alternating rounds. The sensor is the real
+    jetson-sysfs one reading a fake Orin NX tree (the same open/pread of each rail's files)."""
+    import os
+
+    import zooprof
+
+    sys.path.insert(0, str(ROOT))
+    from tests.sensors.fake_boards import orin_nx
+    from zooprof.sensors.sampling import PowerOptions
+
+    with tempfile.TemporaryDirectory() as tmp:
+        orin_nx(Path(tmp))
+        os.environ["ZOOPROF_SYSFS_ROOT"] = tmp
+        try:
+            plain, sampled, rates = [], [], []
+            for _ in range(ROUNDS):
+                for power in (None, PowerOptions("jetson-sysfs", 100.0, 0.0)):
+                    r = zooprof.profile("mobilenet_v2", runtime="torch", threads=1, max_time=4, target_ci=0.001,
+                                        use_cache=False, power=power)
+                    m = r.measurements[0]
+                    if m["status"] != "ok":
+                        raise RuntimeError(m["reason"])
+                    median = float(m["timing"]["latency_ms"]["median"])
+                    if power is None:
+                        plain.append(median)
+                    else:
+                        if m["power"]["status"] != "ok":
+                            raise RuntimeError(m["power"]["reason"])
+                        sampled.append(median)
+                        rates.append(m["power"]["sample_hz_achieved"])
+        finally:
+            os.environ.pop("ZOOPROF_SYSFS_ROOT", None)
+    a, b = statistics.median(sampled), statistics.median(plain)
+    diff = (a - b) / b
+    rounds = "; ".join(f"{x:.3f}/{y:.3f}" for x, y in zip(sampled, plain, strict=True))
+    return {"name": "power-overhead", "value": f"with 100 Hz sampling {a:.3f} ms vs without {b:.3f} ms "
+            f"({100 * diff:+.1f} %); achieved {statistics.median(rates):.1f} Hz; rounds {rounds}",
+            "target": "within 2 %", "ok": abs(diff) <= 0.02}
+
+
 BENCHES = {"overhead": bench_overhead, "fidelity-torch": bench_fidelity_torch, "fidelity-ort": bench_fidelity_ort,
-           "repeat": bench_repeat, "default-run": bench_default_run, "per-layer": bench_per_layer}
+           "repeat": bench_repeat, "default-run": bench_default_run, "per-layer": bench_per_layer,
+           "power-overhead": bench_power_overhead}
 
 
 def main() -> int:

@@ -12,7 +12,7 @@ import sys
 import typer
 
 from zooprof import __version__
-from zooprof.cli import common, compare_formats_cmd, inspect_cmd, list_cmd, power_log_cmd, profile_cmd
+from zooprof.cli import common, compare_formats_cmd, inspect_cmd, list_cmd, power_log_cmd, profile_cmd, sysinfo_cmd
 from zooprof.errors import ZooprofError
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ app.command("inspect")(inspect_cmd.inspect)
 app.command("profile")(profile_cmd.profile)
 app.command("compare-formats")(compare_formats_cmd.compare_formats)
 app.command("power-log")(power_log_cmd.power_log)
+app.command("sysinfo")(sysinfo_cmd.sysinfo)
 
 
 def main(argv: list[str] | None = None) -> None:
