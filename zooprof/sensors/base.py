@@ -138,9 +138,19 @@ class PollingSensor(Sensor):
     def read(self) -> dict[str, float | None]:
         raise NotImplementedError
 
+    def open_files(self) -> None:
+        """Called by `start()` before sampling: open what `read()` re-reads (sysfs files)."""
+
+    def close_files(self) -> None:
+        """Called by `stop()` and `close()`: release what `open_files()` opened."""
+
+    def close(self) -> None:
+        self.close_files()
+
     def start(self, hz: float, clock: Clock = time.perf_counter) -> None:
         if hz <= 0:
             raise ValueError("sampling rate must be positive")
+        self.open_files()
         total, source = self.total()
         self._trace = Trace(self.name, self.channels(), total=total, total_source=source, requested_hz=hz)
         self._stop = threading.Event()
@@ -174,7 +184,10 @@ class PollingSensor(Sensor):
     def stop(self) -> Trace:
         self._stop.set()
         self._thread.join()
-        self._sample()  # one last sample, so the trace covers the moment of stopping
+        try:
+            self._sample()  # one last sample, so the trace covers the moment of stopping
+        finally:
+            self.close_files()
         return self._trace
 
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 from typing import Any
 
-from zooprof.sensors.base import CLOCK, LOAD, MEMORY, TEMPERATURE, Channel, Clock, PollingSensor, Probe, Trace
+from zooprof.sensors.base import CLOCK, LOAD, MEMORY, TEMPERATURE, Channel, PollingSensor, Probe
 
 THERMAL = "sys/class/thermal"
 CPUFREQ = "sys/devices/system/cpu"
@@ -92,22 +91,9 @@ class HostSensor(PollingSensor):
             out["mem_used"] = Channel("mem_used", "MB", MEMORY)
         return out
 
-    def start(self, hz: float, clock: Clock = time.perf_counter) -> None:
-        self._open()
-        super().start(hz, clock)
-
-    def stop(self) -> Trace:
-        try:
-            return super().stop()
-        finally:
-            self._close_fds()
-
-    def close(self) -> None:
-        self._close_fds()
-
-    def _open(self) -> None:
+    def open_files(self) -> None:
         self._discover()
-        self._close_fds()
+        self.close_files()
         for name, path in (self._zones or {}).items():
             try:
                 self._fds.append((name, os.open(path, os.O_RDONLY)))
@@ -122,7 +108,7 @@ class HostSensor(PollingSensor):
             self._psutil.cpu_percent(None)  # start the interval the first reading is measured over
         self._primed = True
 
-    def _close_fds(self) -> None:
+    def close_files(self) -> None:
         for fd in [fd for _, fd in self._fds] + self._freq_fds:
             try:
                 os.close(fd)
@@ -133,7 +119,7 @@ class HostSensor(PollingSensor):
 
     def read(self) -> dict[str, float | None]:
         if not self._primed:
-            self._open()
+            self.open_files()
         out: dict[str, float | None] = {}
         for name, fd in self._fds:
             try:

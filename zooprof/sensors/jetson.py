@@ -172,23 +172,10 @@ class JetsonSysfsSensor(PollingSensor):
     def total(self) -> tuple[str | None, str | None]:
         return total_rule([r.name for r in self.rails()])
 
-    def start(self, hz: float, clock: Clock = time.perf_counter) -> None:
-        self._open()
-        super().start(hz, clock)
-
-    def stop(self) -> Trace:
-        try:
-            return super().stop()
-        finally:
-            self._close_fds()
-
-    def close(self) -> None:
-        self._close_fds()
-
-    def _open(self) -> None:
+    def open_files(self) -> None:
         """Open every rail file once; `read()` then re-reads them with pread at offset 0 (sysfs
         regenerates an attribute on a read from offset 0)."""
-        self._close_fds()
+        self.close_files()
         self._summed = self.total()[0] == "total"
         for r in self.rails():
             fds: list[int] = []
@@ -198,11 +185,11 @@ class JetsonSysfsSensor(PollingSensor):
             except OSError:
                 for fd in fds:
                     os.close(fd)
-                self._close_fds()
+                self.close_files()
                 raise
             self._fds.append((r.name, tuple(fds)))
 
-    def _close_fds(self) -> None:
+    def close_files(self) -> None:
         for _, fds in self._fds:
             for fd in fds:
                 try:
@@ -213,7 +200,7 @@ class JetsonSysfsSensor(PollingSensor):
 
     def read(self) -> dict[str, float | None]:
         if not self._fds:
-            self._open()
+            self.open_files()
         out: dict[str, float | None] = {}
         for name, fds in self._fds:
             if len(fds) == 1:  # iio power file, mW

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zooprof.sensors.base import ENERGY, Channel, Clock, PollingSensor, Probe, Trace
+from zooprof.sensors.base import ENERGY, Channel, PollingSensor, Probe
 
 POWERCAP = "sys/class/powercap"
 NO_RAPL = "no /sys/class/powercap/intel-rapl:* (no RAPL, or not readable without root)"
@@ -124,27 +123,14 @@ class RaplSensor(PollingSensor):
             out["total"] = Channel("total", "mJ", ENERGY)  # zooprof's own sum: wrap-corrected, never wraps
         return out
 
-    def start(self, hz: float, clock: Clock = time.perf_counter) -> None:
-        self._open()
-        super().start(hz, clock)
-
-    def stop(self) -> Trace:
-        try:
-            return super().stop()
-        finally:
-            self._close_fds()
-
-    def close(self) -> None:
-        self._close_fds()
-
-    def _open(self) -> None:
-        self._close_fds()
+    def open_files(self) -> None:
+        self.close_files()
         self._last, self._acc = {}, 0.0
         self._summed = self.total()[0] == "total"
         for z in self.zones():
             self._fds.append((z.channel, os.open(z.energy, os.O_RDONLY)))
 
-    def _close_fds(self) -> None:
+    def close_files(self) -> None:
         for _, fd in self._fds:
             try:
                 os.close(fd)
@@ -154,7 +140,7 @@ class RaplSensor(PollingSensor):
 
     def read(self) -> dict[str, float | None]:
         if not self._fds:
-            self._open()
+            self.open_files()
         out: dict[str, float | None] = {name: float(os.pread(fd, 32, 0)) / 1000.0 for name, fd in self._fds}
         if self._summed:
             out["total"] = self._sum_packages(out)
