@@ -34,7 +34,8 @@ browser:
 	    { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }; }
 
 bench: install
-	@$(BIN)/python bench/bench_inspect.py; a=$$?; $(BIN)/python bench/bench_profile.py; b=$$?; exit $$((a | b))
+	@$(BIN)/python bench/bench_inspect.py; a=$$?; $(BIN)/python bench/bench_profile.py; b=$$?; \
+	  $(BIN)/python bench/bench_html.py; c=$$?; exit $$((a | b | c))
 
 lint: install
 	$(BIN)/ruff check zooprof tests bench

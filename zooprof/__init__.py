@@ -5,10 +5,13 @@
     r.totals["macs"]
     p = zooprof.profile("mobilenet_v2", runtime="onnxruntime", threads=1)
     p.measurements[0]["timing"]["latency_ms"]["median"]
+    p.layers_df(), p.summary_df()          # pandas DataFrames
+    old = zooprof.load("reports/base/result.json")
 """
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Any
 
 __version__ = "0.1.0"
@@ -40,4 +43,12 @@ def profile(model: str, runtime: str | list[str] | None = None, batch: Any = 1, 
     return _profile(model, runtime=runtime, batch=batch, input_shape=input_shape, **options)
 
 
-__all__ = ["__version__", "inspect", "profile"]
+def load(path: str | PathLike[str]) -> Any:
+    """A saved result (`zooprof profile -o`, `zooprof inspect -f json`) as a ProfileResult. A
+    file that is not a result, or one written by a newer zooprof, is a one-line UsageError."""
+    from zooprof.result import ProfileResult
+
+    return ProfileResult.load(path)
+
+
+__all__ = ["__version__", "inspect", "load", "profile"]

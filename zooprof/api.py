@@ -63,6 +63,9 @@ def _analyze(ref: ModelRef, shapes: list[tuple[int, ...]] | None, trust: bool, c
         frontend = _frontend("torch", "torch", "PyTorch is needed to read this model")
         graph, shapes = frontend.read(ref, shapes, trust)
     analysis = analyze(graph)
+    from zooprof.detection.stages import annotate
+
+    annotate(graph, analysis.layers, analysis.totals)  # detection: stages, fixed vs data-dependent cost
     model = {
         "name": ref.name,
         "reference": ref.text,
@@ -71,6 +74,7 @@ def _analyze(ref: ModelRef, shapes: list[tuple[int, ...]] | None, trust: bool, c
         "framework": graph.framework,
         "task": ref.entry.task if ref.entry else None,
         "input_shape": list(shapes[0]) if shapes else None,
+        "input_shapes": [list(s) for s in shapes] if shapes else None,
         "inputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in graph.inputs],
         "trace_method": graph.trace_method,
         "notes": list(graph.notes),
@@ -135,6 +139,11 @@ def _zooprof_version() -> str:
 
 
 def check_shape_rank(ref: ModelRef, shapes: list[tuple[int, ...]]) -> None:
+    if ref.entry is not None and ref.entry.task == "detection":
+        from zooprof.detection.shapes import check_image_shapes
+
+        check_image_shapes(ref.name, shapes)
+        return
     if ref.input_shapes and len(shapes) == len(ref.input_shapes):
         for given, default in zip(shapes, ref.input_shapes, strict=True):
             if len(given) != len(default):

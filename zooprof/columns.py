@@ -125,7 +125,15 @@ COLUMNS: dict[str, Column] = {c.key: c for c in [
     Column("activation_bytes", "Activation", lambda r: human(r.get("activation_bytes", 0), "B"),
            lambda r: r.get("activation_bytes", 0), numeric=True),
     Column("formula", "Output size formula", lambda r: formula_text(r), lambda r: formula_text(r)),
+    Column("stage", "Stage", lambda r: stage_text(r), lambda r: r.get("stage", "")),
+    Column("data_dependent", "Cost per", lambda r: r.get("data_dependent", ""), lambda r: r.get("data_dependent", "")),
 ]}
+
+
+def stage_text(row: Row) -> str:
+    """A detection model's stage; `*` marks a layer whose cost depends on the data (per proposal or box)."""
+    stage = row.get("stage", "")
+    return f"{stage} *{row['data_dependent']}" if stage and row.get("data_dependent") else stage
 
 DEFAULT_COLUMNS = ("name", "op", "output_shape", "kernel", "rf", "params", "macs", "macs_pct", "activation_bytes")
 CSV_COLUMNS = ("name", "op", "source_op", "output_shape", "kernel", "stride", "padding", "dilation", "groups",

@@ -25,8 +25,11 @@ def _key(parts: dict[str, Any]) -> str:
 
 
 def torch_to_onnx(build: Callable[[], Any], examples: Callable[[], list[Any]], cache_parts: dict[str, Any],
-                  opset: int = 17) -> tuple[Path, dict[str, Any]]:
+                  opset: int = 17, input_names: list[str] | None = None,
+                  dynamic_batch: bool = True) -> tuple[Path, dict[str, Any]]:
     """Export an nn.Module to ONNX with a dynamic batch axis; `build` runs only on a cache miss.
+    `examples` are the model's arguments (a detector's: one list of images, `input_names` one
+    per image, no batch axis). A failure names the op that blocked the export.
 
     Returns (path, info about the route and whether the cache had it)."""
     import torch
@@ -45,21 +48,31 @@ def torch_to_onnx(build: Callable[[], Any], examples: Callable[[], list[Any]], c
         return path, info
     path.parent.mkdir(parents=True, exist_ok=True)
     model, example = build(), examples()
-    names = [f"input_{i}" if len(example) > 1 else "input" for i in range(len(example))]
+    names = input_names or [f"input_{i}" if len(example) > 1 else "input" for i in range(len(example))]
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".onnx.tmp")
     os.close(fd)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(model, tuple(example), tmp, dynamo=False, opset_version=opset, input_names=names,
-                              dynamic_axes={n: {0: "batch"} for n in names}, do_constant_folding=True)
+                              dynamic_axes={n: {0: "batch"} for n in names} if dynamic_batch else None,
+                              do_constant_folding=True)
         os.replace(tmp, path)
     except Exception as exc:
         Path(tmp).unlink(missing_ok=True)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ZooprofError(f"exporting to ONNX failed: {first}",
+        op = blocking_op(exc)
+        raise ZooprofError(f"exporting to ONNX failed{f' at op {op}' if op else ''}: {first}",
                            "the torch -> ONNX route cannot convert this model; profile it with --runtime torch") from exc
     return path, info
+
+
+def blocking_op(exc: BaseException) -> str | None:
+    """The operator an export error names ('aten::fft_rfft', 'torchvision::ps_roi_align'), if any."""
+    import re
+
+    match = re.search(r"\b((?:aten|prim|torchvision|quantized|onnx)::[A-Za-z0-9_.]+)", str(exc))
+    return match.group(1) if match else None
 
 
 @contextlib.contextmanager

@@ -51,7 +51,8 @@ def with_batch(shapes: list[tuple[int, ...]], batch: int) -> list[list[int]]:
 
 def measure_model(result: ProfileResult, model: str, runtimes: list[str], batches: list[int], *,
                   threads: int | None = None, max_time: float = 20.0, target_ci: float = 0.01,
-                  timeout: float = 300.0, per_layer: bool = False, trust: bool = False, weights: str | None = None,
+                  timeout: float = 300.0, per_layer: bool = False, per_stage: bool = False, trust: bool = False,
+                  weights: str | None = None,
                   ort_opt_level: str | None = None, progress: Progress | None = None,
                   power: PowerOptions | None = None, power_session: PowerSession | None = None) -> ProfileResult:
     """Add one measurement per runtime x batch to a static ProfileResult. With `power` (or a
@@ -65,8 +66,12 @@ def measure_model(result: ProfileResult, model: str, runtimes: list[str], batche
     result.environment["threads"] = threads
     result.environment["profiled"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     result.environment["profile_options"] = {"max_time": max_time, "target_ci": target_ci, "timeout": timeout,
-                                             "per_layer": per_layer, "ort_opt_level": ort_opt_level}
+                                             "per_layer": per_layer, "per_stage": per_stage,
+                                             "ort_opt_level": ort_opt_level}
     shapes = [tuple(i["shape"]) for i in result.model["inputs"]]
+    if result.totals.get("stages") and result.model.get("input_shapes"):
+        # a detector's inputs are its images; what it was given (and a worker rebuilds them from) is NxCxHxW
+        shapes = [tuple(s) for s in result.model["input_shapes"]]
     base_batch = shapes[0][0] if shapes and shapes[0] else 1
     macs_per_sample = result.totals["macs"] / base_batch if base_batch else None
     session = power_session or (PowerSession(power) if power else None)
@@ -80,6 +85,7 @@ def measure_model(result: ProfileResult, model: str, runtimes: list[str], batche
         for batch in batches:
             spec = {"model": result.model["reference"], "runtime": runtime, "input_shapes": with_batch(shapes, batch),
                     "threads": threads, "max_time": max_time, "target_ci": target_ci, "per_layer": per_layer,
+                    "per_stage": per_stage, "detector": bool(result.totals.get("stages")),
                     "trust": trust, "weights": weights, "ort_opt_level": ort_opt_level, "seed": 0,
                     "min_time": session.min_window() if session is not None else 0.0}
             label = f"{result.model['name']} {runtime} b{batch}"
@@ -129,6 +135,12 @@ def derived(row: dict[str, Any], batch: int, macs_per_sample: float | None) -> d
         for layer in per_layer["layers"]:
             layer["share"] = round(layer["seconds"] / total, 5) if total else 0.0
         per_layer["sum_vs_median"] = round(total * 1000.0 / median_ms, 4) if median_ms else None
+    per_stage = row.get("per_stage")
+    if per_stage and per_stage.get("stages"):
+        total = per_stage["sum_seconds"]
+        for stage in per_stage["stages"]:
+            stage["share"] = round(stage["seconds"] / total, 5) if total else 0.0
+        per_stage["sum_vs_median"] = round(total * 1000.0 / median_ms, 4) if median_ms else None
     return out
 
 

@@ -44,13 +44,15 @@ class ProfileResult:
         return json.dumps(self.to_dict(include_graph), indent=indent)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ProfileResult:
-        major = str(d.get("schema_version", "0")).split(".")[0]
-        if major != SCHEMA_VERSION.split(".")[0]:
-            raise ValueError(f"result schema {d.get('schema_version')} is not readable by this zooprof "
-                             f"(reads {SCHEMA_VERSION})")
-        return cls(d["model"], d["totals"], d["layers"], d.get("environment", {}), d.get("graph"),
-                   d.get("measurements", []), d["schema_version"])
+    def from_dict(cls, d: dict[str, Any], where: str = "") -> ProfileResult:
+        """A result from its JSON form. A newer major schema, an older one or a document that is
+        not a result raises `zooprof.schema.ResultFileError` (a UsageError saying which zooprof
+        reads it); a 1.x document missing later keys loads with defaults (zooprof/schema.py)."""
+        from zooprof.schema import upgrade_document
+
+        d = upgrade_document(d, where)
+        return cls(d["model"], d["totals"], d["layers"], d["environment"], d["graph"], d["measurements"],
+                   str(d["schema_version"]))
 
     def save(self, path: str | Path) -> Path:
         """Write atomically: a reader never sees half a file."""
@@ -58,7 +60,23 @@ class ProfileResult:
 
     @classmethod
     def load(cls, path: str | Path) -> ProfileResult:
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """Read a saved result; any problem with the file is a one-line ResultFileError."""
+        from zooprof.schema import read_json
+
+        return cls.from_dict(read_json(path), str(path))
+
+    def layers_df(self) -> Any:
+        """A pandas DataFrame, one row per layer: the CSV columns (docs/report-format.md) with
+        numeric dtypes, plus `counted`. Needs pandas (`pip install zooprof[pandas]`)."""
+        from zooprof.frames import layers_df
+
+        return layers_df(self)
+
+    def summary_df(self) -> Any:
+        """A pandas DataFrame, one row per runtime x batch: the columns of `zooprof compare`."""
+        from zooprof.frames import summary_df
+
+        return summary_df(self)
 
     def _repr_html_(self) -> str:
         from zooprof.renderers.markdown import render_html_fragment

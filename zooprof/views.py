@@ -46,6 +46,10 @@ def collapse(rows: list[Row], depth: int | None) -> list[Row]:
                        "counted": all(m.get("counted", True) for m in members)}
         for col in SUMMED:
             merged[col] = sum(m.get(col, 0) for m in members)
+        for key in ("stage", "data_dependent"):  # detection models: kept when every member agrees
+            values = {m.get(key) for m in members}
+            if len(values) == 1 and None not in values:
+                merged[key] = values.pop()
         merged["macs_pct"] = round(merged["macs_pct"], 3)
         out.append(merged)
     return out

@@ -8,12 +8,16 @@ from zooprof.rules import RF, RULES
 
 def analyze_receptive_field(graph: Graph) -> list[RF]:
     """RF (size, effective stride, effective padding per spatial axis) of each layer's output,
-    in input pixels. Graph inputs start at size 1, stride 1, padding 0 per spatial axis."""
+    in input pixels. Graph inputs start at size 1, stride 1, padding 0 per spatial axis, and so
+    does the output of a layer marked `rf_origin` (a new pixel grid: a detector's resized and
+    batched images, in whose pixels its receptive fields are given)."""
     field: dict[str, RF] = {t.name: RF.for_input(len(t.spatial)) for t in graph.inputs}
     out = []
     for layer in graph.layers:
         inputs = [field.get(t.name, RF(known=False)) for t in layer.inputs]
         rf = RULES.get(layer.op).rf(layer, inputs)
+        if layer.attrs.get("rf_origin"):
+            rf = RF.for_input(len(layer.output.spatial))
         for t in layer.outputs:
             field[t.name] = rf
         out.append(rf)

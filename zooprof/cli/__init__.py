@@ -12,7 +12,17 @@ import sys
 import typer
 
 from zooprof import __version__
-from zooprof.cli import common, compare_formats_cmd, inspect_cmd, list_cmd, power_log_cmd, profile_cmd, sysinfo_cmd
+from zooprof.cli import (
+    common,
+    compare_cmd,
+    compare_formats_cmd,
+    inspect_cmd,
+    list_cmd,
+    power_log_cmd,
+    profile_cmd,
+    report_cmd,
+    sysinfo_cmd,
+)
 from zooprof.errors import ZooprofError
 
 app = typer.Typer(
@@ -42,8 +52,10 @@ def _root(
 app.command("list")(list_cmd.list_models)
 app.command("inspect")(inspect_cmd.inspect)
 app.command("profile")(profile_cmd.profile)
+app.command("compare")(compare_cmd.compare)
 app.command("compare-formats")(compare_formats_cmd.compare_formats)
 app.command("power-log")(power_log_cmd.power_log)
+app.command("report")(report_cmd.report)
 app.command("sysinfo")(sysinfo_cmd.sysinfo)
 
 

@@ -13,7 +13,7 @@ def inspect(
                                        show_default=False),
     input_shape: str = typer.Option(None, "--input-shape", "-i", help="Input shape, batch first: 1x3x224x224."),
     depth: int = typer.Option(None, "--depth", "-d", min=1, help="Collapse layers nested deeper than this."),
-    fmt: str = typer.Option(None, "--format", "-f", help="table, csv, json or md (default: from -o, else table)."),
+    fmt: str = typer.Option(None, "--format", "-f", help="table, csv, json, md or html (default: from -o, else table)."),
     output: str = typer.Option(None, "--output", "-o",
                                help="Write to FILE (format from its extension); with several models use {model}."),
     columns: str = typer.Option(None, "--columns", "-c", help="Comma-separated columns (see docs/report-format.md)."),

@@ -19,6 +19,9 @@ def profile(
     threads: int = typer.Option(None, "--threads", "-t", min=1, help="Threads per runtime (default: the runtime's)."),
     input_shape: str = typer.Option(None, "--input-shape", "-i", help="Input shape, batch first: 1x3x224x224."),
     per_layer: bool = typer.Option(False, "--per-layer", help="Also time each layer (where the time goes)."),
+    per_stage: bool = typer.Option(False, "--per-stage",
+                                   help="Detection models: also time each stage (transform, backbone, neck, head, "
+                                        "postprocess)."),
     max_time: float = typer.Option(20.0, "--max-time", min=0.1, help="Time budget per measurement, seconds."),
     target_ci: str = typer.Option("1%", "--target-ci", help="Stop when the 95% CI of the median is within this."),
     timeout: float = typer.Option(300.0, "--timeout", min=1, help="Kill a measurement's worker after this many s."),
@@ -35,6 +38,7 @@ def profile(
     sample_hz: float = typer.Option(50.0, "--sample-hz", min=0.1, help="Sensor sampling rate, Hz."),
     idle: str = typer.Option("3s", "--idle", help="Idle baseline before measuring (e.g. 5s; 0 for none)."),
     width: int = typer.Option(None, "--width", help="Table width in characters."),
+    report: str = typer.Option(None, "--report", help="Also write the HTML report (PATH.html); {model} allowed."),
 ) -> None:
     """Measure latency, throughput and memory of models on one or more runtimes, each in its own worker."""
     from zooprof import runtimes as rt
@@ -50,6 +54,10 @@ def profile(
         rt.check_available(name)
     if output and len(models) > 1 and "{model}" not in output:
         raise UsageError("several models but one output file", "put {model} in the name, e.g. -o reports/{model}.json")
+    if report and not report.lower().endswith((".html", ".htm")):
+        raise UsageError(f"--report writes HTML, not '{Path(report).suffix or report}'", "e.g. --report reports/{model}.html")
+    if report and len(models) > 1 and "{model}" not in report:
+        raise UsageError("several models but one report file", "put {model} in the name: --report reports/{model}.html")
     if input_shape:
         from zooprof.resolve import parse_shape
 
@@ -83,13 +91,19 @@ def profile(
             rt.check_available(name)
         with _progress() as progress:
             measure_model(result, model, chosen, batches, threads=threads, max_time=max_time, target_ci=ci,
-                          timeout=timeout, per_layer=per_layer, trust=trust, weights=weights,
+                          timeout=timeout, per_layer=per_layer, per_stage=per_stage, trust=trust, weights=weights,
                           ort_opt_level=ort_opt_level, progress=progress, power_session=session)
         path = Path(output.replace("{model}", safe_name(model))) if output else \
             Path("reports") / f"{stamp}-{safe_name(model)}" / "result.json"
         result.save(path)
         typer.echo(render_measurements(result, width=width), nl=False)
         typer.echo(f"wrote {path}", err=True)
+        if report:
+            from zooprof.renderers.html import render_html
+            from zooprof.result import write_atomic
+
+            page = write_atomic(Path(report.replace("{model}", safe_name(model))), render_html(result))
+            typer.echo(f"wrote {page}", err=True)
         if any(m["status"] != "ok" for m in result.measurements):
             failed = True
     if failed:

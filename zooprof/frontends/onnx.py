@@ -495,6 +495,30 @@ def _ort_shapes(path: Path, input_shapes: list[Shape], names: list[str],
 # constants and parameters
 
 
+def _subgraph_nms(node: Any, consts: Constants) -> list[dict[str, Any]]:
+    """The NonMaxSuppression nodes inside a control-flow node's subgraphs (recursively), with
+    their configuration where it is constant (in the subgraph or the outer graph)."""
+    found = []
+    for a in node.attribute:
+        for g in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+            values = {t.name: _flat_values(t) for t in g.initializer}
+            for n in g.node:
+                if n.op_type == "Constant":
+                    values[n.output[0]] = _constant_node(n, _Dtypes())[1]
+            for n in g.node:
+                if n.op_type == "NonMaxSuppression":
+                    def value(i: int, n: Any = n, values: dict[str, Any] = values) -> Any:
+                        if len(n.input) <= i or not n.input[i]:
+                            return None
+                        v = values.get(n.input[i]) or consts.values.get(n.input[i])
+                        return v[0] if v else None
+                    found.append(onnx_ops.nms_attrs(_attr_values(n).get("center_point_box", 0), value(2), value(3),
+                                                    value(4), None, None))
+                if any(x.HasField("g") or x.graphs for x in n.attribute):
+                    found.extend(_subgraph_nms(n, consts))
+    return found
+
+
 def _attr_values(node: Any) -> dict[str, Any]:
     from onnx import helper
 
@@ -697,6 +721,9 @@ class _LayerBuilder:
             self.custom.add(node.domain)
         if any(a.HasField("g") or a.graphs for a in node.attribute):
             attrs["unmapped"] = "control flow: its subgraphs are not analysed"
+            nms = _subgraph_nms(node, c)
+            if nms:  # e.g. torchvision's batched_nms exported under `if boxes.numel() == 0`
+                kind, attrs = OpKind.NMS, {**nms[0], "in_subgraph_of": node.op_type, "nms_nodes": len(nms)}
         inputs: list[TensorSpec] = []
         params: list[ParamSpec] = []
         known = True
@@ -723,7 +750,9 @@ class _LayerBuilder:
         if not outputs:
             return
         fallback = f"{node.op_type}_{idx}"
-        if not known:
+        if not known and kind is OpKind.NMS:  # how many boxes it selects depends on the data
+            attrs["output_shape"] = "data-dependent (unknown without a run)"
+        elif not known:
             self.unknown_shapes.append(node.name or fallback)
             kind, attrs = OpKind.UNKNOWN, {**attrs, "unmapped": "tensor shape unknown"}
         label = self.unique(node.name or fallback)

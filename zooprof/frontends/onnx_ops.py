@@ -312,6 +312,32 @@ def _split(n: NodeView) -> Mapped:
     return OpKind.SLICE, {"axis": int(n.attr("axis", 0))}
 
 
+def _first(values: list[Any] | None) -> Any:
+    return values[0] if values else None
+
+
+def nms_attrs(center_point_box: int, max_boxes: Any, iou: Any, score: Any,
+              boxes_shape: Shape | None, scores_shape: Shape | None) -> Attrs:
+    """NonMaxSuppression's configuration: thresholds and limits (constant inputs), candidate
+    boxes and classes (from the input shapes). A value that is not a constant is left out."""
+    attrs: Attrs = {"center_point_box": int(center_point_box)}
+    for key, value in (("max_output_boxes_per_class", max_boxes), ("iou_threshold", iou),
+                       ("score_threshold", score)):
+        if value is not None:
+            attrs[key] = int(value) if key.startswith("max") else round(float(value), 6)
+    if boxes_shape and len(boxes_shape) == 3:
+        attrs["boxes"] = int(boxes_shape[1])
+    if scores_shape and len(scores_shape) == 3:
+        attrs["classes"] = int(scores_shape[1])
+    return attrs
+
+
+def _nms(n: NodeView) -> Mapped:
+    """Post-processing: the work depends on how many boxes pass (rules/detection.py)."""
+    return OpKind.NMS, nms_attrs(n.attr("center_point_box", 0), _first(n.value(2)), _first(n.value(3)),
+                                 _first(n.value(4)), n.shape(0), n.shape(1))
+
+
 def _sum(n: NodeView) -> Mapped:
     if len([i for i in n.inputs if i]) == 2:
         return OpKind.ADD, {}
@@ -372,6 +398,7 @@ OP_RULES: dict[str, Callable[[NodeView], Mapped]] = {
     "SpaceToDepth": _simple(OpKind.COPY),
     "ReduceMean": _reduce(OpKind.MEAN),
     "ReduceSum": _reduce(OpKind.SUM),
+    "NonMaxSuppression": _nms,
 }
 
 #: Ops whose output is a pure function of input *shapes* (never of values): their outputs

@@ -43,6 +43,7 @@ Shape = tuple[int, ...]
 SMALL_TENSOR = 4096
 
 EDGETPU_OP = "edgetpu-custom-op"
+DETECTION_POSTPROCESS_OP = "TFLite_Detection_PostProcess"
 
 BAD_FILE_HINT = "the file may be truncated or not a TFLite model; re-export or re-download it"
 
@@ -166,6 +167,7 @@ class TflOp:
     outputs: tuple[int, ...]
     options: _Table | None
     custom_bytes: int
+    custom_options: tuple[int, int] | None = None   # (start, length) of the custom options in the file
 
 
 @dataclass
@@ -265,7 +267,7 @@ def parse(data: bytes) -> TflModel:
             raise TFLiteFormatError(f"operator {i} refers to a tensor the subgraph does not have")
         custom = op.vector(5, 1)
         custom_bytes = custom[1] if custom else int(op.scalar(10, "<Q", 0))
-        ops.append(TflOp(i, opcode, ins, outs, op.table(4, "options"), custom_bytes))
+        ops.append(TflOp(i, opcode, ins, outs, op.table(4, "options"), custom_bytes, custom))
     for t in tensors:
         if t.buffer >= len(buffers):
             raise TFLiteFormatError(f"tensor '{t.name}' refers to buffer {t.buffer}, the file has {len(buffers)}")
@@ -287,6 +289,28 @@ def load(path: Path) -> TflModel:
         return parse(path.read_bytes())
     except (TFLiteFormatError, struct.error, UnicodeDecodeError, RecursionError) as exc:
         raise UsageError(f"{path.name} is not a valid TFLite file: {exc}", BAD_FILE_HINT) from None
+
+
+def detection_postprocess_attrs(m: TflModel, op: TflOp, in_shapes: list[Shape | None]) -> dict[str, Any]:
+    """TFLite_Detection_PostProcess (SSD box decoding + NMS): its FlexBuffer options and the
+    anchor and class counts of its inputs (box encodings [1, A, 4], class scores [1, A, C+1])."""
+    from zooprof.detection.flexbuffers import FlexBufferError, loads
+
+    attrs: dict[str, Any] = {}
+    if op.custom_options is not None:
+        start, length = op.custom_options
+        try:
+            options = loads(m.raw.data[start:start + length])
+        except FlexBufferError as exc:
+            attrs["options_unreadable"] = str(exc)
+        else:
+            if isinstance(options, dict):
+                attrs.update({k: round(v, 6) if isinstance(v, float) else v for k, v in options.items()
+                              if isinstance(v, (int, float, str, bool))})
+    boxes = in_shapes[0] if in_shapes else None
+    if boxes and len(boxes) == 3:
+        attrs["anchors"] = int(boxes[1])
+    return attrs
 
 
 def edgetpu_ops(path: Path) -> int:
@@ -548,6 +572,9 @@ class _Reader:
                 stats["edgetpu_bytes"] += op.custom_bytes
                 attrs = {"unmapped": "compiled for the Edge TPU: its layers cannot be read",
                          "custom_options_bytes": op.custom_bytes}
+            elif name == DETECTION_POSTPROCESS_OP:
+                kind, attrs = OpKind.DETECTION_POSTPROCESS, detection_postprocess_attrs(m, op, in_shapes)
+                stats["custom"].pop(name)   # recognised: reported as post-processing, not as an unknown custom op
         else:
             kind, attrs = tflite_ops.map_op(view)
         if kind is OpKind.UNKNOWN:
@@ -563,8 +590,9 @@ class _Reader:
                 tensor = m.tensors[t]
                 n = numel(tensor.shape)
                 if tflite_ops.param_role(name, i, n) and all(p.name != self.tensor_names[t] for p in params):
+                    role = "buffer" if name == DETECTION_POSTPROCESS_OP else "trainable"   # anchors: stored, not learned
                     params.append(ParamSpec(self.tensor_names[t], self.param_shape(name, i, tensor.shape),
-                                            self.dtype(tensor.type_code), "trainable"))
+                                            self.dtype(tensor.type_code), role))
                 if all_const:
                     inputs.append(self.spec(t))
                 continue

@@ -428,8 +428,14 @@ def torchvision_builder(name: str) -> Callable[..., Any]:
         hint = f"did you mean: {', '.join(close)}" if close else "see torchvision.models.list_models()"
         raise UsageError(f"torchvision has no model '{name}'", hint)
 
+    import inspect
+
+    takes_backbone = "weights_backbone" in inspect.signature(torchvision.models.get_model_builder(name)).parameters
+
     def build(**kwargs: Any) -> Any:
         kwargs.setdefault("weights", None)
+        if takes_backbone:  # detection models: no ImageNet backbone download either
+            kwargs.setdefault("weights_backbone", None)
         return torchvision.models.get_model(name, **kwargs)
     return build
 
@@ -513,12 +519,16 @@ def read(ref: Any, shapes: list[Shape] | None, trust: bool) -> tuple[Graph, list
     else:
         builder = import_callable(ref.source)
     shapes = shapes or ref.input_shapes
-    if not shapes:
-        raise UsageError(f"{ref.text} needs an input shape", "give --input-shape, e.g. --input-shape 1x3x224x224")
     try:
         model = build_module(builder, ref.kwargs)
     except ZooprofError:
         raise
     except Exception as exc:
         raise ZooprofError(f"building {ref.text} failed: {type(exc).__name__}: {exc}") from exc
+    from zooprof.detection import torch_models as detection
+
+    if detection.is_detector(model):  # list input, resize inside, NMS: read on CPU tensors
+        return detection.read(builder, ref.kwargs, model, shapes, ref.name)
+    if not shapes:
+        raise UsageError(f"{ref.text} needs an input shape", "give --input-shape, e.g. --input-shape 1x3x224x224")
     return graph_from_module(model, shapes, ref.name), shapes

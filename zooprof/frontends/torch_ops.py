@@ -136,11 +136,29 @@ MODULE_RULES: list[tuple[type, Callable[[Any], Mapped]]] = [
 ]
 
 
+def _roi_align_module(m: Any) -> Mapped:
+    ratio = int(m.sampling_ratio)
+    if ratio <= 0:  # adaptive sampling: the number of samples depends on each box's size
+        return OpKind.UNKNOWN, {"unmapped": "RoIAlign with adaptive sampling (sampling_ratio <= 0)"}
+    return OpKind.ROI_ALIGN, {"output_size": _t(m.output_size), "sampling_ratio": ratio,
+                              "featmap_names": list(m.featmap_names)}
+
+
+#: torchvision modules, matched by class name so that this module needs no torchvision import.
+NAMED_MODULE_RULES: dict[str, Callable[[Any], Mapped]] = {
+    "FrozenBatchNorm2d": lambda m: (OpKind.BATCHNORM, {"eps": m.eps, "frozen": True}),
+    "MultiScaleRoIAlign": _roi_align_module,
+}
+
+
 def map_module(m: Any) -> Mapped | None:
     """(OpKind, attrs) for a module zooprof treats as one layer, or None."""
     for cls, fn in MODULE_RULES:
         if isinstance(m, cls):
             return fn(m)
+    named = NAMED_MODULE_RULES.get(type(m).__name__)
+    if named is not None and type(m).__module__.startswith("torchvision."):
+        return named(m)
     return None
 
 
@@ -260,6 +278,30 @@ def _linear(args: tuple, kwargs: dict) -> Mapped:
                           "bias": _arg(args, kwargs, 2, "bias") is not None}
 
 
+def _resize(mode: str | None) -> Callable[[tuple, dict], Mapped]:
+    """F.interpolate (mode from its arguments) or aten.upsample_{nearest,bilinear}2d (from the name)."""
+    def f(args: tuple, kwargs: dict) -> Mapped:
+        m = mode or _arg(args, kwargs, 3, "mode", "nearest")
+        if m not in ("nearest", "bilinear"):
+            return OpKind.UNKNOWN, {"unmapped": f"interpolation mode {m}"}
+        return OpKind.RESIZE, {"mode": m}
+    return f
+
+
+def _clamp(args: tuple, kwargs: dict) -> Mapped:
+    lo, hi = _arg(args, kwargs, 1, "min"), _arg(args, kwargs, 2, "max")
+    if lo is not None and hi is not None:
+        return OpKind.HARDTANH, {"min": lo, "max": hi}
+    return OpKind.CLAMP, {"min": lo} if lo is not None else {"max": hi}
+
+
+def _vector_norm(args: tuple, kwargs: dict) -> Mapped:
+    order = _arg(args, kwargs, 1, "ord", 2)
+    if order != 2:
+        return OpKind.UNKNOWN, {"unmapped": f"vector norm of order {order}"}
+    return OpKind.VECTOR_NORM, {"axis": _t(_arg(args, kwargs, 2, "dim"))}
+
+
 def _pad(args: tuple, kwargs: dict) -> Mapped:
     return OpKind.PAD, {"padding": _torch_pad_pairs(_t(_arg(args, kwargs, 1, "pad")))}
 
@@ -295,10 +337,16 @@ FUNCTION_RULES: dict[str, Callable[[tuple, dict], Mapped]] = {
     **{name: _simple(OpKind.RESHAPE) for name in ("view", "reshape", "unsafe_view", "unsqueeze", "squeeze",
                                                   "unflatten", "expand", "expand_as", "view_as")},
     **{name: _simple(OpKind.PERMUTE) for name in ("permute", "transpose", "t", "swapaxes")},
-    **{name: _simple(OpKind.COPY) for name in ("contiguous", "clone", "to_copy", "to", "type_as", "float")},
+    **{name: _simple(OpKind.COPY) for name in ("contiguous", "clone", "to_copy", "to", "type_as", "float", "copy")},
+    # x.new_full(shape, 0): a padded buffer that copy_ then fills with x (the detection transform's image batch)
+    **{name: _simple(OpKind.COPY) for name in ("new_full", "new_zeros", "new_ones", "new_empty")},
     **{name: _simple(OpKind.SLICE) for name in ("getitem", "slice", "select", "narrow", "split", "chunk",
                                                 "split_with_sizes", "unbind")},
     "pad": _pad, "constant_pad_nd": _pad,
+    "interpolate": _resize(None), "upsample_nearest2d": _resize("nearest"), "upsample_bilinear2d": _resize("bilinear"),
+    "clamp": _clamp, "clip": _clamp, "clamp_min": lambda a, k: (OpKind.CLAMP, {"min": _arg(a, k, 1, "min")}),
+    "clamp_max": lambda a, k: (OpKind.CLAMP, {"max": _arg(a, k, 1, "max")}),
+    "linalg_vector_norm": _vector_norm,
     **{name: _simple(OpKind.DROPOUT) for name in ("dropout", "feature_dropout", "alpha_dropout", "native_dropout")},
     "mean": _axis(OpKind.MEAN), "sum": _axis(OpKind.SUM),
     "detach": _simple(OpKind.IDENTITY), "alias": _simple(OpKind.IDENTITY),
@@ -306,7 +354,8 @@ FUNCTION_RULES: dict[str, Callable[[tuple, dict], Mapped]] = {
 
 #: Ops that only move metadata or create tensors from nothing: never layers.
 SKIP_FUNCTIONS = frozenset({"size", "dim", "numel", "empty", "zeros", "ones", "full", "arange", "lift_fresh",
-                            "lift_fresh_copy", "scalar_tensor", "empty_like", "zeros_like", "ones_like"})
+                            "lift_fresh_copy", "scalar_tensor", "empty_like", "zeros_like", "ones_like",
+                            "full_like"})
 
 
 def map_function(target: Any, args: tuple, kwargs: dict, params: set[int]) -> tuple[OpKind, Attrs, str, bool]:

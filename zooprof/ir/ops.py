@@ -55,6 +55,14 @@ class OpKind(str, Enum):
     DROPOUT = "dropout"
     IDENTITY = "identity"
     COPY = "copy"
+    # resampling and clamping
+    RESIZE = "resize"
+    CLAMP = "clamp"
+    VECTOR_NORM = "vector_norm"
+    # detection: region pooling and post-processing (docs/detection.md)
+    ROI_ALIGN = "roi_align"
+    NMS = "nms"
+    DETECTION_POSTPROCESS = "detection_postprocess"
     # anything a frontend could not map
     UNKNOWN = "unknown"
 

@@ -9,8 +9,9 @@ from zooprof.columns import COLUMNS, CSV_COLUMNS, Column
 from zooprof.errors import UsageError
 from zooprof.result import ProfileResult
 
-FORMATS = ("table", "csv", "json", "md")
-EXTENSIONS = {".txt": "table", ".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md"}
+FORMATS = ("table", "csv", "json", "md", "html")
+EXTENSIONS = {".txt": "table", ".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md", ".html": "html",
+              ".htm": "html"}
 
 
 def format_for(output: str | None, fmt: str | None) -> str:
@@ -23,7 +24,7 @@ def format_for(output: str | None, fmt: str | None) -> str:
         suffix = Path(output).suffix.lower()
         if suffix not in EXTENSIONS:
             raise UsageError(f"cannot tell the format of '{output}' from its extension",
-                             f"use .txt, .csv, .json or .md, or give --format ({', '.join(FORMATS)})")
+                             f"use .txt, .csv, .json, .md or .html, or give --format ({', '.join(FORMATS)})")
         return EXTENSIONS[suffix]
     return "table"
 
@@ -39,6 +40,10 @@ def render(result: ProfileResult, fmt: str, rows: list[dict[str, Any]] | None = 
         from zooprof.renderers.csvfile import render_csv
 
         return render_csv(result, rows, cols)
+    if fmt == "html":
+        from zooprof.renderers.html import render_html
+
+        return render_html(result, rows, columns if (columns and columns_given) else None)
     cols = columns or []
     if fmt == "md":
         from zooprof.renderers.markdown import render_markdown

@@ -58,6 +58,40 @@ def per_layer_lines(result: ProfileResult, top: int = 10) -> list[str]:
     return lines
 
 
+def per_stage_lines(result: ProfileResult) -> list[str]:
+    """Detection models: time per stage, the units' counts of that run, and the sum against the median."""
+    lines = []
+    for m in result.measurements:
+        ps = m.get("per_stage")
+        if m["status"] != "ok" or not ps:
+            continue
+        lines.append(f"Per-stage time, {m['runtime']} batch {m['batch']} ({ps.get('method') or ps.get('reason')})")
+        if not ps.get("stages"):
+            continue
+        for stage in ps["stages"]:
+            lines.append(f"  {stage['stage']}: {stage['seconds'] * 1000:.3f} ms ({100 * stage.get('share', 0):.1f} %)")
+        counts = ps.get("counts") or {}
+        if "proposals" in counts:
+            per = ps.get("seconds_per_proposal")
+            lines.append(f"  roi_heads: {counts['proposals']} proposals in this run"
+                         + (f", {per * 1e6:.1f} µs per proposal" if per is not None else ""))
+        if counts.get("boxes_into_nms"):
+            per = ps.get("postprocess_seconds_per_box_into_nms")
+            lines.append(f"  postprocess: {counts['boxes_into_nms']:,} boxes into NMS in this run"
+                         + (f", {per * 1e6:.2f} µs per box (average of this run)" if per is not None else ""))
+        boxes = {k.removesuffix(".boxes_out"): v for k, v in counts.items() if k.endswith(".boxes_out")}
+        if boxes:
+            lines.append("  boxes out in this run: " + ", ".join(f"{k} {v}" for k, v in boxes.items()))
+        median = m["timing"]["latency_ms"]["median"]
+        ratio = ps.get("sum_vs_median")
+        lines.append(f"  sum of stages: {ps['sum_seconds'] * 1000:.3f} ms vs end-to-end median {median:.3f} ms"
+                     + (f" ({100 * ratio:.1f} %)" if ratio else ""))
+        if ps.get("end_to_end_seconds"):
+            lines.append(f"  vs passes without hooks taken between the staged ones: {ps['end_to_end_seconds'] * 1000:.3f} ms "
+                         f"({100 * ps['sum_vs_end_to_end']:.1f} %)")
+    return lines
+
+
 def _mj(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3f} mJ"
 
@@ -102,7 +136,7 @@ def render_measurements(result: ProfileResult, width: int | None = None) -> str:
         table.add_row(*(Text(c) for c in row), style="" if not row[-1].startswith("failed") else "red")
     console = recording_console(width)
     console.print(table)
-    for line in per_layer_lines(result) + power_lines(result):
+    for line in per_layer_lines(result) + per_stage_lines(result) + power_lines(result):
         console.print(Text(line))
     t = result.totals
     console.print(Text(f"Static: {t['params']:,} params, {human(t['macs'])}MACs, weights {human(t['weight_bytes'], 'B')}"))

@@ -7,11 +7,13 @@ from zooprof.rules.activation import ActivationRule
 from zooprof.rules.base import RF, Rule
 from zooprof.rules.conv import ConvRule, ConvTransposeRule
 from zooprof.rules.dense import DenseRule, MatmulRule
+from zooprof.rules.detection import PostprocessRule, RoIAlignRule
 from zooprof.rules.elementwise import ElementwiseRule
 from zooprof.rules.movement import ConcatRule, MovementRule
 from zooprof.rules.norm import LRNRule, NormRule
 from zooprof.rules.pool import AdaptivePoolRule, PoolRule
 from zooprof.rules.reduce import ReduceRule
+from zooprof.rules.resize import ResizeRule
 
 
 class UnknownRule(Rule):
@@ -46,7 +48,7 @@ class RuleRegistry:
 RULES = RuleRegistry()
 for _rule in (ConvRule(), ConvTransposeRule(), DenseRule(), MatmulRule(), NormRule(), LRNRule(), ActivationRule(),
               PoolRule(), AdaptivePoolRule(), ElementwiseRule(), ConcatRule(), MovementRule(), ReduceRule(),
-              UnknownRule()):
+              ResizeRule(), RoIAlignRule(), PostprocessRule(), UnknownRule()):
     RULES.register(_rule)
 
 __all__ = ["RULES", "RF", "Rule", "RuleRegistry"]

@@ -12,6 +12,7 @@ ACTIVATION_FLOPS_PER_ELEMENT: dict[OpKind, int] = {
     OpKind.RELU: 1,          # max(x, 0)
     OpKind.RELU6: 2,         # min(max(x, 0), 6)
     OpKind.HARDTANH: 2,      # clamp
+    OpKind.CLAMP: 1,         # one-sided clamp: max(x, lo) or min(x, hi)
     OpKind.LEAKY_RELU: 2,    # compare, multiply
     OpKind.ELU: 4,           # compare, exp, subtract, multiply
     OpKind.SIGMOID: 4,       # negate, exp, add, divide

@@ -8,14 +8,17 @@ from zooprof.rules.base import GLOBAL, RF, Rule
 
 
 class ReduceRule(Rule):
-    """One add per input element (plus one divide per output for mean).
+    """One add per input element (plus one divide per output for mean). A vector (L2) norm:
+    a multiply and an add per input element, a square root per output.
 
     A reduction over every spatial axis is global pooling: RF = whole input.
     """
 
-    kinds = frozenset({OpKind.MEAN, OpKind.SUM})
+    kinds = frozenset({OpKind.MEAN, OpKind.SUM, OpKind.VECTOR_NORM})
 
     def flops(self, layer: Layer) -> int:
+        if layer.op is OpKind.VECTOR_NORM:
+            return 2 * layer.inputs[0].numel + layer.output.numel
         extra = layer.output.numel if layer.op is OpKind.MEAN else 0
         return layer.inputs[0].numel + extra
 

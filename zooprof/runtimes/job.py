@@ -61,4 +61,9 @@ def profile_job(spec: dict[str, Any], report: Any) -> dict[str, Any]:
     if spec.get("per_layer"):
         report({"phase": "per-layer"})
         out["per_layer"] = session.per_layer(int(spec.get("per_layer_iterations", 20)))
+    if spec.get("per_stage"):
+        report({"phase": "per-stage"})
+        per_stage = getattr(session, "per_stage", None)
+        out["per_stage"] = (per_stage(int(spec.get("per_stage_iterations", 20))) if per_stage else
+                            {"method": None, "reason": f"the {spec['runtime']} runtime cannot time stages"})
     return out

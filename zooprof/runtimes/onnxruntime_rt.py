@@ -13,6 +13,7 @@ from typing import Any
 from zooprof.errors import UsageError
 
 OPT_LEVELS = ("disable", "basic", "extended", "all")
+CONTROL_FLOW = frozenset({"If", "Loop", "Scan"})
 NUMPY_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64",
                "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(int8)": "int8", "tensor(uint8)": "uint8",
                "tensor(bool)": "bool"}
@@ -29,6 +30,15 @@ def onnx_file(spec: dict[str, Any]) -> tuple[Path, dict[str, Any] | None]:
     from zooprof.runtimes.torch_rt import build_real, example_inputs
 
     shapes = [tuple(s) for s in spec["input_shapes"]]
+    if spec.get("detector"):  # one argument, the image list; the ONNX graph takes one input per image
+        from zooprof.detection.torch_models import images
+
+        n = sum(s[0] for s in shapes)
+        parts = {"model": ref.text, "source": ref.source, "kwargs": ref.kwargs, "shape": shapes, "detector": True,
+                 "weights": spec.get("weights")}
+        path, info = torch_to_onnx(lambda: build_real(spec), lambda: [images(shapes)], parts,
+                                   input_names=[f"image_{i}" for i in range(n)], dynamic_batch=False)
+        return path, {**info, "detector": True, "images": n}
     one = [(1, *s[1:]) for s in shapes]
     parts = {"model": ref.text, "source": ref.source, "kwargs": ref.kwargs, "shape": one, "weights": spec.get("weights")}
     if ref.kind == "torch-file":
@@ -55,7 +65,13 @@ class OrtSession:
         self.session = ort.InferenceSession(str(self.path), self.options, providers=self.providers)
         rng = np.random.default_rng(0)
         self.feeds = {}
-        for meta, shape in zip(self.session.get_inputs(), spec["input_shapes"], strict=False):
+        if self.conversion and self.conversion.get("detector"):   # the images the torch runtime sees
+            from zooprof.detection.torch_models import images
+
+            imgs = images([tuple(s) for s in spec["input_shapes"]])
+            self.feeds = {meta.name: img.numpy() for meta, img in zip(self.session.get_inputs(), imgs, strict=True)}
+        for meta, shape in zip(self.session.get_inputs(), spec["input_shapes"] if not self.feeds else [],
+                               strict=False):
             dtype = NUMPY_TYPES.get(meta.type, "float32")
             self.feeds[meta.name] = (rng.random(tuple(shape)).astype(dtype) if "float" in dtype
                                      else np.zeros(tuple(shape), dtype=dtype))
@@ -105,6 +121,29 @@ class OrtSession:
             events = json.loads(Path(sess.end_profiling()).read_text())
         so.enable_profiling = False
         return summarize_ort_profile(events, iterations, self.graph_node_names())
+
+    def per_stage(self, iterations: int) -> dict[str, Any]:
+        """A detector exported from PyTorch: ORT's kernel time per node, summed per stage by the
+        module path in each node's name."""
+        if not (self.conversion and self.conversion.get("detector")):
+            return {"method": None, "reason": "per-stage timing on onnxruntime needs a detector exported by zooprof "
+                                              "(node names carry the module path)"}
+        from zooprof.detection import STAGES
+        from zooprof.detection.stages import stage_of_onnx_node
+
+        nodes = self.per_layer(iterations)
+        seconds: dict[str, float] = {}
+        for node in nodes["layers"]:
+            if node["op"] in CONTROL_FLOW:  # its time is its subgraph's nodes', timed themselves
+                continue
+            stage = stage_of_onnx_node(node["name"])
+            seconds[stage] = seconds.get(stage, 0.0) + node["seconds"]
+        stages = [{"stage": s, "seconds": seconds[s]} for s in STAGES if s in seconds]
+        return {"method": "onnxruntime profiler: median kernel time per node, summed per stage by the module path in "
+                          "the node name (nodes outside every module: postprocess; control-flow nodes left out, "
+                          "their subgraph nodes are timed themselves)", "iterations": iterations,
+                "stages": stages, "sum_seconds": sum(s["seconds"] for s in stages),
+                "pass_seconds": nodes["pass_seconds"]}
 
     def graph_node_names(self) -> set[str]:
         try:

@@ -72,13 +72,28 @@ class TorchSession:
             torch.set_num_threads(int(spec["threads"]))
         self.torch = torch
         self.model = build_real(spec)
-        self.inputs = example_inputs([tuple(s) for s in spec["input_shapes"]])
+        from zooprof.detection import torch_models as detection
+
+        self.detector = detection.is_detector(self.model)
+        shapes = [tuple(s) for s in spec["input_shapes"]]
+        # a detector takes one argument, the list of images (NxCxHxW -> N images; same values as the analysis)
+        self.inputs = [detection.images(shapes)] if self.detector else example_inputs(shapes)
         self.info = {"engine": "pytorch eager", "device": "cpu", "threads": torch.get_num_threads(),
                      "version": torch.__version__}
 
     def run(self) -> None:
         with self.torch.inference_mode():
             self.model(*self.inputs)
+
+    def per_stage(self, iterations: int) -> dict[str, Any]:
+        """Median seconds per stage of a detection model (zooprof.detection.stage_timer)."""
+        if not self.detector:
+            return {"method": None, "reason": "per-stage timing is for detection models (transform, backbone, neck, "
+                                              "head, postprocess); use --per-layer"}
+        from zooprof.detection.stage_timer import measure_stages
+
+        with self.torch.inference_mode():
+            return measure_stages(self.model, lambda: self.model(*self.inputs), iterations)
 
     def per_layer(self, iterations: int) -> dict[str, Any]:
         """Median seconds per IR layer over `iterations` FX-interpreted passes."""

@@ -1,0 +1,211 @@
+"""`zooprof compare`: models or saved results side by side, and a --fail-if regression gate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+FORMATS = ("table", "csv", "json", "md", "html")
+EXTENSIONS = {".txt": "table", ".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md", ".html": "html",
+              ".htm": "html"}
+
+
+def compare(
+    items: list[str] = typer.Argument(..., help="Saved results (.json files, run folders) and/or model references (zoo names, "
+                                                "torchvision:NAME, model files). The first is the --fail-if baseline.",
+                                      show_default=False),
+    runtime: str = typer.Option(None, "--runtime", "-r",
+                                help="Measure the models on these runtimes (comma-separated, or 'default' for each "
+                                     "model's own). Without it models are compared statically."),
+    batch: str = typer.Option(None, "--batch", "-b", help="Comma-separated batch sizes to measure (needs --runtime)."),
+    max_time: float = typer.Option(None, "--max-time", min=0.1,
+                                   help="Time budget per measurement, seconds (default 20; needs --runtime)."),
+    threads: int = typer.Option(None, "--threads", "-t", min=1, help="Threads per runtime (needs --runtime)."),
+    input_shape: str = typer.Option(None, "--input-shape", "-i", help="Input shape for the models, batch first."),
+    output: str = typer.Option(None, "--output", "-o", help="Write to FILE: .txt, .csv, .md, .json or .html."),
+    fmt: str = typer.Option(None, "--format", "-f", help="table, csv, json, md or html (default: from -o, else table)."),
+    fail_if: list[str] = typer.Option(None, "--fail-if",
+                                      help="Regression rule, e.g. 'latency.p50>+5%' (repeatable; docs/compare.md). "
+                                           "Exit 1 when a candidate breaks one."),
+    trust: bool = typer.Option(False, "--trust", help="Allow loading pickled model files (runs code from the file)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the static-analysis cache."),
+    width: int = typer.Option(None, "--width", help="Table width in characters."),
+) -> None:
+    """Compare models or saved results: params, MACs, memory, latency, throughput, energy, Pareto front."""
+    from zooprof.cli.common import analyze_or_report
+    from zooprof.errors import UsageError
+    from zooprof.regression import parse_rules
+
+    # validate every option before loading or measuring anything
+    kind = compare_format(output, fmt)
+    rules = parse_rules(fail_if)
+    if rules and len(items) < 2:
+        raise UsageError("--fail-if needs a baseline and at least one candidate", "give two or more items; "
+                         "the first is the baseline")
+    paths = expand_items(items)
+    models = [i for i in paths if not _is_result_file(i)]
+    measure = runtime is not None
+    if not measure and (batch is not None or max_time is not None or threads is not None):
+        raise UsageError("--batch, --max-time and --threads apply to measurements",
+                         "add --runtime (e.g. --runtime torch) to measure the models")
+    names: list[str] = []
+    batches = [1]
+    if measure:
+        from zooprof import runtimes as rt
+        from zooprof.profiling import parse_batches
+
+        names = [] if runtime.strip().lower() == "default" else rt.parse_runtimes(runtime)
+        for name in names:
+            rt.check_available(name)
+        batches = parse_batches(batch or "1")
+    if input_shape:
+        from zooprof.resolve import parse_shape
+
+        parse_shape(input_shape)
+
+    results: list[Any] = []
+    sources: list[str] = []
+    baseline_failed = False
+    command = "zooprof " + " ".join(sys.argv[1:])
+    for n, item in enumerate(paths):
+        if _is_result_file(item):
+            result = _load_or_report(item, paths)
+        else:
+            result = analyze_or_report(item, paths, lambda m: _model_result(
+                m, input_shape, trust, not no_cache, command, measure, names, batches, max_time, threads))
+        if result is None:
+            baseline_failed = baseline_failed or n == 0
+            continue
+        results.append(result)
+        sources.append(item)
+    if not results:
+        raise typer.Exit(1)
+    if models and not measure:
+        typer.echo("static comparison: models not measured (give --runtime to measure them)", err=True)
+
+    from zooprof.comparison import compare_entries, coverage_notes, source_record
+    from zooprof.regression import check_rules
+
+    entries = compare_entries(results, sources)
+    rows = [e.row for e in entries]
+    checks = check_rules(entries, rules) if rules and not baseline_failed else []
+    text = _render(kind, results, rows, [source_record(r, s) for r, s in zip(results, sources, strict=True)],
+                   coverage_notes(results), [c.to_dict() for c in checks] if rules else None, width)
+    if output:
+        from zooprof.result import write_atomic
+
+        write_atomic(Path(output), text)
+        typer.echo(f"wrote {output}", err=True)
+    else:
+        typer.echo(text, nl=not text.endswith("\n"))
+
+    for check in checks:
+        typer.echo(f"fail-if: {check.line()}", err=True)
+    if rules and baseline_failed:
+        typer.echo(f"fail-if: not checked: the baseline {paths[0]} could not be read", err=True)
+    broken = [c for c in checks if c.status == "failed"]
+    if rules and not baseline_failed:
+        skipped = sum(c.status == "not checked" for c in checks)
+        typer.echo(f"fail-if: {len(broken)} failed, {len(checks) - len(broken) - skipped} passed, {skipped} not "
+                   "checked", err=True)
+    if broken or len(results) < len(paths):
+        raise typer.Exit(1)
+
+
+def compare_format(output: str | None, fmt: str | None) -> str:
+    """--format wins; else the extension of -o; else a table."""
+    from zooprof.errors import UsageError
+
+    if fmt:
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown format '{fmt}'", f"choose from: {', '.join(FORMATS)}")
+        return fmt
+    if output:
+        suffix = Path(output).suffix.lower()
+        if suffix not in EXTENSIONS:
+            raise UsageError(f"cannot tell the format of '{output}' from its extension",
+                             f"use .txt, .csv, .json, .md or .html, or give --format ({', '.join(FORMATS)})")
+        return EXTENSIONS[suffix]
+    return "table"
+
+
+def _is_result_file(item: str) -> bool:
+    """A saved result: a .json file, or a run folder of `zooprof profile` (holding result.json;
+    other folders are models: TF.js, SavedModel, Teachable Machine exports)."""
+    return item.lower().endswith(".json") or (Path(item).is_dir() and (Path(item) / "result.json").is_file())
+
+
+def expand_items(items: list[str]) -> list[str]:
+    """Items as given; a pattern the shell did not expand (quoted, or on Windows) is expanded here."""
+    import glob
+
+    from zooprof.errors import UsageError
+
+    out: list[str] = []
+    for item in items:
+        if any(c in item for c in "*?[") and not Path(item).exists():
+            found = sorted(glob.glob(item))
+            if not found:
+                raise UsageError(f"no file matches '{item}'", "check the path; saved results end in .json")
+            out.extend(found)
+        else:
+            out.append(item)
+    return out
+
+
+def _load_or_report(path: str, items: list[str]) -> Any:
+    """A saved result, or None after a one-line error (which names the file) so the other items
+    go on; a run of one item exits with the error's code, as analyze_or_report does."""
+    from zooprof.cli.common import report_error
+    from zooprof.errors import ZooprofError
+    from zooprof.result import ProfileResult
+
+    try:
+        return ProfileResult.load(Path(path) / "result.json" if Path(path).is_dir() else path)
+    except ZooprofError as exc:
+        report_error(exc)
+        if len(items) == 1:
+            raise typer.Exit(exc.exit_code) from None
+        return None
+
+
+def _model_result(model: str, input_shape: str | None, trust: bool, use_cache: bool, command: str, measure: bool,
+                  names: list[str], batches: list[int], max_time: float | None, threads: int | None) -> Any:
+    """Static analysis of one model, measured on `names` x `batches` when asked."""
+    from zooprof.api import inspect as api_inspect
+
+    result = api_inspect(model, input_shape=input_shape, trust=trust, use_cache=use_cache, command=command)
+    if not measure:
+        return result
+    from zooprof import runtimes as rt
+    from zooprof.cli.profile_cmd import _progress
+    from zooprof.profiling import measure_model
+
+    chosen = names or [rt.DEFAULT_RUNTIME.get(result.model["framework"], "torch")]
+    for name in chosen:
+        rt.check_available(name)
+    result.measurements = []
+    with _progress() as progress:
+        measure_model(result, model, chosen, batches, threads=threads, max_time=20.0 if max_time is None else max_time,
+                      trust=trust, progress=progress)
+    return result
+
+
+def _render(kind: str, results: list[Any], rows: list[dict[str, Any]], sources: list[dict[str, Any]],
+            extra_notes: list[str], checks: list[dict[str, Any]] | None, width: int | None) -> str:
+    from zooprof.renderers import compare_text
+
+    if kind == "csv":
+        return compare_text.render_compare_csv(rows)
+    if kind == "md":
+        return compare_text.render_compare_markdown(rows, extra_notes)
+    if kind == "json":
+        return compare_text.render_compare_json(rows, sources, checks)
+    if kind == "html":
+        from zooprof.renderers.html import render_compare_html
+
+        return render_compare_html(results, rows)
+    return compare_text.render_compare_table(rows, extra_notes, width)
