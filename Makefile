@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.zooprof-installed
 SEED   := mnist-mlp alexnet-2012 alexnet vgg16 mobilenet_v2 resnet18 resnet50 mobilenet_v3_large
+SEED_RESULTS := $(foreach m,mnist-mlp alexnet-2012 vgg16 mobilenet_v2 tm-image-v2,reports/$(m)-profile.json)
 
 .PHONY: install demo test bench lint clean browser
 
@@ -21,8 +22,15 @@ demo: install
 	$(BIN)/zooprof inspect $(SEED) -o 'reports/{model}.csv'
 	$(BIN)/zooprof inspect $(SEED) -o 'reports/{model}.json'
 	@$(BIN)/zooprof inspect alexnet-2012 --explain --columns name,op,output_shape,kernel,rf,formula
-	$(BIN)/zooprof profile mobilenet_v2 --runtime torch,onnxruntime,tflite --max-time 5 -o reports/mobilenet_v2-profile.json
-	@echo "reports written to reports/"
+	$(BIN)/zooprof profile mobilenet_v2 --runtime torch,onnxruntime,tflite --max-time 5 -o reports/mobilenet_v2-profile.json \
+	  --report reports/mobilenet_v2.html
+	$(BIN)/zooprof profile mnist-mlp alexnet-2012 vgg16 --runtime torch,onnxruntime --max-time 5 \
+	  -o 'reports/{model}-profile.json' --report 'reports/{model}.html'
+	$(BIN)/zooprof profile tm-image-v2 --runtime tensorflow --max-time 5 -o reports/tm-image-v2-profile.json \
+	  --report reports/tm-image-v2.html
+	$(BIN)/zooprof compare $(SEED_RESULTS) -o reports/seed.html
+	$(BIN)/zooprof compare $(SEED_RESULTS) -o reports/seed.csv
+	@echo "reports written to reports/ (open reports/seed.html)"
 
 test: install browser
 	ZOOPROF_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q

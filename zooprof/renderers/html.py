@@ -66,7 +66,7 @@ def render_html(result: ProfileResult, rows: list[dict[str, Any]] | None = None,
         power_panels,
         static_cards,
     )
-    from zooprof.renderers.measurements import HEADINGS, measurement_rows, per_layer_lines
+    from zooprof.renderers.measurements import HEADINGS, measurement_rows, per_layer_lines, per_stage_lines
     from zooprof.renderers.summary import summary_lines, title
 
     given = rows
@@ -89,7 +89,8 @@ def render_html(result: ProfileResult, rows: list[dict[str, Any]] | None = None,
         cards=static_cards(result), measure_groups=measurement_cards(result),
         measure_headings=HEADINGS, measure_rows=[r for r in measure_rows if isinstance(r, list)],
         measure_note=" ".join(r for r in measure_rows if isinstance(r, str)),
-        per_layer=_lines(lambda: per_layer_lines(result), "per-layer lines"), timings=timings,
+        per_layer=_lines(lambda: per_layer_lines(result) + per_stage_lines(result), "per-layer lines"),
+        timings=timings,
         power=power_panels(result),
         has_samples=any((m.get("timing") or {}).get("samples_ms") for m in ok),
         has_rf=any(r.get("rf") for r in result.layers),
