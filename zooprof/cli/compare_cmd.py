@@ -8,10 +8,6 @@ from typing import Any
 
 import typer
 
-FORMATS = ("table", "csv", "json", "md", "html")
-EXTENSIONS = {".txt": "table", ".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md", ".html": "html",
-              ".htm": "html"}
-
 
 def compare(
     items: list[str] = typer.Argument(..., help="Saved results (.json files, run folders) and/or model references (zoo names, "
@@ -38,9 +34,10 @@ def compare(
     from zooprof.cli.common import analyze_or_report
     from zooprof.errors import UsageError
     from zooprof.regression import parse_rules
+    from zooprof.renderers import format_for
 
     # validate every option before loading or measuring anything
-    kind = compare_format(output, fmt)
+    kind = format_for(output, fmt)
     rules = parse_rules(fail_if)
     if rules and len(items) < 2:
         raise UsageError("--fail-if needs a baseline and at least one candidate", "give two or more items; "
@@ -113,23 +110,6 @@ def compare(
                    "checked", err=True)
     if broken or len(results) < len(paths):
         raise typer.Exit(1)
-
-
-def compare_format(output: str | None, fmt: str | None) -> str:
-    """--format wins; else the extension of -o; else a table."""
-    from zooprof.errors import UsageError
-
-    if fmt:
-        if fmt not in FORMATS:
-            raise UsageError(f"unknown format '{fmt}'", f"choose from: {', '.join(FORMATS)}")
-        return fmt
-    if output:
-        suffix = Path(output).suffix.lower()
-        if suffix not in EXTENSIONS:
-            raise UsageError(f"cannot tell the format of '{output}' from its extension",
-                             f"use .txt, .csv, .json, .md or .html, or give --format ({', '.join(FORMATS)})")
-        return EXTENSIONS[suffix]
-    return "table"
 
 
 def _is_result_file(item: str) -> bool:

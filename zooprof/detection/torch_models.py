@@ -27,7 +27,7 @@ from torch import nn
 from zooprof.detection.shapes import check_image_shapes
 from zooprof.detection.stages import stage_of_scope
 from zooprof.frontends import torch_ops
-from zooprof.frontends.torch import GraphBuilder, _DispatchRecorder, _post_hook, _pre_hook
+from zooprof.frontends.torch import GraphBuilder, _DispatchRecorder, layer_hooks
 from zooprof.ir.graph import Graph, Layer
 from zooprof.ir.ops import OpKind
 
@@ -269,13 +269,7 @@ def trace_detector(model: nn.Module, shapes: list[Shape], name: str) -> Graph:
     rec = _Recorder(builder, [tuple(s) for s in shapes])
     seen: dict[str, Any] = {}
     undo: list[Callable[[], None]] = []
-    handles = []
-    for path, mod in model.named_modules():
-        if not path:
-            continue
-        mapped = torch_ops.map_module(mod) if not list(mod.children()) else None
-        handles.append(mod.register_forward_pre_hook(_pre_hook(rec, path, mapped is not None)))
-        handles.append(mod.register_forward_hook(_post_hook(rec, builder, path, mod, mapped)))
+    handles = layer_hooks(model, rec, builder)
     handles.append(model.transform.register_forward_hook(
         lambda m, a, out: seen.update(batch=tuple(out[0].tensors.shape), sizes=[tuple(s) for s in out[0].image_sizes],
                                       batch_name=builder.names.get(out[0].tensors._cdata))))

@@ -340,12 +340,7 @@ def trace_dispatch(model: Any, inputs: list[torch.Tensor], name: str, method: st
     rec = _DispatchRecorder(builder, [tuple(t.shape) for t in inputs])
     handles = []
     if isinstance(model, nn.Module) and not isinstance(model, torch.jit.ScriptModule):
-        for path, mod in model.named_modules():
-            if not path:
-                continue
-            mapped = torch_ops.map_module(mod) if not list(mod.children()) else None
-            handles.append(mod.register_forward_pre_hook(_pre_hook(rec, path, mapped is not None)))
-            handles.append(mod.register_forward_hook(_post_hook(rec, builder, path, mod, mapped)))
+        handles = layer_hooks(model, rec, builder)
     try:
         with rec, torch.no_grad():
             out = model(*inputs)
@@ -353,6 +348,19 @@ def trace_dispatch(model: Any, inputs: list[torch.Tensor], name: str, method: st
         for h in handles:
             h.remove()
     return builder.graph(name, out, method, notes)
+
+
+def layer_hooks(model: nn.Module, rec: _DispatchRecorder, builder: GraphBuilder) -> list[Any]:
+    """Forward pre/post hooks on every submodule: they keep the module path for the recorder,
+    and a leaf module with a rule is recorded as one layer. Returns the handles to remove."""
+    handles = []
+    for path, mod in model.named_modules():
+        if not path:
+            continue
+        mapped = torch_ops.map_module(mod) if not list(mod.children()) else None
+        handles.append(mod.register_forward_pre_hook(_pre_hook(rec, path, mapped is not None)))
+        handles.append(mod.register_forward_hook(_post_hook(rec, builder, path, mod, mapped)))
+    return handles
 
 
 def _pre_hook(rec: _DispatchRecorder, path: str, leaf: bool) -> Callable[..., None]:
