@@ -136,3 +136,25 @@ def test_op_without_rule_is_flagged_not_zero() -> None:
     assert a.totals["coverage"]["percent"] == pytest.approx(66.67)
     assert a.layers[2]["rf"]["size"] == "unknown"
     assert a.layers[2]["macs"] == 4 * 14 * 14 * 4 * 9      # known layers after it are still counted
+
+
+class Spectral(nn.Module):
+    """Complex intermediate tensors (torch.fft): sized by their dtype, uncounted ops flagged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        import torch
+
+        return self.fc(torch.fft.rfft(x).abs()[..., :16])
+
+
+def test_complex_tensors_are_sized_not_an_internal_error() -> None:
+    g = frontend.graph_from_module(frontend.build_module(Spectral), [(1, 32)], "spectral")
+    a = analyze(g)
+    rows = {r["name"]: r for r in a.layers}
+    fft = next(r for name, r in rows.items() if name.startswith("fft"))
+    assert fft["output_shape"][-1] == 17 and fft["activation_bytes"] == 17 * 8  # complex64: 8 bytes
+    assert not fft["counted"] and a.totals["macs"] == 64
