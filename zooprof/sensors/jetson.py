@@ -24,7 +24,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zooprof.sensors.base import LOAD, MEMORY, POWER, TEMPERATURE, Channel, Clock, PollingSensor, Probe, Sensor, Trace
+from zooprof.sensors.base import (
+    LOAD,
+    MEMORY,
+    POWER,
+    TEMPERATURE,
+    Channel,
+    Clock,
+    PollingSensor,
+    Probe,
+    Sensor,
+    Trace,
+    read_text,
+)
 from zooprof.sensors.tegrastats import SUMMED, TOTAL_RAILS
 
 DRIVERS = "sys/bus/i2c/drivers"
@@ -50,13 +62,6 @@ class Rail:
         return (self.power,) if self.power is not None else (self.volts, self.amps)  # type: ignore[return-value]
 
 
-def _text(path: Path) -> str | None:
-    try:
-        return path.read_text().strip()
-    except OSError:
-        return None
-
-
 def _nat_key(path: Path) -> list[Any]:
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", str(path))]
 
@@ -66,7 +71,7 @@ def iio_rails(folder: Path, device: str) -> list[Rail]:
     rails = []
     for label in sorted(folder.glob("rail_name_*"), key=_nat_key):
         i = label.name.rpartition("_")[2]
-        name = _text(label)
+        name = read_text(label)
         if not i.isdigit() or not name or name.upper() == "NC":
             continue
         power = folder / f"in_power{i}_input"
@@ -83,7 +88,7 @@ def hwmon_rails(folder: Path, device: str) -> list[Rail]:
     rails = []
     for label in sorted(folder.glob("in*_label"), key=_nat_key):
         m = re.fullmatch(r"in(\d+)_label", label.name)
-        name = _text(label)
+        name = read_text(label)
         if not m or not name or int(m.group(1)) == SUM_CHANNEL or "sum of shunt" in name.lower() \
                 or name.upper() == "NC":
             continue
@@ -157,7 +162,7 @@ class JetsonSysfsSensor(PollingSensor):
         total, how = self.total()
         layout = "iio (JetPack 4)" if rails[0].power is not None else "hwmon (JetPack 5+)"
         why = f"INA3221 {layout} at {', '.join(self._seen)}: {', '.join(r.name for r in rails)}; total {how}"
-        intervals = sorted({v for f in self._seen if (v := _text(self.root / f.lstrip("/") / "update_interval"))})
+        intervals = sorted({v for f in self._seen if (v := read_text(self.root / f.lstrip("/") / "update_interval"))})
         if intervals:
             why += f"; chip updates every {'/'.join(intervals)} ms"
         return Probe(self.name, True, why, tuple(self.channels()))
