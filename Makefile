@@ -26,7 +26,7 @@ demo: install
 	  --report reports/mobilenet_v2.html
 	$(BIN)/zooprof profile mnist-mlp alexnet-2012 vgg16 --runtime torch,onnxruntime --max-time 5 \
 	  -o 'reports/{model}-profile.json' --report 'reports/{model}.html'
-	$(BIN)/zooprof profile tm-image-v2 --runtime tensorflow --max-time 5 -o reports/tm-image-v2-profile.json \
+	$(BIN)/zooprof profile tm-image-v2 --runtime tensorflow,tflite --max-time 5 -o reports/tm-image-v2-profile.json \
 	  --report reports/tm-image-v2.html
 	$(BIN)/zooprof compare $(SEED_RESULTS) -o reports/seed.html
 	$(BIN)/zooprof compare $(SEED_RESULTS) -o reports/seed.csv

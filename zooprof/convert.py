@@ -1,4 +1,4 @@
-"""Explicit format conversions with a cache: PyTorch -> ONNX, Keras twin -> TFLite.
+"""Explicit format conversions with a cache: PyTorch -> ONNX, Keras (or a Keras twin) -> TFLite.
 
 A converted file is cached under <cache>/convert/ keyed by the model reference, its options,
 the input shape, the converter's version and, for files, their contents; the file is
@@ -91,11 +91,10 @@ def _quiet_fds() -> Iterator[None]:
             os.close(fd)
 
 
-def keras_to_tflite(twin: str, nchw_shape: tuple[int, ...] | None) -> tuple[Path, dict[str, Any]]:
-    """Build a keras.applications model (random weights) and convert it with TFLiteConverter.
-
-    `twin` is "keras:APPLICATION"; the input is the zoo entry's shape moved to NHWC.
-    """
+def keras_to_tflite(spec: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
+    """Convert the Keras model the tensorflow runtime would run (a .keras/.h5 file, a `keras:`
+    builder, a Keras zoo entry or a PyTorch zoo entry's Keras twin; builders get random weights)
+    with TFLiteConverter.from_keras_model, float32, batch 1 (the interpreter resizes the batch)."""
     try:
         import importlib.metadata
 
@@ -104,26 +103,35 @@ def keras_to_tflite(twin: str, nchw_shape: tuple[int, ...] | None) -> tuple[Path
         tf_version = None
     if tf_version is None:
         raise MissingDependencyError("the Keras -> TFLite route needs TensorFlow", "pip install 'zooprof[tf]'")
-    from zooprof.cache import cache_dir
+    from zooprof.cache import _file_hash, _module_file, cache_dir
+    from zooprof.resolve import resolve
 
-    app = twin.split(":", 1)[1]
-    hwc = (nchw_shape[2], nchw_shape[3], nchw_shape[1]) if nchw_shape and len(nchw_shape) == 4 else None
-    parts = {"twin": twin, "input": hwc, "tensorflow": tf_version, "route": "keras -> TFLiteConverter.from_keras_model"}
+    ref = resolve(spec["model"])
+    shapes = [[1, *s[1:]] for s in spec.get("input_shapes") or []] or None
+    twin = ref.entry.twins.get("keras") if ref.entry is not None and ref.framework != "keras" else None
+    source = twin or ref.source
+    parts: dict[str, Any] = {"source": source, "kwargs": ref.kwargs, "input": shapes, "tensorflow": tf_version,
+                             "route": "keras -> TFLiteConverter.from_keras_model"}
+    if ref.kind == "keras-file":
+        parts["file"] = _file_hash(ref.source)
+    elif source.count(":") >= 2:  # keras:module:callable - the builder's code is part of the model
+        origin = _module_file(source.split(":", 1)[1])
+        parts["file"] = _file_hash(origin) if origin else None
     path = cache_dir() / "convert" / f"{_key(parts)}.tflite"
-    info = {"route": "keras twin -> tflite", "twin": twin, "converter": f"TFLiteConverter.from_keras_model (TF {tf_version})",
-            "path": str(path), "cached": path.exists(), "note": "the same architecture from keras.applications, "
-            "random weights, float32; BatchNorm folded by the converter"}
+    info = {"route": "keras twin -> tflite" if twin else "keras -> tflite", "source": source,
+            "converter": f"TFLiteConverter.from_keras_model (TF {tf_version})", "path": str(path),
+            "cached": path.exists(), "note": ("the same architecture from Keras, " if twin else "")
+            + ("random weights, " if ref.kind != "keras-file" else "the file's weights, ")
+            + "float32; BatchNorm folded by the converter"}
     if path.exists():
         return path, info
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from zooprof.runtimes.tf_rt import build
+
     with _quiet_fds():
-        import keras
+        model, _ = build({**spec, "input_shapes": shapes})
         import tensorflow as tf
 
-        builder = getattr(keras.applications, app, None)
-        if builder is None:
-            raise ZooprofError(f"keras.applications has no '{app}'")
-        model = builder(weights=None, input_shape=hwc) if hwc else builder(weights=None)
         data = tf.lite.TFLiteConverter.from_keras_model(model).convert()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tflite.tmp")

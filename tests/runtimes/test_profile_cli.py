@@ -91,8 +91,39 @@ def test_onnxruntime_and_tflite_routes(tmp_path: Path) -> None:
     r = zooprof.profile("mobilenet_v2", runtime="tflite", max_time=0.5)
     m = r.measurements[0]
     assert m["status"] == "ok", m.get("reason")
-    assert m["session"]["conversion"]["twin"] == "keras:MobileNetV2"
+    assert m["session"]["conversion"]["source"] == "keras:MobileNetV2"
+    assert m["session"]["conversion"]["route"] == "keras twin -> tflite"
     assert m["session"]["input_shapes"] == [[1, 224, 224, 3]]
+
+
+@pytest.mark.slow
+def test_keras_models_reach_tflite() -> None:
+    """A keras: builder (tm-image-v2, the Teachable Machine architecture) and a Teachable Machine
+    keras_model.h5 convert to TFLite. The converted file computes what the Keras model does
+    (58,134,008 MACs). Converted from the real .h5, it has the parameters of Teachable Machine's
+    own float TFLite export: 538,508 Keras parameters minus the BatchNorm folded into the
+    convolutions = 517,388. (With random weights the folded biases are all zero and the
+    converter stores identical buffers once, so a builder's file holds fewer distinct ones.)"""
+    pytest.importorskip("ai_edge_litert")
+    pytest.importorskip("tensorflow")
+    import zooprof
+    from tests.conftest import SHARED
+    from zooprof.api import inspect
+
+    r = zooprof.profile("tm-image-v2", runtime="tflite", batch="1,2", max_time=0.5)
+    assert [m["status"] for m in r.measurements] == ["ok", "ok"], [m.get("reason") for m in r.measurements]
+    conversion = r.measurements[0]["session"]["conversion"]
+    assert conversion["route"] == "keras -> tflite" and "random weights" in conversion["note"]
+    assert r.measurements[1]["session"]["input_shapes"] == [[2, 224, 224, 3]]
+    assert inspect(conversion["path"], use_cache=False).totals["macs"] == 58_134_008
+    h5 = SHARED / "fixtures" / "teachable-machine" / "keras-2class" / "keras_model.h5"
+    if not h5.exists():
+        pytest.skip("needs ../shared/fixtures")
+    m = zooprof.profile(str(h5), runtime="tflite", max_time=0.5).measurements[0]
+    assert m["status"] == "ok", m.get("reason")
+    assert "the file's weights" in m["session"]["conversion"]["note"]
+    converted = inspect(m["session"]["conversion"]["path"], use_cache=False).totals
+    assert converted["params"] == 517_388 and converted["macs"] == 58_134_008
 
 
 def test_runtime_that_cannot_run_the_model_is_a_failed_row(tmp_path: Path) -> None:
@@ -102,6 +133,7 @@ def test_runtime_that_cannot_run_the_model_is_a_failed_row(tmp_path: Path) -> No
     r = zooprof.profile("mnist-mlp", runtime="tflite", max_time=0.5)
     m = r.measurements[0]
     assert m["status"] == "failed" and m["failure"] == "unsupported" and "Keras twin" in m["reason"]
+    assert "Keras models" in m["reason"]
 
 
 def test_not_onnx_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 from zooprof.errors import MissingDependencyError, UsageError
 from zooprof.resolve import ModelRef
@@ -70,9 +71,14 @@ def incompatible(name: str, ref: ModelRef) -> str | None:
     """Why `name` cannot run the referenced model, or None if it can (possibly after a conversion)."""
     if name == "torch" and ref.framework != "torch":
         return f"the torch runtime runs PyTorch models; this is an {ref.framework} model"
-    if name == "tflite" and ref.framework != "tflite" and not (ref.entry and ref.entry.twins.get("keras")):
-        return ("no route to TFLite: zooprof converts zoo entries with a Keras twin (e.g. mobilenet_v2); "
-                "or give a .tflite file")
+    if name == "tflite" and ref.framework != "tflite":
+        if ref.kind == "teachable":
+            return "no route to TFLite from a Teachable Machine export folder: give its .tflite or keras_model.h5"
+        if ref.kind == "keras-file" and Path(ref.source).is_dir():
+            return "no route to TFLite from a SavedModel folder yet: convert it with TFLiteConverter.from_saved_model"
+        if ref.framework != "keras" and not (ref.entry and ref.entry.twins.get("keras")):
+            return ("no route to TFLite: zooprof converts Keras models and zoo entries with a Keras twin "
+                    "(e.g. mobilenet_v2); or give a .tflite file")
     if name == "onnxruntime" and ref.framework not in ("onnx", "torch"):
         return f"no route from {ref.framework} to ONNX yet"
     if name == "tensorflow" and ref.framework != "keras" and not (ref.entry and ref.entry.twins.get("keras")):

@@ -1,7 +1,7 @@
 """LiteRT (ai-edge-litert) / TFLite interpreter runtime.
 
-The model is a .tflite file as given, or the zoo entry's Keras twin (the same architecture
-from keras.applications, e.g. MobileNetV2 for mobilenet_v2) converted by
+The model is a .tflite file as given, or a Keras model (a file, a `keras:` builder, or a
+PyTorch zoo entry's Keras twin such as MobileNetV2 for mobilenet_v2) converted by
 zooprof.convert.keras_to_tflite. TFLite models are NHWC: the input shape comes from the
 model, with the batch axis set to the requested batch.
 """
@@ -34,17 +34,16 @@ def interpreter_class() -> tuple[Any, str]:
 
 def tflite_file(spec: dict[str, Any]) -> tuple[Path, dict[str, Any] | None]:
     from zooprof.resolve import resolve
+    from zooprof.runtimes import incompatible
 
     ref = resolve(spec["model"])
     if ref.kind == "tflite-file":
         return Path(ref.source), None
-    twin = (ref.entry.twins.get("keras") if ref.entry is not None else None)
-    if not twin:
-        raise UsageError(f"no route from {ref.text} to TFLite",
-                         "zooprof converts zoo entries that have a Keras twin (e.g. mobilenet_v2), or give a .tflite file")
+    if incompatible("tflite", ref):
+        raise UsageError(f"no route from {ref.text} to TFLite", incompatible("tflite", ref) or "")
     from zooprof.convert import keras_to_tflite
 
-    return keras_to_tflite(twin, tuple(ref.entry.input_shape) if ref.entry else None)
+    return keras_to_tflite(spec)
 
 
 def check_runnable(path: Path) -> None:
