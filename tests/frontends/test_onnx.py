@@ -472,3 +472,19 @@ def test_dynamo_exporter_file(tmp_path: Path) -> None:
     assert a.totals["shape_mismatches"] == 0 and a.totals["coverage"]["percent"] == 100.0
     assert next(r for r in a.layers if r["op"] == "dense")["scope"] == "fc"
     assert any("BatchNorm folded" in n for n in graph.notes), graph.notes
+
+
+@pytest.mark.parametrize("mode, kind, flops", [("nearest", OpKind.RESIZE, 0), ("linear", OpKind.RESIZE, 7 * 2 * 8 * 8),
+                                               ("cubic", OpKind.UNKNOWN, 0)])
+def test_resize_by_mode(tmp_path: Path, mode: str, kind: OpKind, flops: int) -> None:
+    """Resize x2 of a 1x2x4x4 image: nearest copies (0 FLOPs), bilinear weighs 4 neighbours
+    (4 multiplies + 3 adds per output element), cubic has no rule (listed, uncounted)."""
+    node = helper.make_node("Resize", ["x", "", "scales"], ["y"], mode=mode)
+    model = make_model([node], [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
+                       [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 8, 8])],
+                       [f32("scales", [1, 1, 2, 2])])
+    graph, _ = read_onnx(save(model, tmp_path / f"{mode}.onnx"), None)
+    (layer,) = graph.layers
+    assert layer.op == kind and layer.output.shape == (1, 2, 8, 8)
+    row = analyze(graph).layers[0]
+    assert row["counted"] is (kind != OpKind.UNKNOWN) and row["flops"] == flops

@@ -163,11 +163,12 @@ def test_elementwise_activation_and_movement_ops(built: fx.Built) -> None:
     assert hswish["flops"] == 4 * 8 * 8 * 4
 
 
-def test_unknown_op_is_uncounted_and_dynamic_shapes_are_measured(built: fx.Built) -> None:
+def test_resize_is_counted_and_dynamic_shapes_are_measured(built: fx.Built) -> None:
     r = static(built.unknown_file)
-    assert r.totals["coverage"]["uncounted_ops"] == {"RESIZE_BILINEAR": 1}
+    assert r.totals["coverage"]["uncounted_ops"] == {}
     resize = next(row for row in r.layers if row["source_op"] == "RESIZE_BILINEAR")
-    assert resize["op"] == "unknown" and resize["counted"] is False and resize["output_shape"] == [1, 3, 16, 16]
+    assert resize["op"] == "resize" and resize["counted"] is True and resize["output_shape"] == [1, 3, 16, 16]
+    assert resize["macs"] == 0 and resize["flops"] == 7 * 3 * 16 * 16  # bilinear: 4 multiplies + 3 adds each
     # UpSampling2D leaves H dynamic in the file: measured with LiteRT, the conv is 30x30
     assert r.totals["macs"] == fx.RESIZE_MACS and r.totals["shape_mismatches"] == 0
     assert any("measured with the LiteRT interpreter" in n for n in r.model["notes"])

@@ -9,7 +9,7 @@ pooling, dense, softmax) and converts it with TFLiteConverter:
 - full int8 with a representative dataset (float input and output, so the file starts with
   QUANTIZE and ends with DEQUANTIZE),
 - float16 weights (DEQUANTIZE ops expand them),
-- a model with an op zooprof has no rule for (Resizing -> RESIZE_BILINEAR), whose UpSampling2D
+- a model with a resize (Resizing -> RESIZE_BILINEAR), whose UpSampling2D
   leaves tensor shapes dynamic in the file,
 - element-wise, activation and data-movement ops (HARD_SWISH, LOGISTIC, TANH, MUL, SUB, DIV,
   STRIDED_SLICE, TRANSPOSE, RESHAPE),
@@ -120,7 +120,7 @@ def unknown_model() -> Any:
     from keras import layers
 
     inp = keras.Input((8, 8, 3), name="image")
-    x = layers.Resizing(16, 16, interpolation="bilinear", name="resize")(inp)   # RESIZE_BILINEAR: no rule
+    x = layers.Resizing(16, 16, interpolation="bilinear", name="resize")(inp)   # RESIZE_BILINEAR
     x = layers.UpSampling2D(2, name="up")(x)        # Keras 3: SHAPE/TILE/RESHAPE, dynamic shapes in the file
     out = layers.Conv2D(4, 3, name="conv")(x)       # 32x32 -> 30x30x4: 900 x 4 x 27 = 97,200 MACs
     model = keras.Model(inp, out, name="with_resize")

@@ -338,6 +338,18 @@ def _nms(n: NodeView) -> Mapped:
                                  _first(n.value(4)), n.shape(0), n.shape(1))
 
 
+def _resize(n: NodeView) -> Mapped:
+    """Resize / Upsample: nearest, or linear on two spatial axes (bilinear); cubic and linear
+    over other ranks have no rule and stay unknown (a ValueError here)."""
+    raw = n.attr("mode", "nearest")
+    mode = raw.decode() if isinstance(raw, bytes) else str(raw)
+    if mode == "nearest":
+        return OpKind.RESIZE, {"mode": "nearest"}
+    if mode in ("linear", "bilinear") and _spatial_rank(n) == 2:
+        return OpKind.RESIZE, {"mode": "bilinear"}
+    raise ValueError(f"mode {mode!r} on {_spatial_rank(n)} spatial axes has no rule")
+
+
 def _sum(n: NodeView) -> Mapped:
     if len([i for i in n.inputs if i]) == 2:
         return OpKind.ADD, {}
@@ -399,6 +411,8 @@ OP_RULES: dict[str, Callable[[NodeView], Mapped]] = {
     "ReduceMean": _reduce(OpKind.MEAN),
     "ReduceSum": _reduce(OpKind.SUM),
     "NonMaxSuppression": _nms,
+    "Resize": _resize,
+    "Upsample": _resize,
 }
 
 #: Ops whose output is a pure function of input *shapes* (never of values): their outputs

@@ -383,6 +383,8 @@ OP_RULES: dict[str, Callable[[OpView], Mapped]] = {
     "GELU": _simple(OpKind.GELU),
     "TANH": _simple(OpKind.TANH),
     "TRANSPOSE": _transpose,
+    "RESIZE_BILINEAR": _simple(OpKind.RESIZE, mode="bilinear"),
+    "RESIZE_NEAREST_NEIGHBOR": _simple(OpKind.RESIZE, mode="nearest"),
     "STRIDED_SLICE": _simple(OpKind.SLICE),
     "SLICE": _simple(OpKind.SLICE),
     "SPLIT": _simple(OpKind.SLICE),
