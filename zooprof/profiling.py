@@ -58,9 +58,6 @@ def measure_model(result: ProfileResult, model: str, runtimes: list[str], batche
     """Add one measurement per runtime x batch to a static ProfileResult. With `power` (or a
     ready `power_session`), a sensor samples while each worker measures (zooprof.sensors)."""
     from zooprof.resolve import resolve
-    from zooprof.runtimes import incompatible
-    from zooprof.runtimes.job import profile_job
-    from zooprof.runtimes.worker import run_isolated
 
     ref = resolve(model)
     result.environment["threads"] = threads
@@ -75,6 +72,26 @@ def measure_model(result: ProfileResult, model: str, runtimes: list[str], batche
     base_batch = shapes[0][0] if shapes and shapes[0] else 1
     macs_per_sample = result.totals["macs"] / base_batch if base_batch else None
     session = power_session or (PowerSession(power) if power else None)
+    try:
+        _measure_each(result, ref, shapes, runtimes, batches, session, progress, macs_per_sample,
+                      threads=threads, max_time=max_time, target_ci=target_ci, timeout=timeout, per_layer=per_layer,
+                      per_stage=per_stage, trust=trust, weights=weights, ort_opt_level=ort_opt_level)
+    finally:
+        if session is not None and power_session is None:
+            session.close()  # a session made here is ours to close; the caller closes its own
+    return result
+
+
+def _measure_each(result: ProfileResult, ref: Any, shapes: list[tuple[int, ...]], runtimes: list[str],
+                  batches: list[int], session: PowerSession | None, progress: Progress | None,
+                  macs_per_sample: float | None, *, threads: int | None, max_time: float, target_ci: float,
+                  timeout: float, per_layer: bool, per_stage: bool, trust: bool, weights: str | None,
+                  ort_opt_level: str | None) -> None:
+    """One worker per runtime x batch, each row appended to `result.measurements` as it ends."""
+    from zooprof.runtimes import incompatible
+    from zooprof.runtimes.job import profile_job
+    from zooprof.runtimes.worker import run_isolated
+
     if session is not None:
         result.environment["power"] = session.environment()
         if progress and session.sensor is not None and session.options.idle_s > 0:
@@ -118,7 +135,6 @@ def measure_model(result: ProfileResult, model: str, runtimes: list[str], batche
             result.measurements.append(row)
             if progress:
                 progress(label, {"phase": "done", "status": row["status"]})
-    return result
 
 
 def derived(row: dict[str, Any], batch: int, macs_per_sample: float | None) -> dict[str, Any]:

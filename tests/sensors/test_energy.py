@@ -199,3 +199,20 @@ def test_no_sensor_gives_na_with_every_probe_reason() -> None:
     rec = session.record({"timestamps_s": [[0.0, 1.0]], "calls_per_sample": 1})
     assert rec["status"] == "n/a" and rec["energy_per_inference_mj"] is None
     assert "jetson-sysfs: no INA3221" in rec["reason"] and "rapl: no powercap" in rec["reason"]
+
+
+class BrokenSensor(CountingSensor):
+    name = "broken"
+
+    def open_files(self) -> None:
+        raise OSError("rail file vanished")
+
+
+def test_a_sensor_that_fails_to_start_costs_its_figures_not_the_measurement() -> None:
+    session = PowerSession(PowerOptions("broken", 100.0, 0.0), sensor=BrokenSensor(), host=None, probes=[])
+    ran = False
+    with session.sampling():
+        ran = True
+    rec = session.record({"timestamps_s": [[0.0, 1.0]], "calls_per_sample": 1})
+    assert ran and rec["status"] == "n/a" and rec["energy_per_inference_mj"] is None
+    assert "sensor broken failed to start: OSError: rail file vanished" in rec["reason"]

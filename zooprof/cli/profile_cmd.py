@@ -79,33 +79,37 @@ def profile(
     from zooprof.api import inspect as api_inspect
 
     command = "zooprof " + " ".join(sys.argv[1:])
-    for model in models:
-        result = analyze_or_report(model, models, lambda m: api_inspect(
-            m, input_shape=input_shape, trust=trust, use_cache=not no_cache, command=command))
-        if result is None:
-            failed = True
-            continue
-        result.measurements = []
-        chosen = names or [rt.DEFAULT_RUNTIME.get(result.model["framework"], "torch")]
-        for name in chosen:
-            rt.check_available(name)
-        with _progress() as progress:
-            measure_model(result, model, chosen, batches, threads=threads, max_time=max_time, target_ci=ci,
-                          timeout=timeout, per_layer=per_layer, per_stage=per_stage, trust=trust, weights=weights,
-                          ort_opt_level=ort_opt_level, progress=progress, power_session=session)
-        path = Path(output.replace("{model}", safe_name(model))) if output else \
-            Path("reports") / f"{stamp}-{safe_name(model)}" / "result.json"
-        result.save(path)
-        typer.echo(render_measurements(result, width=width), nl=False)
-        typer.echo(f"wrote {path}", err=True)
-        if report:
-            from zooprof.renderers.html import render_html
-            from zooprof.result import write_atomic
+    try:
+        for model in models:
+            result = analyze_or_report(model, models, lambda m: api_inspect(
+                m, input_shape=input_shape, trust=trust, use_cache=not no_cache, command=command))
+            if result is None:
+                failed = True
+                continue
+            result.measurements = []
+            chosen = names or [rt.DEFAULT_RUNTIME.get(result.model["framework"], "torch")]
+            for name in chosen:
+                rt.check_available(name)
+            with _progress() as progress:
+                measure_model(result, model, chosen, batches, threads=threads, max_time=max_time, target_ci=ci,
+                              timeout=timeout, per_layer=per_layer, per_stage=per_stage, trust=trust, weights=weights,
+                              ort_opt_level=ort_opt_level, progress=progress, power_session=session)
+            path = Path(output.replace("{model}", safe_name(model))) if output else \
+                Path("reports") / f"{stamp}-{safe_name(model)}" / "result.json"
+            result.save(path)
+            typer.echo(render_measurements(result, width=width), nl=False)
+            typer.echo(f"wrote {path}", err=True)
+            if report:
+                from zooprof.renderers.html import render_html
+                from zooprof.result import write_atomic
 
-            page = write_atomic(Path(report.replace("{model}", safe_name(model))), render_html(result))
-            typer.echo(f"wrote {page}", err=True)
-        if any(m["status"] != "ok" for m in result.measurements):
-            failed = True
+                page = write_atomic(Path(report.replace("{model}", safe_name(model))), render_html(result))
+                typer.echo(f"wrote {page}", err=True)
+            if any(m["status"] != "ok" for m in result.measurements):
+                failed = True
+    finally:
+        if session is not None:
+            session.close()
     if failed:
         raise typer.Exit(1)
 

@@ -86,6 +86,7 @@ class PowerSession:
         self.idle_mw: float | None = None
         self.idle_reason: str | None = None
         self._traces: tuple[Trace | None, Trace | None] = (None, None)
+        self._failure: str | None = None
 
     @property
     def unavailable_reason(self) -> str | None:
@@ -130,23 +131,38 @@ class PowerSession:
 
     @contextmanager
     def sampling(self) -> Iterator[None]:
-        started = []
+        """Sample while the body runs. A sensor that fails to start or stop costs its figures
+        (recorded as n/a with the reason), never the measurement."""
+        self._failure = None
+        traces: list[Trace | None] = [None, None]
+        started: list[tuple[int, Sensor]] = []
+        for i, (s, hz) in enumerate(((self.sensor, self.rate()), (self.host, min(self.options.sample_hz, HOST_MAX_HZ)))):
+            if s is None:
+                continue
+            try:
+                s.start(hz)
+                started.append((i, s))
+            except Exception as exc:
+                if i == 0:
+                    self._failure = f"sensor {s.name} failed to start: {type(exc).__name__}: {exc}"
         try:
-            for s, hz in ((self.sensor, self.rate()), (self.host, min(self.options.sample_hz, HOST_MAX_HZ))):
-                if s is not None:
-                    s.start(hz)
-                started.append(s)
             yield
         finally:
-            traces = [s.stop() if s is not None else None for s in started]
-            traces += [None] * (2 - len(traces))
+            for i, s in started:
+                try:
+                    traces[i] = s.stop()
+                except Exception as exc:
+                    if i == 0:
+                        self._failure = f"sensor {s.name} failed to stop: {type(exc).__name__}: {exc}"
             self._traces = (traces[0], traces[1])
 
     def record(self, timing: dict[str, Any] | None) -> dict[str, Any]:
         """The `power` record for the measurement just sampled."""
         power_trace, host_trace = self._traces
         window = window_of(timing) if timing else None
-        if self.sensor is None or power_trace is None:
+        if self._failure:
+            rec = not_available(self._failure)
+        elif self.sensor is None or power_trace is None:
             rec = not_available(self.unavailable_reason or "no power sensor")
         elif window is None:
             rec = not_available("the measurement has no timed window")
