@@ -145,19 +145,19 @@ def derived(row: dict[str, Any], batch: int, macs_per_sample: float | None) -> d
         out["throughput_per_s"] = round(batch * 1000.0 / median_ms, 3)
         if macs_per_sample:
             out["achieved_gflops"] = round(2 * macs_per_sample * batch / (median_ms / 1000.0) / 1e9, 3)
-    per_layer = row.get("per_layer")
-    if per_layer and per_layer.get("layers"):
-        total = per_layer["sum_seconds"]
-        for layer in per_layer["layers"]:
-            layer["share"] = round(layer["seconds"] / total, 5) if total else 0.0
-        per_layer["sum_vs_median"] = round(total * 1000.0 / median_ms, 4) if median_ms else None
-    per_stage = row.get("per_stage")
-    if per_stage and per_stage.get("stages"):
-        total = per_stage["sum_seconds"]
-        for stage in per_stage["stages"]:
-            stage["share"] = round(stage["seconds"] / total, 5) if total else 0.0
-        per_stage["sum_vs_median"] = round(total * 1000.0 / median_ms, 4) if median_ms else None
+    _shares(row.get("per_layer"), "layers", median_ms)
+    _shares(row.get("per_stage"), "stages", median_ms)
     return out
+
+
+def _shares(record: dict[str, Any] | None, key: str, median_ms: float | None) -> None:
+    """Per-layer or per-stage times: each part's share of their sum, and the sum vs the median."""
+    if not record or not record.get(key):
+        return
+    total = record["sum_seconds"]
+    for part in record[key]:
+        part["share"] = round(part["seconds"] / total, 5) if total else 0.0
+    record["sum_vs_median"] = round(total * 1000.0 / median_ms, 4) if median_ms else None
 
 
 def profile(model: str, runtime: str | list[str] | None = None, batch: Any = 1, input_shape: Any = None,

@@ -13,9 +13,10 @@ Two kinds of source:
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,15 @@ class PollingSensor(Sensor):
         finally:
             self.close_files()
         return self._trace
+
+
+def close_fds(fds: Iterable[int]) -> None:
+    """Close file descriptors opened by `open_files`, ignoring ones already gone."""
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def read_number(path: Path) -> float | None:

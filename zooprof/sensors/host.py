@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from zooprof.sensors.base import CLOCK, LOAD, MEMORY, TEMPERATURE, Channel, PollingSensor, Probe
+from zooprof.sensors.base import CLOCK, LOAD, MEMORY, TEMPERATURE, Channel, PollingSensor, Probe, close_fds
 
 THERMAL = "sys/class/thermal"
 CPUFREQ = "sys/devices/system/cpu"
@@ -109,11 +109,7 @@ class HostSensor(PollingSensor):
         self._primed = True
 
     def close_files(self) -> None:
-        for fd in [fd for _, fd in self._fds] + self._freq_fds:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        close_fds([fd for _, fd in self._fds] + self._freq_fds)
         self._fds, self._freq_fds = [], []
         self._primed = False
 

@@ -35,6 +35,7 @@ from zooprof.sensors.base import (
     Probe,
     Sensor,
     Trace,
+    close_fds,
     read_text,
 )
 from zooprof.sensors.tegrastats import SUMMED, TOTAL_RAILS
@@ -195,12 +196,7 @@ class JetsonSysfsSensor(PollingSensor):
             self._fds.append((r.name, tuple(fds)))
 
     def close_files(self) -> None:
-        for _, fds in self._fds:
-            for fd in fds:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        close_fds(fd for _, fds in self._fds for fd in fds)
         self._fds = []
 
     def read(self) -> dict[str, float | None]:

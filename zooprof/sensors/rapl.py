@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zooprof.sensors.base import ENERGY, Channel, PollingSensor, Probe
+from zooprof.sensors.base import ENERGY, Channel, PollingSensor, Probe, close_fds
 
 POWERCAP = "sys/class/powercap"
 NO_RAPL = "no /sys/class/powercap/intel-rapl:* (no RAPL, or not readable without root)"
@@ -131,11 +131,7 @@ class RaplSensor(PollingSensor):
             self._fds.append((z.channel, os.open(z.energy, os.O_RDONLY)))
 
     def close_files(self) -> None:
-        for _, fd in self._fds:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        close_fds(fd for _, fd in self._fds)
         self._fds = []
 
     def read(self) -> dict[str, float | None]:
