@@ -36,8 +36,10 @@ from pathlib import Path
 
 MODEL = "vgg16"
 SHAPE = (1, 3, 224, 224)
-TORCHINFO_SCRIPT = ("import torch, torchvision, torchinfo; "
-                    "torchinfo.summary(torchvision.models.vgg16(), input_size=(1,3,224,224), verbose=0)")
+TORCHINFO_SCRIPT = (
+    "import torch, torchvision, torchinfo; "
+    "torchinfo.summary(torchvision.models.vgg16(), input_size=(1,3,224,224), verbose=0)"
+)
 
 
 @dataclass
@@ -154,14 +156,20 @@ def inprocess_worker(reps: int) -> None:
 
 def bench_inprocess(reps: int) -> Result:
     """Benchmark a: in-process static analysis vs torchinfo.summary (target >= 30x)."""
-    proc = subprocess.run([sys.executable, __file__, "--worker-inprocess", str(reps)],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, __file__, "--worker-inprocess", str(reps)], capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"in-process worker failed:\n{proc.stderr[-2000:]}")
     data = json.loads(proc.stdout.strip().splitlines()[-1])
     z, t = statistics.median(data["zooprof"]), statistics.median(data["torchinfo"])
-    return Result("a. in-process: zooprof.inspect vs torchinfo.summary (vgg16)", z, t, ">= 30x faster",
-                  t / z >= 30, data["zooprof"], data["torchinfo"])
+    return Result(
+        "a. in-process: zooprof.inspect vs torchinfo.summary (vgg16)",
+        z,
+        t,
+        ">= 30x faster",
+        t / z >= 30,
+        data["zooprof"],
+        data["torchinfo"],
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -187,12 +195,29 @@ def bench_commands(reps: int) -> list[Result]:
     med = {k: statistics.median(v) for k, v in s.items()}
     base = med["torchinfo"]
     n = misses["cached"]
-    cached_note = f"{n} cache miss{'es' if n != 1 else ''} re-run (zooprof's sources changed during the run)" if n else ""
+    cached_note = (
+        f"{n} cache miss{'es' if n != 1 else ''} re-run (zooprof's sources changed during the run)" if n else ""
+    )
     return [
-        Result("b. `zooprof inspect vgg16 --no-cache` vs torchinfo script", med["cold"], base, "<= 0.75x",
-               med["cold"] <= 0.75 * base, s["cold"], s["torchinfo"]),
-        Result("b. `zooprof inspect vgg16` (cache hit) vs torchinfo script", med["cached"], base, "<= 0.15x",
-               med["cached"] <= 0.15 * base, s["cached"], s["torchinfo"], cached_note),
+        Result(
+            "b. `zooprof inspect vgg16 --no-cache` vs torchinfo script",
+            med["cold"],
+            base,
+            "<= 0.75x",
+            med["cold"] <= 0.75 * base,
+            s["cold"],
+            s["torchinfo"],
+        ),
+        Result(
+            "b. `zooprof inspect vgg16` (cache hit) vs torchinfo script",
+            med["cached"],
+            base,
+            "<= 0.15x",
+            med["cached"] <= 0.15 * base,
+            s["cached"],
+            s["torchinfo"],
+            cached_note,
+        ),
         Result("c. `zooprof --help`", med["help"], None, "< 0.5 s", med["help"] < 0.5, s["help"]),
     ]
 
@@ -203,8 +228,10 @@ def bench_commands(reps: int) -> list[Result]:
 
 def machine() -> str:
     """A one-line description of this machine."""
-    return (f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
 
 
 def load() -> str:
@@ -217,10 +244,13 @@ def load() -> str:
 
 def to_markdown(results: list[Result], reps: int, inprocess_reps: int, loads: tuple[str, str]) -> str:
     """The results table (median seconds, ratio, target, PASS/FAIL) and the raw samples."""
-    lines = [f"Machine: {machine()}. Medians of {inprocess_reps} in-process and {reps} subprocess repetitions. "
-             f"Load average before: {loads[0]}; after: {loads[1]}.", "",
-             "| benchmark | zooprof (s) | baseline (s) | ratio | target | result |",
-             "|---|---:|---:|---:|---|---|"]
+    lines = [
+        f"Machine: {machine()}. Medians of {inprocess_reps} in-process and {reps} subprocess repetitions. "
+        f"Load average before: {loads[0]}; after: {loads[1]}.",
+        "",
+        "| benchmark | zooprof (s) | baseline (s) | ratio | target | result |",
+        "|---|---:|---:|---:|---|---|",
+    ]
     for r in results:
         base = f"{r.baseline_s:.3f}" if r.baseline_s else "-"
         if r.ratio is None:
@@ -229,8 +259,7 @@ def to_markdown(results: list[Result], reps: int, inprocess_reps: int, loads: tu
             ratio = f"{1 / r.ratio:.0f}x faster"
         else:
             ratio = f"{r.ratio:.3f}x"
-        lines.append(f"| {r.name} | {r.zooprof_s:.3f} | {base} | {ratio} | {r.target} | "
-                     f"{'PASS' if r.ok else 'FAIL'} |")
+        lines.append(f"| {r.name} | {r.zooprof_s:.3f} | {base} | {ratio} | {r.target} | {'PASS' if r.ok else 'FAIL'} |")
     lines += ["", "Samples (s):", ""]
     for r in results:
         text = ", ".join(f"{x:.3f}" for x in r.samples)

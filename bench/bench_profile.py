@@ -35,12 +35,18 @@ ZOOPROF = Path(sys.executable).parent / "zooprof"
 
 
 def bench_overhead() -> dict[str, Any]:
-    from zooprof.timing import measure
+    from zooprof.measure.timing import measure
 
     values = []
     for _ in range(5):
-        r = measure(lambda: None, batch_calibration=False, target_ci=1e-9, max_iterations=200_000, max_time=2.0,
-                    min_iterations=10)
+        r = measure(
+            lambda: None,
+            batch_calibration=False,
+            target_ci=1e-9,
+            max_iterations=200_000,
+            max_time=2.0,
+            min_iterations=10,
+        )
         first, last = r.timestamps[0][0], r.timestamps[-1][1]
         values.append((last - first) / len(r.timestamps) * 1e6)
     value = statistics.median(values)
@@ -50,8 +56,9 @@ def bench_overhead() -> dict[str, Any]:
 def _zooprof_timing(runtime: str, threads: int = 1, max_time: float = 20.0) -> dict[str, Any]:
     import zooprof
 
-    r = zooprof.profile("mobilenet_v2", runtime=runtime, threads=threads, max_time=max_time,
-                                target_ci=0.005, use_cache=False)
+    r = zooprof.profile(
+        "mobilenet_v2", runtime=runtime, threads=threads, max_time=max_time, target_ci=0.005, use_cache=False
+    )
     m = r.measurements[0]
     if m["status"] != "ok":
         raise RuntimeError(m["reason"])
@@ -65,7 +72,7 @@ def _zooprof_median(runtime: str, threads: int = 1, max_time: float = 20.0) -> f
 def block_median(samples_ms: list[float], block: int) -> float:
     """Median of the means of consecutive blocks of `block` samples: what Timer reports
     when it times `block` calls per measurement."""
-    means = [statistics.fmean(samples_ms[i:i + block]) for i in range(0, len(samples_ms) - block + 1, block)]
+    means = [statistics.fmean(samples_ms[i : i + block]) for i in range(0, len(samples_ms) - block + 1, block)]
     return statistics.median(means) if means else float("nan")
 
 
@@ -79,8 +86,12 @@ def _compare(name: str, reference_name: str, ours: list[float], reference: list[
     a, b = statistics.median(ours), statistics.median(reference)
     diff = abs(a - b) / b
     rounds = "; ".join(f"{x:.3f}/{y:.3f}" for x, y in zip(ours, reference, strict=True))
-    return {"name": name, "value": f"zooprof {a:.3f} ms vs {reference_name} {b:.3f} ms ({100 * diff:.1f} %); "
-            f"rounds {rounds}", "target": "within 5 %", "ok": diff <= 0.05}
+    return {
+        "name": name,
+        "value": f"zooprof {a:.3f} ms vs {reference_name} {b:.3f} ms ({100 * diff:.1f} %); rounds {rounds}",
+        "target": "within 5 %",
+        "ok": diff <= 0.05,
+    }
 
 
 def timer_job(seconds: float, report: Any) -> dict[str, Any]:
@@ -94,8 +105,9 @@ def timer_job(seconds: float, report: Any) -> dict[str, Any]:
     torch.set_num_threads(1)
     model = build_real({"model": "mobilenet_v2", "seed": 0})
     (x,) = example_inputs([(1, 3, 224, 224)])
-    timer = tb.Timer(stmt="with torch.inference_mode(): model(x)", globals={"torch": torch, "model": model, "x": x},
-                     num_threads=1)
+    timer = tb.Timer(
+        stmt="with torch.inference_mode(): model(x)", globals={"torch": torch, "model": model, "x": x}, num_threads=1
+    )
     for _ in range(10):
         with torch.inference_mode():
             model(x)
@@ -122,8 +134,10 @@ def bench_fidelity_torch() -> dict[str, Any]:
         like.append(block_median(timing["samples_ms"], blocks[-1]))
     row = _compare("fidelity-torch", "Timer.blocked_autorange", ours, reference)
     like_ms, ref_ms = statistics.median(like), statistics.median(reference)
-    row["value"] += (f"; Timer calls per block {blocks}; zooprof's samples in blocks of the same size: "
-                     f"{like_ms:.3f} ms ({100 * abs(like_ms - ref_ms) / ref_ms:.1f} %)")
+    row["value"] += (
+        f"; Timer calls per block {blocks}; zooprof's samples in blocks of the same size: "
+        f"{like_ms:.3f} ms ({100 * abs(like_ms - ref_ms) / ref_ms:.1f} %)"
+    )
     return row
 
 
@@ -173,15 +187,23 @@ def bench_repeat() -> dict[str, Any]:
         _, r = _cli_profile(["mobilenet_v2", "--runtime", "onnxruntime"])
         medians.append(r["measurements"][0]["timing"]["latency_ms"]["median"])
     band = (max(medians) - min(medians)) / min(medians)
-    return {"name": "repeat", "value": f"medians {', '.join(f'{m:.3f}' for m in medians)} ms: band {100 * band:.1f} %",
-            "target": "within 5 %", "ok": band <= 0.05}
+    return {
+        "name": "repeat",
+        "value": f"medians {', '.join(f'{m:.3f}' for m in medians)} ms: band {100 * band:.1f} %",
+        "target": "within 5 %",
+        "ok": band <= 0.05,
+    }
 
 
 def bench_default_run() -> dict[str, Any]:
     seconds, r = _cli_profile(["mobilenet_v2"])
     m = r["measurements"][0]
-    return {"name": "default-run", "value": f"{seconds:.1f} s (stop: {m['timing']['stop_reason']})",
-            "target": "< 20 s", "ok": seconds < 20}
+    return {
+        "name": "default-run",
+        "value": f"{seconds:.1f} s (stop: {m['timing']['stop_reason']})",
+        "target": "< 20 s",
+        "ok": seconds < 20,
+    }
 
 
 def bench_per_layer() -> dict[str, Any]:
@@ -218,8 +240,15 @@ def bench_power_overhead() -> dict[str, Any]:
             plain, sampled, rates = [], [], []
             for _ in range(POWER_ROUNDS):
                 for power in (None, PowerOptions("jetson-sysfs", 100.0, 0.0)):
-                    r = zooprof.profile("mobilenet_v2", runtime="torch", threads=1, max_time=4, target_ci=0.001,
-                                        use_cache=False, power=power)
+                    r = zooprof.profile(
+                        "mobilenet_v2",
+                        runtime="torch",
+                        threads=1,
+                        max_time=4,
+                        target_ci=0.001,
+                        use_cache=False,
+                        power=power,
+                    )
                     m = r.measurements[0]
                     if m["status"] != "ok":
                         raise RuntimeError(m["reason"])
@@ -238,14 +267,24 @@ def bench_power_overhead() -> dict[str, Any]:
     diff = statistics.median(x / y for x, y in zip(sampled, plain, strict=True)) - 1
     a, b = statistics.median(sampled), statistics.median(plain)
     rounds = "; ".join(f"{x:.3f}/{y:.3f}" for x, y in zip(sampled, plain, strict=True))
-    return {"name": "power-overhead", "value": f"median of paired ratios {100 * diff:+.1f} % (medians: with 100 Hz "
-            f"sampling {a:.3f} ms, without {b:.3f} ms); achieved {statistics.median(rates):.1f} Hz; rounds {rounds}",
-            "target": "within 2 %", "ok": abs(diff) <= 0.02}
+    return {
+        "name": "power-overhead",
+        "value": f"median of paired ratios {100 * diff:+.1f} % (medians: with 100 Hz "
+        f"sampling {a:.3f} ms, without {b:.3f} ms); achieved {statistics.median(rates):.1f} Hz; rounds {rounds}",
+        "target": "within 2 %",
+        "ok": abs(diff) <= 0.02,
+    }
 
 
-BENCHES = {"overhead": bench_overhead, "fidelity-torch": bench_fidelity_torch, "fidelity-ort": bench_fidelity_ort,
-           "repeat": bench_repeat, "default-run": bench_default_run, "per-layer": bench_per_layer,
-           "power-overhead": bench_power_overhead}
+BENCHES = {
+    "overhead": bench_overhead,
+    "fidelity-torch": bench_fidelity_torch,
+    "fidelity-ort": bench_fidelity_ort,
+    "repeat": bench_repeat,
+    "default-run": bench_default_run,
+    "per-layer": bench_per_layer,
+    "power-overhead": bench_power_overhead,
+}
 
 
 def main() -> int:

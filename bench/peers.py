@@ -36,8 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SEED = ["mnist-mlp", "alexnet-2012", "alexnet", "vgg16", "mobilenet_v2", "resnet18", "resnet50",
-        "mobilenet_v3_large"]
+SEED = ["mnist-mlp", "alexnet-2012", "alexnet", "vgg16", "mobilenet_v2", "resnet18", "resnet50", "mobilenet_v3_large"]
 TOOLS = ["zooprof", "torchinfo", "fvcore", "ptflops"]
 COLUMNS = [
     "model",
@@ -75,8 +74,8 @@ def build_model(name: str) -> tuple[Any, tuple[int, ...]]:
     """The zoo entry `name` as a real CPU model with random weights, in eval mode, and its input shape."""
     import torch
 
-    from zooprof.frontends.torch import import_callable
-    from zooprof.registry import zoo
+    from zooprof.frontends.torch.read import import_callable
+    from zooprof.reference.registry import zoo
 
     entry = zoo().get(name)
     torch.manual_seed(0)
@@ -94,8 +93,11 @@ def run_zooprof(name: str) -> dict[str, int | str]:
     import zooprof
 
     totals = zooprof.inspect(name, use_cache=False).totals
-    return {"zooprof params": int(totals["params"]), "zooprof MACs": int(totals["macs"]),
-            "zooprof FLOPs": int(totals["flops"])}
+    return {
+        "zooprof params": int(totals["params"]),
+        "zooprof MACs": int(totals["macs"]),
+        "zooprof FLOPs": int(totals["flops"]),
+    }
 
 
 def run_torchinfo(model: Any, shape: tuple[int, ...]) -> dict[str, int | str]:
@@ -133,8 +135,9 @@ def run_ptflops(model: Any, shape: tuple[int, ...], backend: str) -> tuple[int, 
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        macs, params = get_model_complexity_info(model, tuple(shape[1:]), as_strings=False,
-                                                 print_per_layer_stat=False, verbose=False, backend=backend)
+        macs, params = get_model_complexity_info(
+            model, tuple(shape[1:]), as_strings=False, print_per_layer_stat=False, verbose=False, backend=backend
+        )
     if macs is None or params is None:
         lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
         raise RuntimeError(lines[-1] if lines else "ptflops returned None")
@@ -186,10 +189,27 @@ def profile(name: str) -> Row:
 
 # functionals ptflops' pytorch backend patches (count_functional=True): it adds the first
 # argument's numel per call (ptflops/pytorch_engine.py patch_functional)
-PTFLOPS_PATCHED = {"relu", "prelu", "elu", "relu6", "gelu", "silu", "softmax",
-                   "avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d", "max_pool2d", "max_pool3d",
-                   "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-                   "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"}
+PTFLOPS_PATCHED = {
+    "relu",
+    "prelu",
+    "elu",
+    "relu6",
+    "gelu",
+    "silu",
+    "softmax",
+    "avg_pool1d",
+    "avg_pool2d",
+    "avg_pool3d",
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool3d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+}
 TERMS = {
     "conv_bias": "conv outputs with a bias",
     "linear_bias": "linear outputs with a bias",
@@ -212,7 +232,9 @@ def extra_terms(model: Any, shape: tuple[int, ...]) -> dict[str, int]:
 
     terms = dict.fromkeys(TERMS, 0)
     pool_types = tuple(t for t in MODULES_MAPPING if "Pool" in t.__name__)
-    act_types = tuple(t for t in MODULES_MAPPING if t.__name__ in ("ReLU", "PReLU", "ELU", "LeakyReLU", "ReLU6", "GELU"))
+    act_types = tuple(
+        t for t in MODULES_MAPPING if t.__name__ in ("ReLU", "PReLU", "ELU", "LeakyReLU", "ReLU6", "GELU")
+    )
 
     def hook(mod: nn.Module, args: tuple[Any, ...], out: Any) -> None:
         x = args[0] if args and isinstance(args[0], torch.Tensor) else None
@@ -257,8 +279,15 @@ def extra_terms(model: Any, shape: tuple[int, ...]) -> dict[str, int]:
 CONVENTIONS = {
     "torchinfo mult-adds": ["conv_bias", "linear_bias", "bn_params"],
     'fvcore "flops"': ["bn_ops", "adaptive_avgpool_in"],
-    "ptflops MACs (pytorch)": ["conv_bias", "linear_bias", "bn_ops", "act_modules", "pool_modules",
-                               "patched_functionals", "lrn_internals"],
+    "ptflops MACs (pytorch)": [
+        "conv_bias",
+        "linear_bias",
+        "bn_ops",
+        "act_modules",
+        "pool_modules",
+        "patched_functionals",
+        "lrn_internals",
+    ],
     "ptflops MACs (aten)": ["conv_bias", "linear_bias"],
 }
 
@@ -300,21 +329,35 @@ def to_markdown(rows: list[Row]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join(["---"] + ["---:"] * (len(COLUMNS) - 1)) + "|"]
     for row in rows:
         lines.append("| " + " | ".join([row.model] + [_fmt(row.cells.get(c)) for c in COLUMNS[1:]]) + " |")
-    lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()), "",
-              "Ops fvcore skipped (counted as 0), with the number of calls:", ""]
+    lines += [
+        "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
+        "",
+        "Ops fvcore skipped (counted as 0), with the number of calls:",
+        "",
+    ]
     for row in rows:
         skipped = ", ".join(f"`{op}` x{n}" for op, n in row.fvcore_skipped.items()) or "none"
         lines.append(f"- {row.model}: {skipped}")
     keys = list(TERMS)
-    lines += ["", "Extra terms measured on the real model (batch 1):", "",
-              "| model | " + " | ".join(TERMS[k] for k in keys) + " |",
-              "|---|" + "---:|" * len(keys)]
+    lines += [
+        "",
+        "Extra terms measured on the real model (batch 1):",
+        "",
+        "| model | " + " | ".join(TERMS[k] for k in keys) + " |",
+        "|---|" + "---:|" * len(keys),
+    ]
     for row in rows:
         lines.append(f"| {row.model} | " + " | ".join(_fmt(row.terms.get(k)) for k in keys) + " |")
     peers = list(CONVENTIONS)
-    lines += ["", "Reconciliation: residual = tool - (zooprof MACs + the terms of its convention); "
-              "0 means the difference is fully explained:", "",
-              "| tool | terms added to zooprof MACs |", "|---|---|"]
+    lines += [
+        "",
+        "Reconciliation: residual = tool - (zooprof MACs + the terms of its convention); "
+        "0 means the difference is fully explained:",
+        "",
+        "| tool | terms added to zooprof MACs |",
+        "|---|---|",
+    ]
     lines += [f"| {c} | " + " + ".join(TERMS[k] for k in CONVENTIONS[c]) + " |" for c in peers]
     lines += ["", "| model | " + " | ".join(f"{c} residual" for c in peers) + " |", "|---|" + "---:|" * len(peers)]
     for row in rows:
@@ -326,7 +369,9 @@ def to_markdown(rows: list[Row]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Profile the seed models with every tool, print the Markdown table, optionally save it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default=",".join(SEED), help="comma-separated zoo names (default: the 8 seed models)")
+    parser.add_argument(
+        "--models", default=",".join(SEED), help="comma-separated zoo names (default: the 8 seed models)"
+    )
     parser.add_argument("--markdown", type=Path, help="also write the Markdown table to this file")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")

@@ -30,8 +30,15 @@ def t(name: str, *shape: int, dtype: str = "float32") -> TensorSpec:
     return TensorSpec(name, tuple(shape), dtype)
 
 
-def layer(name: str, op: OpKind, inputs: list[TensorSpec], output: TensorSpec, params: tuple[ParamSpec, ...] = (),
-          inplace: bool = False, **attrs: object) -> Layer:
+def layer(
+    name: str,
+    op: OpKind,
+    inputs: list[TensorSpec],
+    output: TensorSpec,
+    params: tuple[ParamSpec, ...] = (),
+    inplace: bool = False,
+    **attrs: object,
+) -> Layer:
     return Layer(name, op, op.value, tuple(inputs), (output,), dict(attrs), params, "", inplace)
 
 

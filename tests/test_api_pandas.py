@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 import zooprof
-from zooprof.columns import CSV_COLUMNS
-from zooprof.comparison import CSV_KEYS
+from zooprof.compare.columns import CSV_COLUMNS
+from zooprof.compare.rows import CSV_KEYS
 from zooprof.errors import MissingDependencyError, UsageError
 from zooprof.renderers import render
-from zooprof.result import ProfileResult
-from zooprof.schema import ResultFileError
+from zooprof.result.document import ProfileResult
+from zooprof.result.schema import ResultFileError
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "tiny_result.json"
 
@@ -32,13 +32,22 @@ def write(tmp_path: Path, doc: Any, name: str = "r.json") -> Path:
 
 # --- zooprof.load and the DataFrames -------------------------------------------------------------
 
+
 def test_load_and_layers_df(tmp_path: Path) -> None:
     pd = pytest.importorskip("pandas")
     r = zooprof.load(GOLDEN)
     df = r.layers_df()
     assert list(df.columns) == [*CSV_COLUMNS, "counted"] and len(df) == 6
-    for col in ("params", "trainable_params", "buffers", "macs", "flops", "weight_bytes", "activation_bytes",
-                "macs_pct"):
+    for col in (
+        "params",
+        "trainable_params",
+        "buffers",
+        "macs",
+        "flops",
+        "weight_bytes",
+        "activation_bytes",
+        "macs_pct",
+    ):
         assert pd.api.types.is_numeric_dtype(df[col]), col
     # the hand calculation of tests/golden: conv 3->4 3x3 on 8x8 and dense 64->10
     assert df["params"].sum() == 112 + 650 == r.totals["params"]
@@ -56,13 +65,21 @@ def test_summary_df_one_row_per_runtime_and_batch() -> None:
     assert list(df.columns) == list(CSV_KEYS)
     assert list(df["runtime"]) == ["torch", "onnxruntime", "tflite"]
     assert list(df["status"]) == ["ok", "ok", "failed"]
-    for col in ("latency_median_ms", "latency_p99_ms", "throughput_per_s", "energy_per_inference_mj", "macs",
-                "params", "batch", "weights_mb"):
+    for col in (
+        "latency_median_ms",
+        "latency_p99_ms",
+        "throughput_per_s",
+        "energy_per_inference_mj",
+        "macs",
+        "params",
+        "batch",
+        "weights_mb",
+    ):
         assert pd.api.types.is_numeric_dtype(df[col]), col
     assert df["latency_median_ms"].iloc[0] == 0.5 and df["energy_per_inference_mj"].iloc[0] == 1.25
-    assert pd.isna(df["energy_per_inference_mj"].iloc[1])      # no sensor: NA, not 0
+    assert pd.isna(df["energy_per_inference_mj"].iloc[1])  # no sensor: NA, not 0
     assert pd.isna(df["latency_median_ms"].iloc[2]) and "no route" in df["reason"].iloc[2]
-    assert list(df["pareto"]) == [False, True, False]           # 0.25 ms beats 0.5 ms at equal MACs
+    assert list(df["pareto"]) == [False, True, False]  # 0.25 ms beats 0.5 ms at equal MACs
     assert (df["macs"] == 7552).all()
 
 
@@ -100,6 +117,7 @@ def test_repr_html_and_json_round_trip() -> None:
 
 # --- schema versions ---------------------------------------------------------------------------------
 
+
 def test_an_older_1x_document_loads_with_defaults(tmp_path: Path) -> None:
     """A 1.0 result from before measurements, environment, coverage and peak memory were written."""
     doc = tiny_doc()
@@ -110,14 +128,13 @@ def test_an_older_1x_document_loads_with_defaults(tmp_path: Path) -> None:
     del doc["model"]["inputs"]
     r = zooprof.load(write(tmp_path, doc))
     assert r.measurements == [] and r.schema_version == "1.0"
-    assert r.totals["params"] == 762 and r.totals["weight_bytes"] == 3048          # sums of the layers
-    assert r.totals["peak_activation_bytes"] == 1792                              # max of live_bytes
-    assert r.totals["coverage"] == {"counted_layers": 5, "layers": 6, "percent": 83.33,
-                                    "uncounted_ops": {"unknown": 1}}
+    assert r.totals["params"] == 762 and r.totals["weight_bytes"] == 3048  # sums of the layers
+    assert r.totals["peak_activation_bytes"] == 1792  # max of live_bytes
+    assert r.totals["coverage"] == {"counted_layers": 5, "layers": 6, "percent": 83.33, "uncounted_ops": {"unknown": 1}}
     assert r.model["inputs"][0]["shape"] == [1, 3, 8, 8]
     filled = r.environment["schema_defaults"]
     assert "totals.coverage (from layers' counted flags)" in filled and "totals.params (sum of layers)" in filled
-    assert render(r, "csv") == (GOLDEN.parent / "layers.csv").read_text()        # renders as a current one
+    assert render(r, "csv") == (GOLDEN.parent / "layers.csv").read_text()  # renders as a current one
     assert render(r, "md").startswith("## tiny-net")
 
 
@@ -128,9 +145,9 @@ def test_what_cannot_be_derived_stays_missing(tmp_path: Path) -> None:
         del row["live_bytes"]
     r = zooprof.load(write(tmp_path, doc))
     assert "peak_activation_bytes" not in r.totals
-    from zooprof.comparison import compare_rows
+    from zooprof.compare.rows import compare_rows
 
-    assert {row["peak_activation_mb"] for row in compare_rows([r], ["r.json"])} == {None}   # n/a, not 0
+    assert {row["peak_activation_mb"] for row in compare_rows([r], ["r.json"])} == {None}  # n/a, not 0
 
 
 def test_a_newer_minor_version_loads(tmp_path: Path) -> None:
@@ -160,22 +177,31 @@ def test_a_top_level_writer_version_is_read_too(tmp_path: Path) -> None:
 
 
 def test_an_older_major_version_names_the_zooprof_that_reads_it(tmp_path: Path) -> None:
-    doc = {"schema_version": "0.9", "model": {}, "totals": {}, "layers": [],
-           "environment": {"zooprof_version": "0.0.3"}}
+    doc = {
+        "schema_version": "0.9",
+        "model": {},
+        "totals": {},
+        "layers": [],
+        "environment": {"zooprof_version": "0.0.3"},
+    }
     with pytest.raises(UsageError) as exc:
         zooprof.load(write(tmp_path, doc))
-    assert "written by zooprof 0.0.3 (schema 0.9), which reads it; this zooprof (0.1.0) reads schema 1.x" \
-        in str(exc.value)
+    assert "written by zooprof 0.0.3 (schema 0.9), which reads it; this zooprof (0.1.0) reads schema 1.x" in str(
+        exc.value
+    )
 
 
-@pytest.mark.parametrize(("content", "expect"), [
-    ('{"hello": "world"}', "not a zooprof result (no schema_version)"),
-    ("[1, 2, 3]", "not a zooprof result (a JSON list, not an object)"),
-    ('{"schema_version": "one"}', "malformed schema_version 'one'"),
-    ('{"schema_version": "1.0", "model": {}}', "without totals, layers"),
-    ('{"kind": "zooprof-compare", "rows": [], "sources": []}', "a `zooprof compare` output, not a result"),
-    ("name,op\nconv1,conv\n", "not valid JSON: line 1"),
-])
+@pytest.mark.parametrize(
+    ("content", "expect"),
+    [
+        ('{"hello": "world"}', "not a zooprof result (no schema_version)"),
+        ("[1, 2, 3]", "not a zooprof result (a JSON list, not an object)"),
+        ('{"schema_version": "one"}', "malformed schema_version 'one'"),
+        ('{"schema_version": "1.0", "model": {}}', "without totals, layers"),
+        ('{"kind": "zooprof-compare", "rows": [], "sources": []}', "a `zooprof compare` output, not a result"),
+        ("name,op\nconv1,conv\n", "not valid JSON: line 1"),
+    ],
+)
 def test_not_a_result(tmp_path: Path, content: str, expect: str) -> None:
     path = tmp_path / "thing.json"
     path.write_text(content)
@@ -193,7 +219,7 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
 
 
 def test_the_cache_treats_an_unreadable_entry_as_a_miss() -> None:
-    from zooprof import cache
+    from zooprof.result import cache
 
     doc = tiny_doc()
     doc["schema_version"] = "9.0"

@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from zooprof.result import write_atomic
+from zooprof.result.document import write_atomic
 
 
 def test_written_file_follows_the_umask_not_mkstemps_0600(tmp_path: Path) -> None:

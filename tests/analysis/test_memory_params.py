@@ -22,15 +22,17 @@ def test_peak_memory_chain_frees_dead_tensors() -> None:
 
 
 def test_residual_keeps_skip_tensor_alive() -> None:
-    x = t("x", 1, 100)                      # 400 B, read again by the add
+    x = t("x", 1, 100)  # 400 B, read again by the add
     a, b, s = t("a", 1, 100), t("b", 1, 100), t("s", 1, 100)
-    g = graph([x], [layer("a", OpKind.RELU, [x], a), layer("b", OpKind.RELU, [a], b), layer("s", OpKind.ADD, [b, x], s)])
+    g = graph(
+        [x], [layer("a", OpKind.RELU, [x], a), layer("b", OpKind.RELU, [a], b), layer("s", OpKind.ADD, [b, x], s)]
+    )
     m = analyze_memory(g)
     assert m.live_bytes == [800, 1200, 1200]
 
 
 def test_views_and_inplace_share_the_buffer() -> None:
-    x = t("x", 1, 4, 5, 5)                  # 400 B
+    x = t("x", 1, 4, 5, 5)  # 400 B
     r = t("r", 1, 4, 5, 5)
     f = t("f", 1, 100)
     g = graph([x], [layer("r", OpKind.RELU, [x], r, inplace=True), layer("f", OpKind.FLATTEN, [r], f)])
@@ -45,10 +47,13 @@ def test_params_split_and_shared_counted_once() -> None:
     rm = ParamSpec("bn.running_mean", (10,), kind="buffer")
     x = t("x", 1, 10)
     y1, y2 = t("y1", 1, 10), t("y2", 1, 10)
-    g = graph([x], [
-        layer("fc", OpKind.DENSE, [x], y1, params=(w, bias, rm), in_features=10, out_features=10, bias=True),
-        layer("fc_1", OpKind.DENSE, [y1], y2, params=(w, bias), in_features=10, out_features=10, bias=True),
-    ])
+    g = graph(
+        [x],
+        [
+            layer("fc", OpKind.DENSE, [x], y1, params=(w, bias, rm), in_features=10, out_features=10, bias=True),
+            layer("fc_1", OpKind.DENSE, [y1], y2, params=(w, bias), in_features=10, out_features=10, bias=True),
+        ],
+    )
     p = analyze_params(g)
     assert (p[0].trainable, p[0].non_trainable, p[0].buffers) == (100, 10, 10)
     assert p[0].weight_bytes == 120 * 4
@@ -68,4 +73,4 @@ def test_unknown_op_lowers_coverage_and_is_listed() -> None:
     assert cov["uncounted_ops"] == {"unknown": 1}
     rows = analyze(g).layers
     assert rows[0]["counted"] is False and rows[0]["rf"]["size"] == "unknown"
-    assert rows[1]["rf"]["size"] == "unknown"       # unknown propagates, never guessed
+    assert rows[1]["rf"]["size"] == "unknown"  # unknown propagates, never guessed

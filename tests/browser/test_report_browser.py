@@ -24,8 +24,15 @@ from zooprof.renderers.html import render_compare_html, render_html
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-OPTIONS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--no-first-run", "--window-size=1280,1000")
+OPTIONS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--window-size=1280,1000",
+)
 
 pytestmark = pytest.mark.browser
 
@@ -83,7 +90,8 @@ def open_page(driver: Any, path: Path) -> dict[str, list[Any]]:
     driver.get_log("performance")  # drain what earlier pages left
     driver.get(path.as_uri())
     WebDriverWait(driver, 10).until(
-        lambda d: d.execute_script("return document.documentElement.getAttribute('data-rendered')") == "1")
+        lambda d: d.execute_script("return document.documentElement.getAttribute('data-rendered')") == "1"
+    )
     urls = []
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
@@ -95,7 +103,8 @@ def open_page(driver: Any, path: Path) -> dict[str, list[Any]]:
 def rows(driver: Any) -> list[list[str]]:
     return driver.execute_script(
         "return Array.from(document.querySelectorAll('#layer-table tbody tr'))"
-        ".map(tr => Array.from(tr.cells).map(td => td.textContent));")
+        ".map(tr => Array.from(tr.cells).map(td => td.textContent));"
+    )
 
 
 def heading(driver: Any, text: str) -> Any:
@@ -155,7 +164,8 @@ def test_layer_table_sorts_on_click(driver: Any, report_file: Path) -> None:
     assert values == sorted(values)
     heading(driver, "Layer").click()
     expected = driver.execute_script(
-        "return arguments[0].slice().sort((a, b) => a.localeCompare(b, 'en', {numeric: true}))", names)
+        "return arguments[0].slice().sort((a, b) => a.localeCompare(b, 'en', {numeric: true}))", names
+    )
     assert [r[0] for r in rows(driver)] == expected != names
 
 
@@ -190,8 +200,9 @@ def test_hostile_layer_name_is_text(driver: Any, report_file: Path) -> None:
     hit = driver.find_element(By.CSS_SELECTOR, "#chart-macs svg rect.hit")
     width = hit.size["width"]
     ActionChains(driver).move_to_element_with_offset(hit, -width // 2 + 3, 0).perform()
-    tip = driver.execute_script("const t = document.querySelector('.tip');"
-                                "return [t.style.display, t.textContent, t.children.length];")
+    tip = driver.execute_script(
+        "const t = document.querySelector('.tip');return [t.style.display, t.textContent, t.children.length];"
+    )
     assert tip[0] == "block" and tip[1].startswith(f"block.{EVIL_LAYER}\nMACs 55,296") and tip[2] == 0
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from zooprof.cli import main
-from zooprof.columns import CSV_COLUMNS
+from zooprof.compare.columns import CSV_COLUMNS
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -104,16 +104,19 @@ def test_table_explain_and_columns(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Params: 60,965,224" in out and "Coverage: 100.0 % of layers counted (23/23)" in out
 
 
-def test_callable_with_input_shape(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_callable_with_input_shape(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pkg = tmp_path / "mypkg"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    (pkg / "nets.py").write_text(textwrap.dedent("""
+    (pkg / "nets.py").write_text(
+        textwrap.dedent("""
         from torch import nn
         def build_net():
             return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 26 * 26, 10))
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     code, out, _ = run(capsys, "inspect", "mypkg.nets:build_net", "--input-shape", "1x1x28x28", "-f", "json")
     assert code == 0
@@ -123,15 +126,18 @@ def test_callable_with_input_shape(capsys: pytest.CaptureFixture[str], tmp_path:
     assert code == 2 and "--input-shape" in err
 
 
-@pytest.mark.parametrize(("args", "expect"), [
-    (["inspect", "alexnt"], "did you mean: alexnet"),
-    (["inspect", "alexnet", "--input-shape", "1x3x224"], "takes 4"),
-    (["inspect", "alexnet", "--input-shape", "big"], "expected positive integers joined by 'x'"),
-    (["inspect", "alexnet", "--input-shape", "1x3x32x32"], "features.12"),
-    (["inspect", "alexnet", "-o", "out.xlsx"], "cannot tell the format"),
-    (["inspect", "alexnet", "--columns", "name,nope"], "unknown column"),
-    (["inspect", "missing/model.pt"], "no such file"),
-])
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        (["inspect", "alexnt"], "did you mean: alexnet"),
+        (["inspect", "alexnet", "--input-shape", "1x3x224"], "takes 4"),
+        (["inspect", "alexnet", "--input-shape", "big"], "expected positive integers joined by 'x'"),
+        (["inspect", "alexnet", "--input-shape", "1x3x32x32"], "features.12"),
+        (["inspect", "alexnet", "-o", "out.xlsx"], "cannot tell the format"),
+        (["inspect", "alexnet", "--columns", "name,nope"], "unknown column"),
+        (["inspect", "missing/model.pt"], "no such file"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], args: list[str], expect: str) -> None:
     code, out, err = run(capsys, *args, "--no-cache")
     assert code == 2
@@ -145,7 +151,9 @@ def test_debug_shows_traceback(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_several_models_keep_the_good_ones(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _, err = run(capsys, "inspect", "mnist-mlp", "nosuchmodel", "alexnet-2012", "-o", str(tmp_path / "{model}.csv"))
+    code, _, err = run(
+        capsys, "inspect", "mnist-mlp", "nosuchmodel", "alexnet-2012", "-o", str(tmp_path / "{model}.csv")
+    )
     assert code == 1
     assert "nosuchmodel" in err
     assert (tmp_path / "mnist-mlp.csv").exists() and (tmp_path / "alexnet-2012.csv").exists()

@@ -1,4 +1,4 @@
-"""`zooprof compare-formats`: one model in several formats, differences explained (zooprof.parity)."""
+"""`zooprof compare-formats`: one model in several formats, differences explained (zooprof.compare.parity)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from tests.cli.test_cli import run
 from tests.conftest import SHARED
 from tests.frontends import keras_fixtures as kfx
-from zooprof.parity import compare, params_finding
+from zooprof.compare.parity import compare, params_finding
 
 TM = SHARED / "fixtures" / "teachable-machine"
 needs_shared = pytest.mark.skipif(not TM.is_dir(), reason=f"the real Teachable Machine exports ({TM}) are absent")
@@ -34,21 +34,22 @@ def by_label(comparison: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def tm_folder(tmp_path: Path) -> Path:
     """The unzipped downloads side by side, as a user has them."""
     root = tmp_path / "exports"
-    for src, dest in [("keras-2class/keras_model.h5", "converted_keras/keras_model.h5"),
-                      ("keras-2class/labels.txt", "converted_keras/labels.txt"),
-                      ("tflite-2class/converted_tflite/model_unquant.tflite", "converted_tflite/model_unquant.tflite"),
-                      ("tflite-2class/converted_tflite_quantized/model.tflite",
-                       "converted_tflite_quantized/model.tflite"),
-                      ("tflite-2class/converted_edgetpu/model_edgetpu.tflite",
-                       "converted_edgetpu/model_edgetpu.tflite")]:
+    for src, dest in [
+        ("keras-2class/keras_model.h5", "converted_keras/keras_model.h5"),
+        ("keras-2class/labels.txt", "converted_keras/labels.txt"),
+        ("tflite-2class/converted_tflite/model_unquant.tflite", "converted_tflite/model_unquant.tflite"),
+        ("tflite-2class/converted_tflite_quantized/model.tflite", "converted_tflite_quantized/model.tflite"),
+        ("tflite-2class/converted_edgetpu/model_edgetpu.tflite", "converted_edgetpu/model_edgetpu.tflite"),
+    ]:
         (root / dest).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(TM / src, root / dest)
     return root
 
 
 @needs_shared
-def test_teachable_keras_vs_tflite_explained(tm_folder: Path, tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_teachable_keras_vs_tflite_explained(
+    tm_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out_json = tmp_path / "parity.json"
     code, out, err = run(capsys, "compare-formats", str(tm_folder), "-o", str(out_json))
     assert code == 0, err
@@ -85,8 +86,15 @@ def test_teachable_keras_vs_tflite_explained(tm_folder: Path, tmp_path: Path,
     assert f["Edge TPU"]["status"] == "not comparable"
     assert any(x.startswith("Edge TPU: not comparable") for x in c["explanations"])
     # the table on stdout carries the same figures and sentences
-    for text in ("538,508", "517,388", "58,134,008", "BN folding of 52 BatchNorm layers", "x3.84 smaller",
-                 "Edge TPU: not comparable", "all 54 conv/dense layers agree"):
+    for text in (
+        "538,508",
+        "517,388",
+        "58,134,008",
+        "BN folding of 52 BatchNorm layers",
+        "x3.84 smaller",
+        "Edge TPU: not comparable",
+        "all 54 conv/dense layers agree",
+    ):
         assert text in out, text
     assert f"wrote {out_json}" in err
 
@@ -102,8 +110,11 @@ def test_teachable_markdown_and_csv(tm_folder: Path, tmp_path: Path, capsys: pyt
     assert run(capsys, "compare-formats", str(tm_folder), "-o", str(table))[0] == 0
     rows = list(csv.DictReader(io.StringIO(table.read_text())))
     assert [r["format"] for r in rows] == ["Keras float32", "TFLite float32", "TFLite int8", "Edge TPU"]
-    assert rows[0]["params"] == "538508" and rows[2]["weight_bytes"] == "538808" and rows[2]["weight_dtypes"] == \
-        "int8;int32"
+    assert (
+        rows[0]["params"] == "538508"
+        and rows[2]["weight_bytes"] == "538808"
+        and rows[2]["weight_dtypes"] == "int8;int32"
+    )
     assert rows[1]["params_vs_baseline"] == "-21120" and "BN folding" in rows[1]["params_explanation"]
 
 
@@ -123,8 +134,10 @@ def test_teachable_explicit_references_and_an_unexplained_difference(capsys: pyt
 @pytest.mark.slow
 def test_teachable_latency_on_tflite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("ai_edge_litert", reason="LiteRT runs the .tflite files")
-    files = [str(TM / "tflite-2class" / "converted_tflite" / "model_unquant.tflite"),
-             str(TM / "tflite-2class" / "converted_tflite_quantized" / "model.tflite")]
+    files = [
+        str(TM / "tflite-2class" / "converted_tflite" / "model_unquant.tflite"),
+        str(TM / "tflite-2class" / "converted_tflite_quantized" / "model.tflite"),
+    ]
     out_json = tmp_path / "latency.json"
     code, out, err = run(capsys, "compare-formats", *files, "--latency", "--max-time", "0.3", "-o", str(out_json))
     assert code == 0, err
@@ -175,7 +188,7 @@ def test_self_made_keras_float_int8(small: Path) -> None:
     (quant,) = c["quantisation"]
     ratio = 4 * fx.TFLITE_PARAMS / q8["weight_bytes"]
     assert f"weights stored as int8: weight bytes x{ratio:.2f} smaller than float32" in quant["text"]
-    assert c["layers"]["agree"] and len(c["layers"]["rows"]) == 6     # 4 convs, 2 dense
+    assert c["layers"]["agree"] and len(c["layers"]["rows"]) == 6  # 4 convs, 2 dense
 
 
 def test_self_made_explicit_files_keep_their_order(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -194,7 +207,7 @@ TORCH_SCRIPT = """
 import json, sys
 import torch
 from torch import nn
-from zooprof.parity import compare
+from zooprof.compare.parity import compare
 
 folder = sys.argv[1]
 model = nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 4, 3),
@@ -212,8 +225,7 @@ def test_torch_export_vs_onnx_bn_folded_by_the_exporter(tmp_path: Path) -> None:
     TensorFlow (the self-made fixtures) crashes the process."""
     pytest.importorskip("torch")
     pytest.importorskip("onnx")
-    r = subprocess.run([sys.executable, "-c", TORCH_SCRIPT, str(tmp_path)], capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run([sys.executable, "-c", TORCH_SCRIPT, str(tmp_path)], capture_output=True, text=True, timeout=300)
     line = [x for x in r.stdout.splitlines() if x.startswith("RESULT=")]
     assert line, r.stderr[-2000:]
     c = json.loads(line[-1][7:])
@@ -240,7 +252,7 @@ def test_a_format_that_cannot_be_read_keeps_the_others(tmp_path: Path, capsys: p
     broken = next(f for f in c["formats"] if f["file"] == "broken.tflite")
     assert broken["status"] == "failed" and "not a valid TFLite file" in broken["reason"]
     assert "broken.tflite" in out and "not a valid TFLite file" in out
-    (finding,) = c["params"]["findings"]       # the two TF.js models are still compared
+    (finding,) = c["params"]["findings"]  # the two TF.js models are still compared
     assert finding["difference"] == -100 and "unexplained difference of 100" in finding["text"]
     assert kfx.tm_small_params(3) - kfx.tm_small_params(2) == 100
     assert c["layers"]["first_disagreement"].endswith("1x3, TF.js float32 (two/model.json) 1x2")
@@ -248,9 +260,18 @@ def test_a_format_that_cannot_be_read_keeps_the_others(tmp_path: Path, capsys: p
 
 def test_params_finding_bn_statistics_counted_differently() -> None:
     def fmt(column: str, params: int, bn_params: int, buffers: int) -> dict[str, Any]:
-        bn = {"layers": 2, "channels": 48, "params": bn_params, "flops": 0, "bias_gain": 0, "bias_add_flops": 0,
-              "after_conv_without_bias": 2, "after_conv_with_bias": 0, "not_after_conv": 0,
-              "not_after_conv_channels": 0}
+        bn = {
+            "layers": 2,
+            "channels": 48,
+            "params": bn_params,
+            "flops": 0,
+            "bias_gain": 0,
+            "bias_add_flops": 0,
+            "after_conv_without_bias": 2,
+            "after_conv_with_bias": 0,
+            "not_after_conv": 0,
+            "not_after_conv_channels": 0,
+        }
         return {"column": column, "params": params, "buffers": buffers, "batchnorm": bn, "params_by_op": {}}
 
     keras, torch = fmt("Keras", 1_000 + 4 * 48, 4 * 48, 0), fmt("PyTorch", 1_000 + 2 * 48, 2 * 48, 2 * 48 + 2)
@@ -263,7 +284,7 @@ def test_params_finding_bn_statistics_counted_differently() -> None:
 
 def test_one_format_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     kfx.write_tm_tfjs(tmp_path, ["a", "b"])
-    (tmp_path / "model_edgetpu.tflite").write_bytes(b"\0" * 16)     # listed, never comparable
+    (tmp_path / "model_edgetpu.tflite").write_bytes(b"\0" * 16)  # listed, never comparable
     code, out, err = run(capsys, "compare-formats", str(tmp_path))
     assert code == 2 and out == ""
     assert err.startswith("error: fewer than 2 formats in the folder") and len(err.strip().splitlines()) == 1

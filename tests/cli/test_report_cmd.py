@@ -13,10 +13,10 @@ import pytest
 
 from tests.cli.test_cli import run
 from tests.renderers.results import real_hostile, with_measurements
-from zooprof.columns import parse_columns
+from zooprof.compare.columns import parse_columns
 from zooprof.renderers import render
 from zooprof.renderers.html import render_html
-from zooprof.result import ProfileResult
+from zooprof.result.document import ProfileResult
 
 STAMP = re.compile(r'<span id="rendered-at">[^<]*</span>')
 
@@ -27,8 +27,9 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[ProfileResult, Path
     return result, result.save(tmp_path_factory.mktemp("run") / "result.json")
 
 
-def test_report_html_is_the_original_apart_from_the_timestamp(capsys: pytest.CaptureFixture[str],
-                                                              saved: tuple[ProfileResult, Path], tmp_path: Path) -> None:
+def test_report_html_is_the_original_apart_from_the_timestamp(
+    capsys: pytest.CaptureFixture[str], saved: tuple[ProfileResult, Path], tmp_path: Path
+) -> None:
     result, path = saved
     original = render_html(result)
     code, _, err = run(capsys, "report", str(path), "-o", str(tmp_path / "again.html"))
@@ -50,8 +51,9 @@ def test_inspect_writes_the_html_report(capsys: pytest.CaptureFixture[str], tmp_
     assert "block.\\u003cimg src=x onerror=alert(1)\\u003e" in html
 
 
-def test_report_other_formats(capsys: pytest.CaptureFixture[str], saved: tuple[ProfileResult, Path],
-                              tmp_path: Path) -> None:
+def test_report_other_formats(
+    capsys: pytest.CaptureFixture[str], saved: tuple[ProfileResult, Path], tmp_path: Path
+) -> None:
     result, path = saved
     loaded = ProfileResult.load(path)
     for ext, fmt in (("csv", "csv"), ("md", "md"), ("json", "json")):
@@ -65,15 +67,19 @@ def test_report_other_formats(capsys: pytest.CaptureFixture[str], saved: tuple[P
     assert code == 0 and out.splitlines()[:2] == ["name,macs", "block,83520"]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (None, "no such file"),
-    ("{not json", "not valid JSON"),
-    ('{"hello": 1}', "not a zooprof result (no schema_version)"),
-    ("[1, 2]", "not a zooprof result"),
-    ('{"schema_version": "9.0", "model": {}, "totals": {}, "layers": []}', "upgrade zooprof"),
-])
-def test_bad_result_files_are_one_line_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                              content: str | None, message: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        ("{not json", "not valid JSON"),
+        ('{"hello": 1}', "not a zooprof result (no schema_version)"),
+        ("[1, 2]", "not a zooprof result"),
+        ('{"schema_version": "9.0", "model": {}, "totals": {}, "layers": []}', "upgrade zooprof"),
+    ],
+)
+def test_bad_result_files_are_one_line_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str | None, message: str
+) -> None:
     path = tmp_path / "result.json"
     if content is not None:
         path.write_text(content)
@@ -83,8 +89,9 @@ def test_bad_result_files_are_one_line_errors(capsys: pytest.CaptureFixture[str]
     assert not (tmp_path / "x.html").exists()
 
 
-def test_bad_output_and_folder_without_result(capsys: pytest.CaptureFixture[str], saved: tuple[ProfileResult, Path],
-                                              tmp_path: Path) -> None:
+def test_bad_output_and_folder_without_result(
+    capsys: pytest.CaptureFixture[str], saved: tuple[ProfileResult, Path], tmp_path: Path
+) -> None:
     _, path = saved
     code, _, err = run(capsys, "report", str(path), "-o", str(tmp_path / "x.pdf"))
     assert code == 2 and "cannot tell the format" in err and ".html" in err
@@ -107,8 +114,12 @@ def test_report_imports_no_framework(saved: tuple[ProfileResult, Path], tmp_path
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "HEAVY=\n" in r.stdout
-    assert json.loads(re.search(r'id="zooprof-data">(.*?)</script>', (tmp_path / "x.html").read_text(), re.S)
-                      .group(1))["kind"] == "report"
+    assert (
+        json.loads(re.search(r'id="zooprof-data">(.*?)</script>', (tmp_path / "x.html").read_text(), re.S).group(1))[
+            "kind"
+        ]
+        == "report"
+    )
 
 
 def test_profile_report_option_is_checked_before_measuring(capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,11 +134,19 @@ def test_profile_report_matches_report_of_the_saved_result(tmp_path: Path) -> No
     """`zooprof profile --report` and `zooprof report` of its result.json: the same page."""
     zooprof = Path(sys.executable).parent / "zooprof"
     first, saved = tmp_path / "run.html", tmp_path / "result.json"
-    r = subprocess.run([str(zooprof), "profile", "mnist-mlp", "--max-time", "0.3", "-o", str(saved),
-                        "--report", str(first)], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [str(zooprof), "profile", "mnist-mlp", "--max-time", "0.3", "-o", str(saved), "--report", str(first)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
-    r = subprocess.run([str(zooprof), "report", str(saved), "-o", str(tmp_path / "again.html")],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [str(zooprof), "report", str(saved), "-o", str(tmp_path / "again.html")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     a, b = first.read_text(encoding="utf-8"), (tmp_path / "again.html").read_text(encoding="utf-8")
     assert STAMP.sub("", a) == STAMP.sub("", b)

@@ -25,7 +25,7 @@ def detect_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_tflite_detection_postprocess_is_recognised(detect_file: Path) -> None:
     from tests.detection.tflite_detect import ANCHORS, CLASSES, OPTIONS
-    from zooprof.frontends import tflite
+    from zooprof.frontends.tflite import read as tflite
 
     graph, _ = tflite.read_tflite(detect_file)
     (layer,) = graph.layers
@@ -35,7 +35,7 @@ def test_tflite_detection_postprocess_is_recognised(detect_file: Path) -> None:
     assert layer.attrs["anchors"] == ANCHORS and layer.attrs["num_classes"] == CLASSES
     assert not any("custom ops are uncounted" in n for n in graph.notes)
     r = zooprof.inspect(str(detect_file), use_cache=False)
-    assert r.totals["params"] == 0 and r.totals["buffers"] == ANCHORS * 4       # anchors: stored, not learned
+    assert r.totals["params"] == 0 and r.totals["buffers"] == ANCHORS * 4  # anchors: stored, not learned
     (part,) = r.totals["data_dependent"]["parts"]
     assert part["unit"] == "box" and part["count"] is None and f"{ANCHORS:,} candidate boxes" in part["count_note"]
     assert r.layers[0]["stage"] == "postprocess" and r.layers[0]["postprocess"]["max_detections"] == 10
@@ -45,8 +45,14 @@ def test_tflite_postprocess_attributes_in_the_report(capsys: pytest.CaptureFixtu
     code, out, _ = run(capsys, "inspect", str(detect_file), "--width", "250", "--no-cache")
     assert code == 0
     assert "TFLite_Detection_PostProcess (postprocess): 1,917 candidate boxes" in out
-    for text in ("max_detections 10", "nms_iou_threshold 0.6", "nms_score_threshold 0.3", "num_classes 90",
-                 "use_regular_nms False", "y_scale 10"):
+    for text in (
+        "max_detections 10",
+        "nms_iou_threshold 0.6",
+        "nms_score_threshold 0.3",
+        "num_classes 90",
+        "use_regular_nms False",
+        "y_scale 10",
+    ):
         assert text in out, text
 
 
@@ -54,20 +60,31 @@ def _nms_model(inside_if: bool) -> bytes:
     onnx = pytest.importorskip("onnx")
     from onnx import TensorProto, helper
 
-    consts = [helper.make_tensor("max_out", TensorProto.INT64, [1], [20]),
-              helper.make_tensor("iou", TensorProto.FLOAT, [1], [0.45]),
-              helper.make_tensor("score", TensorProto.FLOAT, [1], [0.25])]
-    nms = helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_out", "iou", "score"], ["selected"],
-                           name="nms", center_point_box=1)
-    inputs = [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, [1, 100, 4]),
-              helper.make_tensor_value_info("scores", TensorProto.FLOAT, [1, 3, 100])]
+    consts = [
+        helper.make_tensor("max_out", TensorProto.INT64, [1], [20]),
+        helper.make_tensor("iou", TensorProto.FLOAT, [1], [0.45]),
+        helper.make_tensor("score", TensorProto.FLOAT, [1], [0.25]),
+    ]
+    nms = helper.make_node(
+        "NonMaxSuppression",
+        ["boxes", "scores", "max_out", "iou", "score"],
+        ["selected"],
+        name="nms",
+        center_point_box=1,
+    )
+    inputs = [
+        helper.make_tensor_value_info("boxes", TensorProto.FLOAT, [1, 100, 4]),
+        helper.make_tensor_value_info("scores", TensorProto.FLOAT, [1, 3, 100]),
+    ]
     out = helper.make_tensor_value_info("selected", TensorProto.INT64, [None, 3])
     if not inside_if:
         graph = helper.make_graph([nms], "nms", inputs, [out], initializer=consts)
     else:
         then = helper.make_graph([nms], "then", [], [out])
         empty = helper.make_node("Constant", [], ["none"], value=helper.make_tensor("e", TensorProto.INT64, [0, 3], []))
-        other = helper.make_graph([empty], "else", [], [helper.make_tensor_value_info("none", TensorProto.INT64, [0, 3])])
+        other = helper.make_graph(
+            [empty], "else", [], [helper.make_tensor_value_info("none", TensorProto.INT64, [0, 3])]
+        )
         flag = helper.make_tensor("flag", TensorProto.BOOL, [], [True])
         node = helper.make_node("If", ["flag"], ["selected"], name="if_boxes", then_branch=then, else_branch=other)
         graph = helper.make_graph([node], "nms_if", inputs, [out], initializer=[*consts, flag])
@@ -96,8 +113,8 @@ def test_onnx_non_max_suppression(tmp_path: Path, inside_if: bool) -> None:
 def test_onnx_export_failure_names_the_op(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     torch = pytest.importorskip("torch")
     pytest.importorskip("onnx")
-    from zooprof.convert import torch_to_onnx
     from zooprof.errors import ZooprofError
+    from zooprof.measure.convert import torch_to_onnx
 
     monkeypatch.setenv("ZOOPROF_CACHE_DIR", str(tmp_path))
 

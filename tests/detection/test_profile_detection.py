@@ -27,7 +27,7 @@ def test_stage_times_add_up_to_the_end_to_end_median() -> None:
     """Acceptance: the stages sum to within 10 % of the end-to-end median (the timing harness's,
     and that of hook-free passes taken between the staged ones). The machine is shared, so a
     noisy attempt is repeated, up to three times."""
-    from zooprof.timing import measure
+    from zooprof.measure.timing import measure
 
     session = _session("ssdlite320_mobilenet_v3_large")
     ratios = []
@@ -43,7 +43,7 @@ def test_stage_times_add_up_to_the_end_to_end_median() -> None:
     assert stages["counts"]["postprocess_detections.boxes_out"] == 300
     static = zooprof.inspect("ssdlite320_mobilenet_v3_large", use_cache=False)
     post = next(p for p in static.totals["data_dependent"]["parts"] if p["name"] == "postprocess_detections")
-    assert stages["counts"]["boxes_into_nms"] == post["count"]          # same seeded weights and image
+    assert stages["counts"]["boxes_into_nms"] == post["count"]  # same seeded weights and image
 
 
 @pytest.mark.slow
@@ -58,14 +58,33 @@ def test_faster_rcnn_stage_counts_match_the_analysis() -> None:
     into_nms = sum(p.get("config", {}).get("boxes_into_nms", 0) for p in static.totals["data_dependent"]["parts"])
     assert stages["counts"]["boxes_into_nms"] == into_nms > 0
     assert stages["postprocess_seconds_per_box_into_nms"] > 0
-    assert {u["name"] for u in stages["units"]} >= {"transform", "backbone.body", "backbone.fpn", "rpn", "roi_heads",
-                                                    "rpn.filter_proposals", "roi_heads.postprocess_detections"}
+    assert {u["name"] for u in stages["units"]} >= {
+        "transform",
+        "backbone.body",
+        "backbone.fpn",
+        "rpn",
+        "roi_heads",
+        "rpn.filter_proposals",
+        "roi_heads.postprocess_detections",
+    }
 
 
 @pytest.mark.slow
 def test_profile_torch_and_onnxruntime_per_stage(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, err = run(capsys, "profile", "ssdlite320_mobilenet_v3_large", "--runtime", "torch,onnxruntime",
-                         "--per-stage", "--max-time", "1", "--threads", "1", "-o", str(tmp_path / "r.json"))
+    code, out, err = run(
+        capsys,
+        "profile",
+        "ssdlite320_mobilenet_v3_large",
+        "--runtime",
+        "torch,onnxruntime",
+        "--per-stage",
+        "--max-time",
+        "1",
+        "--threads",
+        "1",
+        "-o",
+        str(tmp_path / "r.json"),
+    )
     assert code == 0, err
     result = json.loads((tmp_path / "r.json").read_text())
     torch_row, ort_row = result["measurements"]
@@ -80,8 +99,19 @@ def test_profile_torch_and_onnxruntime_per_stage(capsys: pytest.CaptureFixture[s
 
 @pytest.mark.slow
 def test_export_failure_names_the_op(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, _ = run(capsys, "profile", "tests.detection.models:running_max", "--input-shape", "1x8", "--runtime",
-                       "onnxruntime", "--max-time", "0.5", "-o", str(tmp_path / "r.json"))
+    code, out, _ = run(
+        capsys,
+        "profile",
+        "tests.detection.models:running_max",
+        "--input-shape",
+        "1x8",
+        "--runtime",
+        "onnxruntime",
+        "--max-time",
+        "0.5",
+        "-o",
+        str(tmp_path / "r.json"),
+    )
     assert code == 1
     row = json.loads((tmp_path / "r.json").read_text())["measurements"][0]
     assert row["status"] == "failed" and "at op aten::cummax" in row["reason"]

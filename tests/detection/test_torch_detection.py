@@ -13,11 +13,11 @@ pytest.importorskip("torchvision")
 import zooprof  # noqa: E402
 from tests.cli.test_cli import run  # noqa: E402
 from zooprof.errors import UsageError  # noqa: E402
-from zooprof.result import ProfileResult  # noqa: E402
+from zooprof.result.document import ProfileResult  # noqa: E402
 
 #: RoI heads of Faster R-CNN (TwoMLPHead + FastRCNNPredictor), per proposal, by hand:
 #: fc6 256*7*7 -> 1024, fc7 1024 -> 1024, cls_score 1024 -> 91, bbox_pred 1024 -> 91*4
-ROI_MACS_PER_PROPOSAL = 256 * 7 * 7 * 1024 + 1024 * 1024 + 1024 * 91 + 1024 * 364      # 14,359,552
+ROI_MACS_PER_PROPOSAL = 256 * 7 * 7 * 1024 + 1024 * 1024 + 1024 * 91 + 1024 * 364  # 14,359,552
 #: ... and FLOPs: 2 x MACs, biases, two ReLUs of 1024, RoIAlign 256x7x7 outputs x (8 x 2^2 + 1)
 ROI_FLOPS_PER_PROPOSAL = 2 * ROI_MACS_PER_PROPOSAL + (1024 + 1024 + 91 + 364) + 2 * 1024 + 256 * 49 * 33
 
@@ -67,15 +67,21 @@ def test_ssdlite_post_processing_is_data_dependent() -> None:
     post = parts["postprocess_detections"]
     config = post["config"]
     assert post["unit"] == "box" and not post["counted"] and post["flops"] is None
-    assert (config["score_thresh"], config["nms_thresh"], config["topk_candidates"], config["detections_per_img"]) == \
-        (0.001, 0.55, 300, 300)
+    assert (config["score_thresh"], config["nms_thresh"], config["topk_candidates"], config["detections_per_img"]) == (
+        0.001,
+        0.55,
+        300,
+        300,
+    )
     # candidates: at most topk per class (90 classes) go into NMS; at most detections_per_img come out
     assert 0 < post["count"] == config["boxes_into_nms"] <= 90 * 300
     assert config["boxes_kept_by_nms"] <= config["boxes_into_nms"] and config["boxes_out"] <= 300
     row = next(row for row in r.layers if row["name"] == "postprocess_detections")
     assert row["data_dependent"] == "box" and row["op"] == "detection_postprocess"
-    assert "nms" in next(layer for layer in r.graph["layers"] if layer["name"] == "postprocess_detections")[
-        "attrs"]["aten_ops"]
+    assert (
+        "nms"
+        in next(layer for layer in r.graph["layers"] if layer["name"] == "postprocess_detections")["attrs"]["aten_ops"]
+    )
 
 
 def test_ssdlite_several_images() -> None:
@@ -109,15 +115,20 @@ def test_faster_rcnn_320_reference() -> None:
     r = result("fasterrcnn_mobilenet_v3_large_320_fpn")
     meta = _meta("fasterrcnn_mobilenet_v3_large_320_fpn")
     assert r.totals["params"] == meta["num_params"] == 19_386_354
-    assert round(r.totals["macs"] / 1e9, 3) == meta["_ops"]             # fixed: backbone, FPN, RPN
+    assert round(r.totals["macs"] / 1e9, 3) == meta["_ops"]  # fixed: backbone, FPN, RPN
     assert all(c["ok"] for c in r.model["reference_check"].values())
     stages = {s["stage"]: s for s in r.totals["stages"]}
-    assert stages["head"]["data_dependent_macs"] == ROI_MACS_PER_PROPOSAL * r.totals["data_dependent"]["parts"][
-        [p["name"] for p in r.totals["data_dependent"]["parts"]].index("roi_heads")]["count"]
+    assert (
+        stages["head"]["data_dependent_macs"]
+        == ROI_MACS_PER_PROPOSAL
+        * r.totals["data_dependent"]["parts"][
+            [p["name"] for p in r.totals["data_dependent"]["parts"]].index("roi_heads")
+        ]["count"]
+    )
     proposals = next(p for p in r.totals["data_dependent"]["parts"] if p["name"] == "rpn.filter_proposals")
     assert proposals["config"]["post_nms_top_n"] == 150 and proposals["config"]["nms_thresh"] == 0.7
     decode = next(row for row in r.layers if row["name"] == "rpn.box_coder.decode")
-    assert decode["stage"] == "postprocess" and "data_dependent" not in decode      # one box per anchor: fixed
+    assert decode["stage"] == "postprocess" and "data_dependent" not in decode  # one box per anchor: fixed
 
 
 def test_coco_layout_is_torchvision_s_own() -> None:
@@ -128,19 +139,27 @@ def test_coco_layout_is_torchvision_s_own() -> None:
     import torch
     import torchvision
 
-    from zooprof.detection.torch_models import torchvision_detector
+    from zooprof.frontends.torch.detection import torchvision_detector
 
-    for name, backbone in (("fasterrcnn_mobilenet_v3_large_fpn", "MobileNet_V3_Large_Weights.IMAGENET1K_V1"),
-                           ("retinanet_resnet50_fpn", "ResNet50_Weights.IMAGENET1K_V1")):
-        with torch.device("meta"), mock.patch("torchvision.models._api.WeightsEnum.get_state_dict",
-                                              lambda self, *a, **k: {}), \
-                mock.patch("torch.nn.Module.load_state_dict", lambda self, *a, **k: None):
+    for name, backbone in (
+        ("fasterrcnn_mobilenet_v3_large_fpn", "MobileNet_V3_Large_Weights.IMAGENET1K_V1"),
+        ("retinanet_resnet50_fpn", "ResNet50_Weights.IMAGENET1K_V1"),
+    ):
+        with (
+            torch.device("meta"),
+            mock.patch("torchvision.models._api.WeightsEnum.get_state_dict", lambda self, *a, **k: {}),
+            mock.patch("torch.nn.Module.load_state_dict", lambda self, *a, **k: None),
+        ):
             ref = torchvision.models.get_model(name, weights=None, weights_backbone=backbone)
             mine = torchvision_detector(name, coco_layout=True)
 
         def stats(m: torch.nn.Module) -> tuple[int, int, int, list[str]]:
-            return (sum(p.numel() for p in m.parameters()), sum(p.numel() for p in m.parameters() if p.requires_grad),
-                    sum(b.numel() for b in m.buffers()), [n for n, p in m.named_parameters() if p.requires_grad])
+            return (
+                sum(p.numel() for p in m.parameters()),
+                sum(p.numel() for p in m.parameters() if p.requires_grad),
+                sum(b.numel() for b in m.buffers()),
+                [n for n, p in m.named_parameters() if p.requires_grad],
+            )
 
         assert stats(mine) == stats(ref)
         assert stats(mine)[0] == _meta(name)["num_params"]
@@ -152,12 +171,18 @@ def test_torchvision_reference_needs_no_download() -> None:
     assert r.totals["macs"] == 583_171_904 and r.model["input_shape"] == [1, 3, 320, 320]
 
 
-@pytest.mark.parametrize(("model", "shape", "message"), [
-    ("ssdlite320_mobilenet_v3_large", "320x320", "is a detection model and takes a list of 3xHxW images; "
-                                                 "--input-shape 320x320 has 2 dimension(s)"),
-    ("ssdlite320_mobilenet_v3_large", "1x1x320x320", "normalises 3-channel images"),
-    ("torchvision:ssdlite320_mobilenet_v3_large", "1x320x320", "has 3 dimension(s)"),
-])
+@pytest.mark.parametrize(
+    ("model", "shape", "message"),
+    [
+        (
+            "ssdlite320_mobilenet_v3_large",
+            "320x320",
+            "is a detection model and takes a list of 3xHxW images; --input-shape 320x320 has 2 dimension(s)",
+        ),
+        ("ssdlite320_mobilenet_v3_large", "1x1x320x320", "normalises 3-channel images"),
+        ("torchvision:ssdlite320_mobilenet_v3_large", "1x320x320", "has 3 dimension(s)"),
+    ],
+)
 def test_malformed_input(capsys: pytest.CaptureFixture[str], model: str, shape: str, message: str) -> None:
     code, out, err = run(capsys, "inspect", model, "--input-shape", shape, "--no-cache")
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
@@ -166,14 +191,23 @@ def test_malformed_input(capsys: pytest.CaptureFixture[str], model: str, shape: 
 
 
 def test_inspect_console_shows_stages(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "inspect", "ssdlite320_mobilenet_v3_large", "--depth", "2", "--width", "200",
-                       "--columns", "name,stage,params,macs")
+    code, out, _ = run(
+        capsys,
+        "inspect",
+        "ssdlite320_mobilenet_v3_large",
+        "--depth",
+        "2",
+        "--width",
+        "200",
+        "--columns",
+        "name,stage,params,macs",
+    )
     assert code == 0
     assert "Stages (params; fixed MACs; data-dependent MACs of this run):" in out
     assert "neck" in out and "18,070,976" in out
     assert "postprocess_detections (postprocess):" in out and "nms_thresh 0.55" in out
     assert "fixed cost only" in out
-    assert "postprocess *box" in out                     # the stage column marks data-dependent rows
+    assert "postprocess *box" in out  # the stage column marks data-dependent rows
 
 
 def test_classification_models_are_unaffected() -> None:
@@ -189,7 +223,7 @@ def test_ssd300_acceptance() -> None:
     assert r.totals["macs"] == 34_858_153_472
     assert round(r.totals["macs"] / 1e9, 3) == _meta("ssd300_vgg16")["_ops"]
     _sums(r)
-    norm = [row for row in r.layers if row["op"] == "vector_norm"]      # the L2 norm on conv4_3, counted
+    norm = [row for row in r.layers if row["op"] == "vector_norm"]  # the L2 norm on conv4_3, counted
     assert len(norm) == 1 and norm[0]["stage"] == "backbone" and norm[0]["counted"]
 
 

@@ -12,12 +12,20 @@ from __future__ import annotations
 
 from typing import Any
 
-ANCHORS = 1917          # SSD MobileNet v1 at 300x300: 19x19x3 + 10x10x6 + 5x5x6 + 3x3x6 + 2x2x6 + 1x1x6
+ANCHORS = 1917  # SSD MobileNet v1 at 300x300: 19x19x3 + 10x10x6 + 5x5x6 + 3x3x6 + 2x2x6 + 1x1x6
 CLASSES = 90
 OPTIONS: dict[str, Any] = {
-    "max_detections": 10, "max_classes_per_detection": 1, "detections_per_class": 100, "use_regular_nms": False,
-    "nms_score_threshold": 0.30000001192092896, "nms_iou_threshold": 0.6000000238418579, "num_classes": CLASSES,
-    "y_scale": 10.0, "x_scale": 10.0, "h_scale": 5.0, "w_scale": 5.0,
+    "max_detections": 10,
+    "max_classes_per_detection": 1,
+    "detections_per_class": 100,
+    "use_regular_nms": False,
+    "nms_score_threshold": 0.30000001192092896,
+    "nms_iou_threshold": 0.6000000238418579,
+    "num_classes": CLASSES,
+    "y_scale": 10.0,
+    "x_scale": 10.0,
+    "h_scale": 5.0,
+    "w_scale": 5.0,
 }
 
 
@@ -29,27 +37,29 @@ def detect_tflite(options: dict[str, Any] | None = None) -> bytes:
 
     def tensor(name: str, shape: list[int], buffer: int = 0) -> Any:
         t = schema.TensorT()
-        t.name, t.shape, t.type, t.buffer = name, shape, 0, buffer   # type 0: FLOAT32
+        t.name, t.shape, t.type, t.buffer = name, shape, 0, buffer  # type 0: FLOAT32
         return t
 
     anchors = np.random.default_rng(0).random((ANCHORS, 4), dtype=np.float32)
     empty, data = schema.BufferT(), schema.BufferT()
     data.data = list(anchors.tobytes())
-    tensors = [tensor("raw_outputs/box_encodings", [1, ANCHORS, 4]),
-               tensor("raw_outputs/class_predictions", [1, ANCHORS, CLASSES + 1]),
-               tensor("anchors", [ANCHORS, 4], buffer=1),
-               tensor("TFLite_Detection_PostProcess", [1, 10, 4]),
-               tensor("TFLite_Detection_PostProcess:1", [1, 10]),
-               tensor("TFLite_Detection_PostProcess:2", [1, 10]),
-               tensor("TFLite_Detection_PostProcess:3", [1])]
+    tensors = [
+        tensor("raw_outputs/box_encodings", [1, ANCHORS, 4]),
+        tensor("raw_outputs/class_predictions", [1, ANCHORS, CLASSES + 1]),
+        tensor("anchors", [ANCHORS, 4], buffer=1),
+        tensor("TFLite_Detection_PostProcess", [1, 10, 4]),
+        tensor("TFLite_Detection_PostProcess:1", [1, 10]),
+        tensor("TFLite_Detection_PostProcess:2", [1, 10]),
+        tensor("TFLite_Detection_PostProcess:3", [1]),
+    ]
     code = schema.OperatorCodeT()
-    code.builtinCode = code.deprecatedBuiltinCode = 32      # CUSTOM
+    code.builtinCode = code.deprecatedBuiltinCode = 32  # CUSTOM
     code.customCode = "TFLite_Detection_PostProcess"
     code.version = 1
     op = schema.OperatorT()
     op.opcodeIndex, op.inputs, op.outputs = 0, [0, 1, 2], [3, 4, 5, 6]
     op.customOptions = list(flexbuffers.Dumps(options or OPTIONS))
-    op.customOptionsFormat = 0                               # FLEXBUFFERS
+    op.customOptionsFormat = 0  # FLEXBUFFERS
     g = schema.SubGraphT()
     g.tensors, g.inputs, g.outputs, g.operators, g.name = tensors, [0, 1], [3, 4, 5, 6], [op], "main"
     model = schema.ModelT()

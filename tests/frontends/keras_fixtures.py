@@ -25,23 +25,74 @@ TFJS_TOPOLOGY: dict[str, Any] = {
     "class_name": "Sequential",
     "keras_version": "tfjs-layers 1.3.1",
     "backend": "tensor_flow.js",
-    "config": {"name": "sequential_1", "layers": [
-        {"class_name": "Conv2D", "config": {
-            "filters": 8, "kernel_size": [3, 3], "strides": [1, 1], "padding": "same", "dilation_rate": [1, 1],
-            "activation": "relu", "use_bias": True, "name": "conv2d_Conv2D1", "batch_input_shape": [None, 32, 32, 3],
-            "dtype": "float32", **_CL}},
-        {"class_name": "MaxPooling2D", "config": {
-            "pool_size": [2, 2], "padding": "valid", "strides": [2, 2], "name": "max_pooling2d_MaxPooling2D1", **_CL}},
-        {"class_name": "DepthwiseConv2D", "config": {
-            "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid", "depth_multiplier": 1, "use_bias": True,
-            "activation": "linear", "dilation_rate": [1, 1], "name": "depthwise_conv2d_DepthwiseConv2D1", **_CL}},
-        {"class_name": "BatchNormalization", "config": {
-            "axis": -1, "center": True, "scale": True, "epsilon": 0.001, "momentum": 0.99,
-            "name": "batch_normalization_BatchNormalization1", "trainable": True}},
-        {"class_name": "Flatten", "config": {"name": "flatten_Flatten1", "trainable": True}},
-        {"class_name": "Dense", "config": {
-            "units": 10, "activation": "softmax", "use_bias": True, "name": "dense_Dense1", "trainable": True}},
-    ]},
+    "config": {
+        "name": "sequential_1",
+        "layers": [
+            {
+                "class_name": "Conv2D",
+                "config": {
+                    "filters": 8,
+                    "kernel_size": [3, 3],
+                    "strides": [1, 1],
+                    "padding": "same",
+                    "dilation_rate": [1, 1],
+                    "activation": "relu",
+                    "use_bias": True,
+                    "name": "conv2d_Conv2D1",
+                    "batch_input_shape": [None, 32, 32, 3],
+                    "dtype": "float32",
+                    **_CL,
+                },
+            },
+            {
+                "class_name": "MaxPooling2D",
+                "config": {
+                    "pool_size": [2, 2],
+                    "padding": "valid",
+                    "strides": [2, 2],
+                    "name": "max_pooling2d_MaxPooling2D1",
+                    **_CL,
+                },
+            },
+            {
+                "class_name": "DepthwiseConv2D",
+                "config": {
+                    "kernel_size": [3, 3],
+                    "strides": [1, 1],
+                    "padding": "valid",
+                    "depth_multiplier": 1,
+                    "use_bias": True,
+                    "activation": "linear",
+                    "dilation_rate": [1, 1],
+                    "name": "depthwise_conv2d_DepthwiseConv2D1",
+                    **_CL,
+                },
+            },
+            {
+                "class_name": "BatchNormalization",
+                "config": {
+                    "axis": -1,
+                    "center": True,
+                    "scale": True,
+                    "epsilon": 0.001,
+                    "momentum": 0.99,
+                    "name": "batch_normalization_BatchNormalization1",
+                    "trainable": True,
+                },
+            },
+            {"class_name": "Flatten", "config": {"name": "flatten_Flatten1", "trainable": True}},
+            {
+                "class_name": "Dense",
+                "config": {
+                    "units": 10,
+                    "activation": "softmax",
+                    "use_bias": True,
+                    "name": "dense_Dense1",
+                    "trainable": True,
+                },
+            },
+        ],
+    },
 }
 
 TFJS_WEIGHTS: list[dict[str, Any]] = [
@@ -59,10 +110,10 @@ TFJS_WEIGHTS: list[dict[str, Any]] = [
 
 # By hand: conv 3*3*3*8 + 8 = 224; depthwise 3*3*8 + 8 = 80; BN 4*8 = 32 (16 of them moving
 # statistics); flatten 14*14*8 = 1568; dense 1568*10 + 10 = 15,690.
-TFJS_PARAMS = 224 + 80 + 32 + 15_690          # 16,026
-TFJS_TRAINABLE = TFJS_PARAMS - 16              # 16,010
+TFJS_PARAMS = 224 + 80 + 32 + 15_690  # 16,026
+TFJS_TRAINABLE = TFJS_PARAMS - 16  # 16,010
 # conv 32*32*8 outputs x 27; depthwise 14*14*8 outputs x 9; dense 10 x 1568
-TFJS_MACS = 32 * 32 * 8 * 27 + 14 * 14 * 8 * 9 + 10 * 1568    # 250,976
+TFJS_MACS = 32 * 32 * 8 * 27 + 14 * 14 * 8 * 9 + 10 * 1568  # 250,976
 TFJS_BYTES = TFJS_PARAMS * 4
 
 
@@ -73,9 +124,14 @@ def _numel(shape: list[int]) -> int:
     return n
 
 
-def write_tfjs(folder: Path, topology: dict[str, Any] | None = None, weights: list[dict[str, Any]] | None = None,
-               shard_bytes: int | None = None, metadata: dict[str, Any] | None = None,
-               shard: str = "weights.bin") -> Path:
+def write_tfjs(
+    folder: Path,
+    topology: dict[str, Any] | None = None,
+    weights: list[dict[str, Any]] | None = None,
+    shard_bytes: int | None = None,
+    metadata: dict[str, Any] | None = None,
+    shard: str = "weights.bin",
+) -> Path:
     """model.json (+ the shard of zeros, + metadata.json) in `folder`; returns model.json's path."""
     folder.mkdir(parents=True, exist_ok=True)
     topology = TFJS_TOPOLOGY if topology is None else topology
@@ -95,39 +151,120 @@ def tm_tfjs_topology(classes: int) -> tuple[dict[str, Any], list[dict[str, Any]]
 
     Backbone: ZeroPadding (0,1) -> Conv 3x3/2 (8, no bias) -> BN -> ReLU6 on 32x32x3 = 216 + 32
     params; head: Dense 100 relu (8*100 + 100) and Dense N softmax without bias (100 N)."""
-    backbone = {"class_name": "Model", "config": {
-        "name": "model1",
-        "layers": [
-            {"name": "input_1", "class_name": "InputLayer", "inbound_nodes": [],
-             "config": {"batch_input_shape": [None, 32, 32, 3], "dtype": "float32", "sparse": False, "name": "input_1"}},
-            {"name": "Conv1_pad", "class_name": "ZeroPadding2D", "inbound_nodes": [[["input_1", 0, 0, {}]]],
-             "config": {"padding": [[0, 1], [0, 1]], "name": "Conv1_pad", **_CL}},
-            {"name": "Conv1", "class_name": "Conv2D", "inbound_nodes": [[["Conv1_pad", 0, 0, {}]]],
-             "config": {"filters": 8, "kernel_size": [3, 3], "strides": [2, 2], "padding": "valid",
-                        "dilation_rate": [1, 1], "activation": "linear", "use_bias": False, "name": "Conv1", **_CL}},
-            {"name": "bn_Conv1", "class_name": "BatchNormalization", "inbound_nodes": [[["Conv1", 0, 0, {}]]],
-             "config": {"axis": -1, "center": True, "scale": True, "epsilon": 0.001, "name": "bn_Conv1",
-                        "trainable": True}},
-            {"name": "out_relu", "class_name": "ReLU", "inbound_nodes": [[["bn_Conv1", 0, 0, {}]]],
-             "config": {"max_value": 6, "name": "out_relu", "trainable": True}},
-        ],
-        "input_layers": [["input_1", 0, 0]],
-        "output_layers": [["out_relu", 0, 0]],
-    }}
-    topology = {"class_name": "Sequential", "keras_version": "tfjs-layers 1.3.1", "backend": "tensor_flow.js",
-                "config": {"name": "sequential_3", "layers": [
-                    {"class_name": "Sequential", "config": {"name": "sequential_1", "layers": [
-                        backbone,
-                        {"class_name": "GlobalAveragePooling2D",
-                         "config": {"name": "global_average_pooling2d_GlobalAveragePooling2D1", **_CL}}]}},
-                    {"class_name": "Sequential", "config": {"name": "sequential_2", "layers": [
-                        {"class_name": "Dense", "config": {"units": 100, "activation": "relu", "use_bias": True,
-                                                           "name": "dense_Dense1", "trainable": True,
-                                                           "batch_input_shape": [None, 8]}},
-                        {"class_name": "Dense", "config": {"units": classes, "activation": "softmax",
-                                                           "use_bias": False, "name": "dense_Dense2",
-                                                           "trainable": True}}]}},
-                ]}}
+    backbone = {
+        "class_name": "Model",
+        "config": {
+            "name": "model1",
+            "layers": [
+                {
+                    "name": "input_1",
+                    "class_name": "InputLayer",
+                    "inbound_nodes": [],
+                    "config": {
+                        "batch_input_shape": [None, 32, 32, 3],
+                        "dtype": "float32",
+                        "sparse": False,
+                        "name": "input_1",
+                    },
+                },
+                {
+                    "name": "Conv1_pad",
+                    "class_name": "ZeroPadding2D",
+                    "inbound_nodes": [[["input_1", 0, 0, {}]]],
+                    "config": {"padding": [[0, 1], [0, 1]], "name": "Conv1_pad", **_CL},
+                },
+                {
+                    "name": "Conv1",
+                    "class_name": "Conv2D",
+                    "inbound_nodes": [[["Conv1_pad", 0, 0, {}]]],
+                    "config": {
+                        "filters": 8,
+                        "kernel_size": [3, 3],
+                        "strides": [2, 2],
+                        "padding": "valid",
+                        "dilation_rate": [1, 1],
+                        "activation": "linear",
+                        "use_bias": False,
+                        "name": "Conv1",
+                        **_CL,
+                    },
+                },
+                {
+                    "name": "bn_Conv1",
+                    "class_name": "BatchNormalization",
+                    "inbound_nodes": [[["Conv1", 0, 0, {}]]],
+                    "config": {
+                        "axis": -1,
+                        "center": True,
+                        "scale": True,
+                        "epsilon": 0.001,
+                        "name": "bn_Conv1",
+                        "trainable": True,
+                    },
+                },
+                {
+                    "name": "out_relu",
+                    "class_name": "ReLU",
+                    "inbound_nodes": [[["bn_Conv1", 0, 0, {}]]],
+                    "config": {"max_value": 6, "name": "out_relu", "trainable": True},
+                },
+            ],
+            "input_layers": [["input_1", 0, 0]],
+            "output_layers": [["out_relu", 0, 0]],
+        },
+    }
+    topology = {
+        "class_name": "Sequential",
+        "keras_version": "tfjs-layers 1.3.1",
+        "backend": "tensor_flow.js",
+        "config": {
+            "name": "sequential_3",
+            "layers": [
+                {
+                    "class_name": "Sequential",
+                    "config": {
+                        "name": "sequential_1",
+                        "layers": [
+                            backbone,
+                            {
+                                "class_name": "GlobalAveragePooling2D",
+                                "config": {"name": "global_average_pooling2d_GlobalAveragePooling2D1", **_CL},
+                            },
+                        ],
+                    },
+                },
+                {
+                    "class_name": "Sequential",
+                    "config": {
+                        "name": "sequential_2",
+                        "layers": [
+                            {
+                                "class_name": "Dense",
+                                "config": {
+                                    "units": 100,
+                                    "activation": "relu",
+                                    "use_bias": True,
+                                    "name": "dense_Dense1",
+                                    "trainable": True,
+                                    "batch_input_shape": [None, 8],
+                                },
+                            },
+                            {
+                                "class_name": "Dense",
+                                "config": {
+                                    "units": classes,
+                                    "activation": "softmax",
+                                    "use_bias": False,
+                                    "name": "dense_Dense2",
+                                    "trainable": True,
+                                },
+                            },
+                        ],
+                    },
+                },
+            ],
+        },
+    }
     weights = [
         {"name": "Conv1/kernel", "shape": [3, 3, 3, 8], "dtype": "float32"},
         {"name": "bn_Conv1/gamma", "shape": [8], "dtype": "float32"},
@@ -147,9 +284,17 @@ def tm_small_params(classes: int) -> int:
 
 def write_tm_tfjs(folder: Path, labels: list[str]) -> Path:
     topology, weights = tm_tfjs_topology(len(labels))
-    metadata = {"tfjsVersion": "1.3.1", "tmVersion": "2.4.7", "packageVersion": "0.8.4-alpha2",
-                "packageName": "@teachablemachine/image", "timeStamp": "2024-03-14T20:54:14.209Z", "userMetadata": {},
-                "modelName": "tm-my-image-model", "labels": labels, "imageSize": 32}
+    metadata = {
+        "tfjsVersion": "1.3.1",
+        "tmVersion": "2.4.7",
+        "packageVersion": "0.8.4-alpha2",
+        "packageName": "@teachablemachine/image",
+        "timeStamp": "2024-03-14T20:54:14.209Z",
+        "userMetadata": {},
+        "modelName": "tm-my-image-model",
+        "labels": labels,
+        "imageSize": 32,
+    }
     write_tfjs(folder, topology, weights, metadata=metadata)
     return folder
 
@@ -173,7 +318,7 @@ def feature_model(K: Any) -> Any:
     i = K.Input((32, 32, 3), name="image")
     x = L.Rescaling(1 / 127.5, offset=-1, name="rescale")(i)
     x = L.ZeroPadding2D(((0, 1), (0, 1)), name="pad")(x)
-    x = L.Conv2D(16, 3, strides=2, padding="valid", use_bias=False, name="conv1")(x)   # 16x16x16
+    x = L.Conv2D(16, 3, strides=2, padding="valid", use_bias=False, name="conv1")(x)  # 16x16x16
     x = L.BatchNormalization(name="bn1")(x)
     x = L.ReLU(6.0, name="relu1")(x)
     y = L.DepthwiseConv2D(3, padding="same", name="dw")(x)
@@ -183,22 +328,22 @@ def feature_model(K: Any) -> Any:
     s = L.Conv2D(4, 1, activation="relu", name="se_reduce")(s)
     s = L.Conv2D(16, 1, activation="hard_sigmoid", name="se_expand")(s)
     x = L.Multiply(name="se_mul")([x, s])
-    a = L.SeparableConv2D(8, 3, strides=2, padding="same", name="sep")(x)              # 8x8x8
-    b = L.MaxPooling2D(3, strides=2, padding="same", name="maxpool")(x)                # 8x8x16
-    x = L.Concatenate(name="concat")([a, b])                                           # 8x8x24
+    a = L.SeparableConv2D(8, 3, strides=2, padding="same", name="sep")(x)  # 8x8x8
+    b = L.MaxPooling2D(3, strides=2, padding="same", name="maxpool")(x)  # 8x8x16
+    x = L.Concatenate(name="concat")([a, b])  # 8x8x24
     x = L.Conv2D(24, 3, dilation_rate=2, padding="same", activation="swish", name="dilated")(x)
-    x = L.AveragePooling2D(2, name="avgpool")(x)                                       # 4x4x24
-    x = L.Conv2DTranspose(8, 3, strides=2, padding="same", name="up")(x)               # 8x8x8
-    x = L.Cropping2D(((1, 1), (1, 1)), name="crop")(x)                                 # 6x6x8
+    x = L.AveragePooling2D(2, name="avgpool")(x)  # 4x4x24
+    x = L.Conv2DTranspose(8, 3, strides=2, padding="same", name="up")(x)  # 8x8x8
+    x = L.Cropping2D(((1, 1), (1, 1)), name="crop")(x)  # 6x6x8
     x = L.LayerNormalization(name="ln")(x)
-    x = L.Dense(12, activation="gelu", name="dense_channels")(x)                       # 6x6x12
+    x = L.Dense(12, activation="gelu", name="dense_channels")(x)  # 6x6x12
     x = L.Dropout(0.2, name="drop")(x)
-    g = L.GlobalMaxPooling2D(name="gmp")(x)                                            # 12
+    g = L.GlobalMaxPooling2D(name="gmp")(x)  # 12
     x = L.Permute((2, 1, 3), name="permute")(x)
     x = L.Reshape((36, 12), name="reshape")(x)
-    x = L.Conv1D(6, 3, padding="causal", name="conv1d")(x)                             # 36x6
-    x = L.Flatten(name="flatten")(x)                                                   # 216
-    x = L.Concatenate(name="concat2")([x, g])                                          # 228
+    x = L.Conv1D(6, 3, padding="causal", name="conv1d")(x)  # 36x6
+    x = L.Flatten(name="flatten")(x)  # 216
+    x = L.Concatenate(name="concat2")([x, g])  # 228
     x = L.Dense(10, name="logits")(x)
     o = L.Softmax(name="softmax")(x)
     return K.Model(i, o, name="features")

@@ -18,7 +18,8 @@ from tests.cli.test_cli import run
 from tests.frontends import keras_fixtures as F
 from zooprof.analysis import analyze
 from zooprof.errors import ModelShapeError, UsageError
-from zooprof.frontends.keras_config import graph_from_config
+from zooprof.frontends import ReadOptions
+from zooprof.frontends.keras.config import graph_from_config
 from zooprof.ir.ops import OpKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,27 +40,56 @@ def rows_by_name(graph: Any) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]
 
 
 def _functional(layers: list[dict[str, Any]], inputs: list[str], outputs: list[str]) -> dict[str, Any]:
-    return {"class_name": "Functional", "config": {"name": "m", "layers": layers,
-                                                   "input_layers": [[n, 0, 0] for n in inputs],
-                                                   "output_layers": [[n, 0, 0] for n in outputs]}}
+    return {
+        "class_name": "Functional",
+        "config": {
+            "name": "m",
+            "layers": layers,
+            "input_layers": [[n, 0, 0] for n in inputs],
+            "output_layers": [[n, 0, 0] for n in outputs],
+        },
+    }
 
 
 def _input(name: str, shape: list[Any]) -> dict[str, Any]:
-    return {"class_name": "InputLayer", "name": name, "inbound_nodes": [],
-            "config": {"batch_input_shape": [None, *shape], "dtype": "float32", "name": name}}
+    return {
+        "class_name": "InputLayer",
+        "name": name,
+        "inbound_nodes": [],
+        "config": {"batch_input_shape": [None, *shape], "dtype": "float32", "name": name},
+    }
 
 
 def _layer(cls: str, name: str, src: str | list[str], **cfg: Any) -> dict[str, Any]:
     srcs = [src] if isinstance(src, str) else src
-    return {"class_name": cls, "name": name, "inbound_nodes": [[[s, 0, 0, {}] for s in srcs]],
-            "config": {"name": name, "trainable": True, **cfg}}
+    return {
+        "class_name": cls,
+        "name": name,
+        "inbound_nodes": [[[s, 0, 0, {}] for s in srcs]],
+        "config": {"name": name, "trainable": True, **cfg},
+    }
 
 
 def test_same_padding_is_tf_same_and_asymmetric() -> None:
     """TF SAME at stride 2 on an even size pads (0, 1): output ceil(224/2) = 112."""
-    cfg = _functional([_input("x", [224, 224, 3]),
-                       _layer("Conv2D", "c", "x", filters=4, kernel_size=[3, 3], strides=[2, 2], padding="same",
-                              use_bias=False, activation="linear")], ["x"], ["c"])
+    cfg = _functional(
+        [
+            _input("x", [224, 224, 3]),
+            _layer(
+                "Conv2D",
+                "c",
+                "x",
+                filters=4,
+                kernel_size=[3, 3],
+                strides=[2, 2],
+                padding="same",
+                use_bias=False,
+                activation="linear",
+            ),
+        ],
+        ["x"],
+        ["c"],
+    )
     g, shapes = graph_from_config(cfg)
     assert shapes == [(1, 3, 224, 224)]
     conv = g.layer("c")
@@ -71,10 +101,26 @@ def test_same_padding_is_tf_same_and_asymmetric() -> None:
 
 
 def test_depthwise_ignores_groups_1_and_batchnorm_stats_are_non_trainable() -> None:
-    cfg = _functional([_input("x", [8, 8, 6]),
-                       _layer("DepthwiseConv2D", "dw", "x", kernel_size=[3, 3], strides=[1, 1], padding="same",
-                              groups=1, depth_multiplier=2, use_bias=True, activation="relu6"),
-                       _layer("BatchNormalization", "bn", "dw", axis=[3])], ["x"], ["bn"])
+    cfg = _functional(
+        [
+            _input("x", [8, 8, 6]),
+            _layer(
+                "DepthwiseConv2D",
+                "dw",
+                "x",
+                kernel_size=[3, 3],
+                strides=[1, 1],
+                padding="same",
+                groups=1,
+                depth_multiplier=2,
+                use_bias=True,
+                activation="relu6",
+            ),
+            _layer("BatchNormalization", "bn", "dw", axis=[3]),
+        ],
+        ["x"],
+        ["bn"],
+    )
     g, _ = graph_from_config(cfg)
     dw = g.layer("dw")
     assert dw.attrs["groups"] == 6 and dw.attrs["out_channels"] == 12 and dw.output.shape == (1, 12, 8, 8)
@@ -87,8 +133,11 @@ def test_depthwise_ignores_groups_1_and_batchnorm_stats_are_non_trainable() -> N
 
 
 def test_dense_on_rank_4_is_a_1x1_conv_and_given_shapes_are_nchw() -> None:
-    cfg = _functional([_input("x", [None, None, 3]),
-                       _layer("Dense", "d", "x", units=5, use_bias=True, activation="linear")], ["x"], ["d"])
+    cfg = _functional(
+        [_input("x", [None, None, 3]), _layer("Dense", "d", "x", units=5, use_bias=True, activation="linear")],
+        ["x"],
+        ["d"],
+    )
     with pytest.raises(UsageError, match="dynamic dimensions"):
         graph_from_config(cfg)
     g, shapes = graph_from_config(cfg, input_shapes=[(2, 3, 10, 12)])
@@ -120,7 +169,7 @@ def test_unknown_builtin_is_uncounted_custom_needs_trust() -> None:
 
 
 def test_weights_must_agree_with_the_config() -> None:
-    from zooprof.frontends.keras_config import FileWeight
+    from zooprof.frontends.keras.config import FileWeight
 
     cfg = _functional([_input("x", [4]), _layer("Dense", "d", "x", units=2, use_bias=True)], ["x"], ["d"])
     good = [FileWeight("d", "kernel", (4, 2)), FileWeight("d", "bias", (2,))]
@@ -136,7 +185,7 @@ def test_weights_must_agree_with_the_config() -> None:
 
 
 def test_nesting_in_names_and_scope_and_depth() -> None:
-    from zooprof.views import collapse
+    from zooprof.renderers.views import collapse
 
     topology, _ = F.tm_tfjs_topology(3)
     g, _ = graph_from_config(topology)
@@ -150,9 +199,14 @@ def test_nesting_in_names_and_scope_and_depth() -> None:
 
 
 def test_bad_shapes_name_the_layer() -> None:
-    cfg = _functional([_input("x", [8, 8, 3]),
-                       _layer("Conv2D", "big", "x", filters=2, kernel_size=[9, 9], strides=[1, 1], padding="valid")],
-                      ["x"], ["big"])
+    cfg = _functional(
+        [
+            _input("x", [8, 8, 3]),
+            _layer("Conv2D", "big", "x", filters=2, kernel_size=[9, 9], strides=[1, 1], padding="valid"),
+        ],
+        ["x"],
+        ["big"],
+    )
     with pytest.raises(ModelShapeError, match="'big'.*larger than its input"):
         graph_from_config(cfg)
     reshape = _functional([_input("x", [6]), _layer("Reshape", "r", "x", target_shape=[4, -1])], ["x"], ["r"])
@@ -165,9 +219,9 @@ def test_bad_shapes_name_the_layer() -> None:
 
 
 def _import(name: str) -> Any:
-    from zooprof.frontends.keras import _triton_first
+    from zooprof.frontends.keras.read import _triton_first
 
-    _triton_first()      # TensorFlow loaded before triton crashes a later torch import
+    _triton_first()  # TensorFlow loaded before triton crashes a later torch import
     return pytest.importorskip(name)
 
 
@@ -256,7 +310,7 @@ def test_keras_files_import_no_tensorflow(saved: dict[str, Any]) -> None:
     code = textwrap.dedent(f"""
         import sys, zooprof
         for f in ("features.h5", "features.keras", "saved_features"):
-            zooprof.inspect({str(saved['dir'])!r} + "/" + f, use_cache=False)
+            zooprof.inspect({str(saved["dir"])!r} + "/" + f, use_cache=False)
         print("HEAVY=" + ",".join(m for m in ("tensorflow", "keras", "tf_keras", "torch") if m in sys.modules))
     """)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
@@ -328,7 +382,7 @@ def test_teachable_machine_keras_h5() -> None:
 
     r = zooprof.inspect(str(TM_KERAS), use_cache=False)
     assert r.totals["params"] == 538_508
-    assert r.totals["trainable_params"] == 538_508 - 14_080   # BatchNorm moving statistics
+    assert r.totals["trainable_params"] == 538_508 - 14_080  # BatchNorm moving statistics
     assert r.totals["coverage"]["percent"] == 100.0 and r.totals["shape_mismatches"] == 0
     assert r.model["input_shape"] == [1, 3, 224, 224]
     names = [row["name"] for row in r.layers]
@@ -361,13 +415,13 @@ def test_keras_mobilenet_v2(keras3: Any) -> None:
     r = zooprof.inspect("keras:MobileNetV2", use_cache=False)
     assert r.totals["params"] == 3_538_984
     assert r.totals["trainable_params"] == 3_504_872 and r.totals["non_trainable_params"] == 34_112
-    assert r.totals["macs"] == 300_774_272      # = torchvision mobilenet_v2 (the PyTorch twin)
+    assert r.totals["macs"] == 300_774_272  # = torchvision mobilenet_v2 (the PyTorch twin)
     assert r.totals["coverage"]["percent"] == 100.0 and r.totals["shape_mismatches"] == 0
     assert r.model["input_shape"] == [1, 3, 224, 224]
     if importlib.util.find_spec("torchvision") is not None:
-        twin = zooprof.inspect("mobilenet_v2", use_cache=False).totals    # the PyTorch twin
+        twin = zooprof.inspect("mobilenet_v2", use_cache=False).totals  # the PyTorch twin
         assert twin["macs"] == r.totals["macs"]
-        assert twin["params"] + 34_112 == r.totals["params"]       # torchvision: BN statistics are buffers
+        assert twin["params"] + 34_112 == r.totals["params"]  # torchvision: BN statistics are buffers
 
 
 @pytest.mark.slow
@@ -388,8 +442,7 @@ def test_keras_mobilenet_v1_025_and_its_receptive_field(keras3: Any) -> None:
 def test_keras_app_input_shape_and_options(keras3: Any, capsys: pytest.CaptureFixture[str]) -> None:
     import zooprof
 
-    r = zooprof.inspect("keras:MobileNetV2?alpha=0.35&include_top=false", input_shape="2x3x160x160",
-                        use_cache=False)
+    r = zooprof.inspect("keras:MobileNetV2?alpha=0.35&include_top=false", input_shape="2x3x160x160", use_cache=False)
     assert r.model["input_shape"] == [2, 3, 160, 160]
     assert r.layers[-1]["output_shape"] == [2, 1280, 5, 5]
     code, _, err = run(capsys, "inspect", "keras:MobileNetV9", "--no-cache")
@@ -401,14 +454,14 @@ def test_keras_app_input_shape_and_options(keras3: Any, capsys: pytest.CaptureFi
 def test_keras_zoo_entries(name: str, keras3: Any) -> None:
     """The manifests' figures, read through the Keras frontend directly (the zoo test runs them
     through zooprof.inspect)."""
-    from zooprof.api import reference_check
-    from zooprof.frontends import keras as frontend
-    from zooprof.registry import zoo
-    from zooprof.resolve import resolve
+    from zooprof.frontends.keras import read as frontend
+    from zooprof.measure.static import reference_check
+    from zooprof.reference.registry import zoo
+    from zooprof.reference.resolve import resolve
 
     entry = zoo().get(name)
     assert entry.framework == "keras" and entry.reference.get("citation")
-    graph, shapes = frontend.read(resolve(name), None, False)
+    graph, shapes = frontend.read(resolve(name), None, ReadOptions())
     a = analyze(graph)
     checks = reference_check(entry.reference, a.layers, a.totals)
     assert checks and all(c["ok"] for c in checks.values()), checks
@@ -423,21 +476,21 @@ def test_keras_zoo_entries(name: str, keras3: Any) -> None:
 
 @pytest.mark.slow
 def test_tm_image_v2_classes_option(keras3: Any) -> None:
-    from zooprof.frontends import keras as frontend
-    from zooprof.resolve import resolve
+    from zooprof.frontends.keras import read as frontend
+    from zooprof.reference.resolve import resolve
 
     ref = resolve("tm-image-v2?classes=5")
     assert ref.kwargs == {"classes": 5}
-    graph, _ = frontend.read(ref, None, False)
+    graph, _ = frontend.read(ref, None, ReadOptions())
     totals = analyze(graph).totals
-    assert totals["params"] == 538_808       # = the 5-class TF.js export
+    assert totals["params"] == 538_808  # = the 5-class TF.js export
     assert totals["macs"] == 58_134_308
     names = [layer.name for layer in graph.layers]
     assert names[0].startswith("sequential_1/model1/") and names[-1] == "sequential_3/dense_Dense2/activation"
 
 
 def test_keras_metadata_pb_decoder() -> None:
-    from zooprof.frontends.keras import keras_metadata_config
+    from zooprof.frontends.keras.read import keras_metadata_config
 
     meta = json.dumps({"class_name": "Sequential", "config": {"name": "s", "layers": []}}).encode()
 

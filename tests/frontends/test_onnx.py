@@ -17,7 +17,7 @@ from torch import nn  # noqa: E402
 import zooprof  # noqa: E402
 from zooprof.analysis import analyze  # noqa: E402
 from zooprof.errors import ModelShapeError, UsageError  # noqa: E402
-from zooprof.frontends.onnx import read_onnx, scope_of  # noqa: E402
+from zooprof.frontends.onnx.read import read_onnx, scope_of  # noqa: E402
 from zooprof.ir.ops import OpKind  # noqa: E402
 
 F = TensorProto.FLOAT
@@ -51,8 +51,15 @@ def randomise(model: nn.Module, seed: int = 0) -> nn.Module:
     return model
 
 
-def make_model(nodes: list, inputs: list, outputs: list, inits: list | None = None, opset: int = 17,
-               domains: tuple[str, ...] = (), value_info: list | None = None) -> onnx.ModelProto:
+def make_model(
+    nodes: list,
+    inputs: list,
+    outputs: list,
+    inits: list | None = None,
+    opset: int = 17,
+    domains: tuple[str, ...] = (),
+    value_info: list | None = None,
+) -> onnx.ModelProto:
     graph = helper.make_graph(nodes, "g", inputs, outputs, inits or [], value_info=value_info or [])
     opsets = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, 1) for d in domains]
     return helper.make_model(graph, opset_imports=opsets, ir_version=8)  # onnxruntime 1.31 reads IR <= 13
@@ -158,8 +165,14 @@ def test_parity_with_pytorch_frontend(name: str, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def dynamic_batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("onnx") / "small.onnx"
-    return export(randomise(Small()), (1, 3, 32, 32), path, input_names=["image"], output_names=["probs"],
-                  dynamic_axes={"image": {0: "batch"}, "probs": {0: "batch"}})
+    return export(
+        randomise(Small()),
+        (1, 3, 32, 32),
+        path,
+        input_names=["image"],
+        output_names=["probs"],
+        dynamic_axes={"image": {0: "batch"}, "probs": {0: "batch"}},
+    )
 
 
 def test_dynamic_batch_defaults_to_one(dynamic_batch: Path) -> None:
@@ -169,8 +182,14 @@ def test_dynamic_batch_defaults_to_one(dynamic_batch: Path) -> None:
 
 
 def test_dynamic_spatial_dims_need_a_shape(tmp_path: Path) -> None:
-    path = export(randomise(Small()), (1, 3, 32, 32), tmp_path / "hw.onnx", input_names=["image"],
-                  output_names=["probs"], dynamic_axes={"image": {0: "batch", 2: "h", 3: "w"}, "probs": {0: "batch"}})
+    path = export(
+        randomise(Small()),
+        (1, 3, 32, 32),
+        tmp_path / "hw.onnx",
+        input_names=["image"],
+        output_names=["probs"],
+        dynamic_axes={"image": {0: "batch", 2: "h", 3: "w"}, "probs": {0: "batch"}},
+    )
     with pytest.raises(UsageError) as err:
         read_onnx(path, None)
     msg = str(err.value)
@@ -200,20 +219,26 @@ def test_dynamic_batch_with_a_shape(dynamic_batch: Path) -> None:
         known.update(t.name for t in layer.outputs)
 
 
-@pytest.mark.parametrize(("shapes", "match"), [
-    ([(1, 3, 32)], "rank 4"),
-    ([(1, 3, 32, 32), (1, 4)], "1 input"),
-    ([(2, 3, 16, 32)], "fixed size 32 at dimension 2"),
-])
+@pytest.mark.parametrize(
+    ("shapes", "match"),
+    [
+        ([(1, 3, 32)], "rank 4"),
+        ([(1, 3, 32, 32), (1, 4)], "1 input"),
+        ([(2, 3, 16, 32)], "fixed size 32 at dimension 2"),
+    ],
+)
 def test_bad_input_shapes(dynamic_batch: Path, shapes: list, match: str) -> None:
     with pytest.raises(UsageError, match=match):
         read_onnx(dynamic_batch, shapes)
 
 
 def test_too_small_input_names_the_layer(tmp_path: Path) -> None:
-    m = make_model([helper.make_node("Conv", ["x", "W"], ["y"], kernel_shape=[5, 5], name="big_conv")],
-                   [helper.make_tensor_value_info("x", F, [1, 3, "h", "w"])], [helper.make_tensor_value_info("y", F, None)],
-                   [weight("W", 4, 3, 5, 5)])
+    m = make_model(
+        [helper.make_node("Conv", ["x", "W"], ["y"], kernel_shape=[5, 5], name="big_conv")],
+        [helper.make_tensor_value_info("x", F, [1, 3, "h", "w"])],
+        [helper.make_tensor_value_info("y", F, None)],
+        [weight("W", 4, 3, 5, 5)],
+    )
     with pytest.raises(ModelShapeError, match="big_conv"):
         read_onnx(save(m, tmp_path / "m.onnx"), [(1, 3, 3, 3)])
 
@@ -252,13 +277,19 @@ def test_unknown_ops_are_flagged(tmp_path: Path) -> None:
     x = helper.make_tensor_value_info("x", F, [1, 3, 8, 8])
     nodes = [
         helper.make_node("Conv", ["x", "W", "B"], ["c"], pads=[1, 1, 1, 1], name="conv"),
-        helper.make_node("Erf", ["c"], ["e"], name="erf"),                       # a standard op without a rule
+        helper.make_node("Erf", ["c"], ["e"], name="erf"),  # a standard op without a rule
         helper.make_node("Mystery", ["e"], ["m"], domain="com.example", name="mystery"),
         helper.make_node("Relu", ["m"], ["y"], name="relu"),
     ]
     vi = [helper.make_tensor_value_info("m", F, [1, 4, 8, 8])]  # the custom op's output, declared by the file
-    m = make_model(nodes, [x], [helper.make_tensor_value_info("y", F, None)], [weight("W", 4, 3, 3, 3), weight("B", 4)],
-                   domains=("com.example",), value_info=vi)
+    m = make_model(
+        nodes,
+        [x],
+        [helper.make_tensor_value_info("y", F, None)],
+        [weight("W", 4, 3, 3, 3), weight("B", 4)],
+        domains=("com.example",),
+        value_info=vi,
+    )
     graph, _ = read_onnx(save(m, tmp_path / "m.onnx"), None)
     ops = {layer.name: layer for layer in graph.layers}
     assert ops["erf"].op is OpKind.UNKNOWN and ops["mystery"].op is OpKind.UNKNOWN
@@ -274,13 +305,23 @@ def test_unknown_ops_are_flagged(tmp_path: Path) -> None:
 def test_same_upper_and_asymmetric_pads(tmp_path: Path) -> None:
     x = helper.make_tensor_value_info("x", F, [1, 3, 17, 16])
     nodes = [
-        helper.make_node("Conv", ["x", "W1"], ["a"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER",
-                         name="same_upper"),
+        helper.make_node(
+            "Conv", ["x", "W1"], ["a"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER", name="same_upper"
+        ),
         helper.make_node("Conv", ["a", "W2", "B2"], ["b"], strides=[1, 2], pads=[0, 1, 1, 2], name="asym"),
-        helper.make_node("MaxPool", ["b"], ["c"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_LOWER",
-                         name="same_lower"),
-        helper.make_node("AveragePool", ["c"], ["d"], kernel_shape=[2, 2], strides=[2, 2], pads=[1, 1, 1, 1],
-                         ceil_mode=1, name="ceil"),
+        helper.make_node(
+            "MaxPool", ["b"], ["c"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_LOWER", name="same_lower"
+        ),
+        helper.make_node(
+            "AveragePool",
+            ["c"],
+            ["d"],
+            kernel_shape=[2, 2],
+            strides=[2, 2],
+            pads=[1, 1, 1, 1],
+            ceil_mode=1,
+            name="ceil",
+        ),
         helper.make_node("Conv", ["d", "W3"], ["y"], kernel_shape=[1, 1], auto_pad="VALID", group=4, name="grouped"),
     ]
     inits = [weight("W1", 8, 3, 3, 3), weight("W2", 8, 8, 3, 3), weight("B2", 8), weight("W3", 8, 2, 1, 1)]
@@ -293,7 +334,7 @@ def test_same_upper_and_asymmetric_pads(tmp_path: Path) -> None:
     assert su.attrs["in_channels"] == 3 and su.attrs["out_channels"] == 8 and su.attrs["bias"] is False
     assert asym.attrs["padding"] == ((0, 1), (1, 2)) and asym.attrs["bias"] is True
     assert asym.output.shape == (1, 8, 8, 5)
-    assert sl.attrs["padding"] == ((1, 0), (1, 1))   # SAME_LOWER: the odd pixel at the start
+    assert sl.attrs["padding"] == ((1, 0), (1, 1))  # SAME_LOWER: the odd pixel at the start
     assert ceil.attrs["ceil_mode"] is True and ceil.attrs["padding"] == (1, 1)
     # ceil mode drops a last window that would start in the end padding (onnxruntime, PyTorch); onnx's
     # shape inference before opset 22 keeps it (3x3): the frontend sizes it as the runtime does
@@ -319,8 +360,16 @@ def test_clip_gemm_matmul_reduce_and_pad(tmp_path: Path) -> None:
         helper.make_node("MatMul", ["d2", "d2t"], ["mm"], name="matmul"),
         helper.make_node("Add", ["mm", "bias2"], ["y"], name="add_bias"),
     ]
-    inits = [f32("zero", 0.0), f32("six", 6.0), i64("pads", [0, 0, 1, 2, 0, 0, 1, 2]), i64("axes", [2, 3]),
-             weight("Wt", 5, 4), weight("b", 5), weight("W2", 5, 3), weight("bias2", 2)]
+    inits = [
+        f32("zero", 0.0),
+        f32("six", 6.0),
+        i64("pads", [0, 0, 1, 2, 0, 0, 1, 2]),
+        i64("axes", [2, 3]),
+        weight("Wt", 5, 4),
+        weight("b", 5),
+        weight("W2", 5, 3),
+        weight("bias2", 2),
+    ]
     m = make_model(nodes, [x], [helper.make_tensor_value_info("y", F, None)], inits)
     graph, _ = read_onnx(save(m, tmp_path / "m.onnx"), None)
     by = {layer.name: layer for layer in graph.layers}
@@ -334,7 +383,7 @@ def test_clip_gemm_matmul_reduce_and_pad(tmp_path: Path) -> None:
     assert by["t"].op is OpKind.PERMUTE
     assert [p.name for p in by["add_bias"].params] == ["bias2"]
     a = analyze(graph)
-    assert a.totals["params"] == 5 * 4 + 5 + 5 * 3 + 2        # bounds, pads and axes are not parameters
+    assert a.totals["params"] == 5 * 4 + 5 + 5 * 3 + 2  # bounds, pads and axes are not parameters
     assert a.totals["macs"] == 2 * 5 * 4 + 2 * 3 * 5 + 2 * 2 * 3
     rf = {r["name"]: r["rf"] for r in a.layers}
     assert rf["gap"]["size"] == "global"
@@ -352,20 +401,20 @@ def test_old_opset_clip_attributes_and_batchnorm(tmp_path: Path) -> None:
     graph, _ = read_onnx(save(m, tmp_path / "m.onnx"), None)
     assert [layer.op for layer in graph.layers] == [OpKind.BATCHNORM, OpKind.RELU6]
     a = analyze(graph)
-    assert a.totals["params"] == 6 and a.totals["buffers"] == 6   # running mean/var are buffers, as in PyTorch
+    assert a.totals["params"] == 6 and a.totals["buffers"] == 6  # running mean/var are buffers, as in PyTorch
     assert "1 BatchNormalization node(s)" in graph.notes
 
 
 def test_shared_initialiser_counts_once(tmp_path: Path) -> None:
     x = helper.make_tensor_value_info("x", F, [1, 4, 5, 5])
     nodes = [
-        helper.make_node("Identity", ["W"], ["W_alias"], name="dedup"),     # what the exporter leaves for equal tensors
+        helper.make_node("Identity", ["W"], ["W_alias"], name="dedup"),  # what the exporter leaves for equal tensors
         helper.make_node("Conv", ["x", "W"], ["a"], pads=[1, 1, 1, 1], name="c1"),
         helper.make_node("Conv", ["a", "W_alias"], ["y"], pads=[1, 1, 1, 1], name="c2"),
     ]
     m = make_model(nodes, [x], [helper.make_tensor_value_info("y", F, None)], [weight("W", 4, 4, 3, 3)])
     graph, _ = read_onnx(save(m, tmp_path / "m.onnx"), None)
-    assert [layer.name for layer in graph.layers] == ["c1", "c2"]    # Identity on a weight is not a layer
+    assert [layer.name for layer in graph.layers] == ["c1", "c2"]  # Identity on a weight is not a layer
     assert graph.layers[1].params[0].name == "W"
     a = analyze(graph)
     assert a.totals["params"] == 4 * 4 * 9
@@ -380,14 +429,19 @@ def test_unnamed_nodes_and_scopes() -> None:
     assert scope_of(helper.make_node("Flatten", ["x"], ["y"], name="/Flatten")) == ""
     assert scope_of(helper.make_node("Relu", ["x"], ["y"], name="relu_7")) == ""
     dyn = helper.make_node("Relu", ["x"], ["y"], name="n4")
-    dyn.metadata_props.add(key="pkg.torch.onnx.name_scopes", value="['', 'features', 'features.0', 'features.0.2', 'relu']")
+    dyn.metadata_props.add(
+        key="pkg.torch.onnx.name_scopes", value="['', 'features', 'features.0', 'features.0.2', 'relu']"
+    )
     assert scope_of(dyn) == "features.0.2"
 
 
 def test_unnamed_nodes_get_unique_names(tmp_path: Path) -> None:
     x = helper.make_tensor_value_info("x", F, [1, 4])
-    nodes = [helper.make_node("Relu", ["x"], ["a"]), helper.make_node("Relu", ["a"], ["b"], name="dup"),
-             helper.make_node("Sigmoid", ["b"], ["y"], name="dup")]
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"]),
+        helper.make_node("Relu", ["a"], ["b"], name="dup"),
+        helper.make_node("Sigmoid", ["b"], ["y"], name="dup"),
+    ]
     m = make_model(nodes, [x], [helper.make_tensor_value_info("y", F, None)])
     graph, _ = read_onnx(save(m, tmp_path / "m.onnx"), None)
     assert [layer.name for layer in graph.layers] == ["Relu_0", "dup", "dup_1"]
@@ -407,13 +461,12 @@ class ClassToken(nn.Module):
 
 
 def test_shape_computations_are_folded_statically(tmp_path: Path) -> None:
-    path = export(ClassToken(), (1, 5, 8), tmp_path / "tok.onnx", input_names=["x"],
-                  dynamic_axes={"x": {0: "batch"}})
+    path = export(ClassToken(), (1, 5, 8), tmp_path / "tok.onnx", input_names=["x"], dynamic_axes={"x": {0: "batch"}})
     graph, _ = read_onnx(path, [(3, 5, 8)])
-    assert "shapes: onnx.shape_inference (static, no weights read)" in graph.notes   # no onnxruntime run
+    assert "shapes: onnx.shape_inference (static, no weights read)" in graph.notes  # no onnxruntime run
     cat = next(layer for layer in graph.layers if layer.op is OpKind.CONCAT)
     assert cat.output.shape == (3, 6, 8)
-    assert [p.name for p in cat.params] == ["cls"]        # Expand(class token) stands for the parameter
+    assert [p.name for p in cat.params] == ["cls"]  # Expand(class token) stands for the parameter
     a = analyze(graph)
     assert a.totals["params"] == 8 + 8 * 4 + 4
     assert a.totals["macs"] == 3 * 6 * 4 * 8
@@ -426,15 +479,23 @@ def test_shape_computations_are_folded_statically(tmp_path: Path) -> None:
 
 def test_external_data(tmp_path: Path) -> None:
     x = helper.make_tensor_value_info("x", F, [1, 3, 8, 8])
-    nodes = [helper.make_node("Conv", ["x", "W", "B"], ["c"], name="conv"),
-             helper.make_node("Clip", ["c", "lo", "hi"], ["y"], name="clip")]
+    nodes = [
+        helper.make_node("Conv", ["x", "W", "B"], ["c"], name="conv"),
+        helper.make_node("Clip", ["c", "lo", "hi"], ["y"], name="clip"),
+    ]
     inits = [weight("W", 4, 3, 3, 3), weight("B", 4), f32("lo", 0.0), f32("hi", 6.0)]
     m = make_model(nodes, [x], [helper.make_tensor_value_info("y", F, None)], inits)
     path = tmp_path / "ext.onnx"
-    onnx.save_model(m, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location="ext.onnx.data",
-                    size_threshold=0)
+    onnx.save_model(
+        m,
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="ext.onnx.data",
+        size_threshold=0,
+    )
     graph, _ = read_onnx(path, None)
-    assert [layer.op for layer in graph.layers] == [OpKind.CONV, OpKind.RELU6]   # bounds read from the .data file
+    assert [layer.op for layer in graph.layers] == [OpKind.CONV, OpKind.RELU6]  # bounds read from the .data file
     assert analyze(graph).totals["params"] == 4 * 27 + 4
     (tmp_path / "ext.onnx.data").unlink()
     with pytest.raises(UsageError, match="ext.onnx.data"):
@@ -444,11 +505,14 @@ def test_external_data(tmp_path: Path) -> None:
 def test_onnxruntime_measures_what_inference_cannot(tmp_path: Path) -> None:
     pytest.importorskip("onnxruntime")
     x = helper.make_tensor_value_info("x", F, ["n", 3, 9, 9])
-    nodes = [helper.make_node("Conv", ["x", "W"], ["c"], strides=[2, 2], name="conv"),
-             helper.make_node("Gelu", ["c"], ["g"], domain="com.microsoft", name="ms_gelu"),  # no ONNX schema
-             helper.make_node("Relu", ["g"], ["y"], name="relu")]
-    m = make_model(nodes, [x], [helper.make_tensor_value_info("y", F, None)], [weight("W", 4, 3, 3, 3)],
-                   domains=("com.microsoft",))
+    nodes = [
+        helper.make_node("Conv", ["x", "W"], ["c"], strides=[2, 2], name="conv"),
+        helper.make_node("Gelu", ["c"], ["g"], domain="com.microsoft", name="ms_gelu"),  # no ONNX schema
+        helper.make_node("Relu", ["g"], ["y"], name="relu"),
+    ]
+    m = make_model(
+        nodes, [x], [helper.make_tensor_value_info("y", F, None)], [weight("W", 4, 3, 3, 3)], domains=("com.microsoft",)
+    )
     graph, _ = read_onnx(save(m, tmp_path / "ms.onnx"), [(2, 3, 9, 9)])
     assert [layer.op for layer in graph.layers] == [OpKind.CONV, OpKind.UNKNOWN, OpKind.RELU]
     assert graph.layers[2].output.shape == (2, 4, 4, 4)
@@ -474,15 +538,20 @@ def test_dynamo_exporter_file(tmp_path: Path) -> None:
     assert any("BatchNorm folded" in n for n in graph.notes), graph.notes
 
 
-@pytest.mark.parametrize("mode, kind, flops", [("nearest", OpKind.RESIZE, 0), ("linear", OpKind.RESIZE, 7 * 2 * 8 * 8),
-                                               ("cubic", OpKind.UNKNOWN, 0)])
+@pytest.mark.parametrize(
+    "mode, kind, flops",
+    [("nearest", OpKind.RESIZE, 0), ("linear", OpKind.RESIZE, 7 * 2 * 8 * 8), ("cubic", OpKind.UNKNOWN, 0)],
+)
 def test_resize_by_mode(tmp_path: Path, mode: str, kind: OpKind, flops: int) -> None:
     """Resize x2 of a 1x2x4x4 image: nearest copies (0 FLOPs), bilinear weighs 4 neighbours
     (4 multiplies + 3 adds per output element), cubic has no rule (listed, uncounted)."""
     node = helper.make_node("Resize", ["x", "", "scales"], ["y"], mode=mode)
-    model = make_model([node], [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
-                       [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 8, 8])],
-                       [f32("scales", [1, 1, 2, 2])])
+    model = make_model(
+        [node],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 8, 8])],
+        [f32("scales", [1, 1, 2, 2])],
+    )
     graph, _ = read_onnx(save(model, tmp_path / f"{mode}.onnx"), None)
     (layer,) = graph.layers
     assert layer.op == kind and layer.output.shape == (1, 2, 8, 8)

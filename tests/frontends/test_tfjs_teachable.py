@@ -21,8 +21,9 @@ from zooprof.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 TM = ROOT.parent / "shared" / "fixtures" / "teachable-machine"
-needs_tm = pytest.mark.skipif(not (TM / "tfjs-5class" / "model.json").is_file(),
-                              reason="../shared/fixtures/teachable-machine is not present")
+needs_tm = pytest.mark.skipif(
+    not (TM / "tfjs-5class" / "model.json").is_file(), reason="../shared/fixtures/teachable-machine is not present"
+)
 
 
 def inspect(path: Path | str, **kw: Any) -> Any:
@@ -30,8 +31,10 @@ def inspect(path: Path | str, **kw: Any) -> Any:
 
 
 def layer_view(r: Any) -> list[tuple[Any, ...]]:
-    return [(row["name"], row["op"], tuple(row["output_shape"]), row["params"], row["macs"], row["flops"])
-            for row in r.layers]
+    return [
+        (row["name"], row["op"], tuple(row["output_shape"]), row["params"], row["macs"], row["flops"])
+        for row in r.layers
+    ]
 
 
 # --------------------------------------------------------------------------------------
@@ -54,7 +57,7 @@ def test_tfjs_hand_written(tmp_path: Path) -> None:
 
 def test_tfjs_input_shape_is_nchw(tmp_path: Path) -> None:
     topology = json.loads(json.dumps(F.TFJS_TOPOLOGY))
-    del topology["config"]["layers"][-2:]        # no Flatten/Dense: any spatial size works
+    del topology["config"]["layers"][-2:]  # no Flatten/Dense: any spatial size works
     weights = F.TFJS_WEIGHTS[:8]
     r = inspect(F.write_tfjs(tmp_path / "m", topology, weights), input_shape="2x3x64x48")
     assert r.model["input_shape"] == [2, 3, 64, 48]
@@ -62,16 +65,22 @@ def test_tfjs_input_shape_is_nchw(tmp_path: Path) -> None:
     assert any("analysed at 2x3x64x48" in n for n in r.model["notes"])
 
 
-@pytest.mark.parametrize(("shard_bytes", "message"), [
-    (-1, "the weight file weights.bin listed in model.json is missing"),
-    (F.TFJS_BYTES - 4, f"weights.bin holds {F.TFJS_BYTES - 4:,} bytes, but model.json lists weights of "
-                       f"{F.TFJS_BYTES:,} bytes"),
-    (F.TFJS_BYTES + 8, f"weights.bin holds {F.TFJS_BYTES + 8:,} bytes"),
-])
-def test_tfjs_weight_shards_are_checked_first(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                              shard_bytes: int, message: str) -> None:
+@pytest.mark.parametrize(
+    ("shard_bytes", "message"),
+    [
+        (-1, "the weight file weights.bin listed in model.json is missing"),
+        (
+            F.TFJS_BYTES - 4,
+            f"weights.bin holds {F.TFJS_BYTES - 4:,} bytes, but model.json lists weights of {F.TFJS_BYTES:,} bytes",
+        ),
+        (F.TFJS_BYTES + 8, f"weights.bin holds {F.TFJS_BYTES + 8:,} bytes"),
+    ],
+)
+def test_tfjs_weight_shards_are_checked_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shard_bytes: int, message: str
+) -> None:
     broken = json.loads(json.dumps(F.TFJS_TOPOLOGY))
-    broken["config"]["layers"][0]["class_name"] = "NoSuchLayer"   # would fail later: the shards come first
+    broken["config"]["layers"][0]["class_name"] = "NoSuchLayer"  # would fail later: the shards come first
     path = F.write_tfjs(tmp_path / "m", broken, shard_bytes=shard_bytes)
     with pytest.raises(UsageError, match=message):
         inspect(path)
@@ -83,16 +92,22 @@ def test_tfjs_weight_shards_are_checked_first(tmp_path: Path, capsys: pytest.Cap
 def test_tfjs_manifest_must_match_the_topology(tmp_path: Path) -> None:
     weights = json.loads(json.dumps(F.TFJS_WEIGHTS))
     weights[-2]["shape"] = [1000, 10]
-    with pytest.raises(UsageError, match=r"weight 'dense_Dense1/kernel' is 1000x10 in the file, the config gives "
-                                         r"1568x10"):
+    with pytest.raises(
+        UsageError,
+        match=r"weight 'dense_Dense1/kernel' is 1000x10 in the file, the config gives "
+        r"1568x10",
+    ):
         inspect(F.write_tfjs(tmp_path / "m", weights=weights))
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('{"modelTopology": {"class_name": "Sequential", "config": {"layers": [', "model.json is not valid JSON"),
-    ('{"format": "graph-model", "modelTopology": {"node": []}, "weightsManifest": []}', "TF.js graph model"),
-    ('{"weightsManifest": []}', "it has no modelTopology"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"modelTopology": {"class_name": "Sequential", "config": {"layers": [', "model.json is not valid JSON"),
+        ('{"format": "graph-model", "modelTopology": {"node": []}, "weightsManifest": []}', "TF.js graph model"),
+        ('{"weightsManifest": []}', "it has no modelTopology"),
+    ],
+)
 def test_tfjs_bad_model_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str) -> None:
     path = tmp_path / "model.json"
     path.write_text(text)
@@ -181,15 +196,15 @@ def test_teachable_keras_zip_without_tensorflow(tmp_path: Path) -> None:
 
 def test_teachable_tflite_is_delegated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """TFLite exports go to zooprof.frontends.tflite.read with a tflite-file reference."""
-    from zooprof.frontends import keras_config
+    from zooprof.frontends.keras import config as keras_config
 
     seen: dict[str, Any] = {}
 
-    def fake_read(ref: Any, shapes: Any, trust: bool) -> Any:
+    def fake_read(ref: Any, shapes: Any, options: Any) -> Any:
         seen.update(kind=ref.kind, name=Path(ref.source).name, exists=Path(ref.source).is_file())
         return keras_config.graph_from_config(F.TFJS_TOPOLOGY, framework="tflite")
 
-    monkeypatch.setitem(sys.modules, "zooprof.frontends.tflite", types.SimpleNamespace(read=fake_read))
+    monkeypatch.setitem(sys.modules, "zooprof.frontends.tflite.read", types.SimpleNamespace(read=fake_read))
     folder = tmp_path / "converted_tflite_quantized"
     folder.mkdir()
     (folder / "model.tflite").write_bytes(b"TFL3")
@@ -207,15 +222,17 @@ def _zip(path: Path, entries: dict[str, bytes]) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("entries", "message"), [
-    ({"readme.txt": b"hello"}, "no Teachable Machine model found (files: readme.txt)"),
-    ({"../evil.txt": b"x", "labels.txt": b"0 a"}, "'../evil.txt' that points outside the archive"),
-    ({"my_model/../../evil.txt": b"x"}, "points outside the archive"),
-    ({"/etc/evil.txt": b"x"}, "'/etc/evil.txt' that points outside the archive"),
-    ({}, "no Teachable Machine model found (it is empty)"),
-])
-def test_bad_zips(tmp_path: Path, capsys: pytest.CaptureFixture[str], entries: dict[str, bytes],
-                  message: str) -> None:
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ({"readme.txt": b"hello"}, "no Teachable Machine model found (files: readme.txt)"),
+        ({"../evil.txt": b"x", "labels.txt": b"0 a"}, "'../evil.txt' that points outside the archive"),
+        ({"my_model/../../evil.txt": b"x"}, "points outside the archive"),
+        ({"/etc/evil.txt": b"x"}, "'/etc/evil.txt' that points outside the archive"),
+        ({}, "no Teachable Machine model found (it is empty)"),
+    ],
+)
+def test_bad_zips(tmp_path: Path, capsys: pytest.CaptureFixture[str], entries: dict[str, bytes], message: str) -> None:
     path = _zip(tmp_path / "export.zip", entries)
     with pytest.raises(UsageError) as exc:
         inspect(path)
@@ -302,7 +319,7 @@ def test_real_exports_zipped_and_unzipped(tmp_path: Path) -> None:
 @needs_tm
 def test_real_tflite_exports(tmp_path: Path) -> None:
     try:
-        import zooprof.frontends.tflite  # noqa: F401
+        import zooprof.frontends.tflite.read  # noqa: F401
     except ImportError as exc:
         pytest.skip(f"the TFLite frontend is not available: {exc}")
     folder = TM / "tflite-2class" / "converted_tflite"

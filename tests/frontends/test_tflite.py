@@ -13,17 +13,18 @@ import pytest
 from tests.cli.test_cli import heavy_imports, run
 from tests.conftest import SHARED
 from tests.frontends import tflite_fixtures as fx
-from zooprof.api import inspect
 from zooprof.errors import UsageError
-from zooprof.frontends import tflite
+from zooprof.frontends.tflite import read as tflite
 from zooprof.ir.ops import OpKind
+from zooprof.measure.static import inspect
 
 TM = SHARED / "fixtures" / "teachable-machine" / "tflite-2class"
 UNQUANT = TM / "converted_tflite" / "model_unquant.tflite"
 QUANT = TM / "converted_tflite_quantized" / "model.tflite"
 EDGETPU = TM / "converted_edgetpu" / "model_edgetpu.tflite"
-needs_shared = pytest.mark.skipif(not UNQUANT.is_file(),
-                                  reason=f"the real Teachable Machine TFLite exports are not at {TM} (no ../shared)")
+needs_shared = pytest.mark.skipif(
+    not UNQUANT.is_file(), reason=f"the real Teachable Machine TFLite exports are not at {TM} (no ../shared)"
+)
 
 #: Teachable Machine image model: MobileNetV2 alpha 0.35 + GAP + Dense(100) + Dense(2, no bias)
 TM_KERAS_PARAMS = 538_508
@@ -68,8 +69,17 @@ def test_layers_attributes_and_logical_shapes(built: fx.Built) -> None:
     conv1, pw, conv_same = by_source(g, "CONV_2D")
     (dw,) = by_source(g, "DEPTHWISE_CONV_2D")
     # pad (0, 1) + VALID conv became one SAME conv: TF puts the odd pixel after
-    expected = {"kernel": (3, 3), "stride": (2, 2), "padding": ((0, 1), (0, 1)), "padding_mode": "SAME",
-                "in_channels": 3, "out_channels": 16, "groups": 1, "bias": True, "fused_activation": "RELU"}
+    expected = {
+        "kernel": (3, 3),
+        "stride": (2, 2),
+        "padding": ((0, 1), (0, 1)),
+        "padding_mode": "SAME",
+        "in_channels": 3,
+        "out_channels": 16,
+        "groups": 1,
+        "bias": True,
+        "fused_activation": "RELU",
+    }
     assert {k: conv1.attrs[k] for k in expected} == expected
     assert conv1.output.shape == (1, 16, 16, 16)
     assert [p.shape for p in conv1.params] == [(16, 3, 3, 3), (16,)]
@@ -77,7 +87,7 @@ def test_layers_attributes_and_logical_shapes(built: fx.Built) -> None:
     assert relu.op is OpKind.RELU and relu.inplace and relu.source_op == "CONV_2D fused RELU"
     assert relu.inputs[0].name == conv1.output.name and relu.output.name == conv1.output.name.split("#")[0]
     assert dw.op is OpKind.CONV and dw.attrs["groups"] == 16 and dw.attrs["padding"] == (1, 1)
-    assert [p.shape for p in dw.params] == [(16, 1, 3, 3), (16,)]      # the BN became its bias
+    assert [p.shape for p in dw.params] == [(16, 1, 3, 3), (16,)]  # the BN became its bias
     assert dw.attrs["fused_activation"] == "RELU6"
     assert pw.attrs["kernel"] == (1, 1) and pw.attrs["padding"] == (0, 0)
     assert conv_same.attrs["padding"] == ((0, 1), (0, 1)) and conv_same.output.shape == (1, 16, 8, 8)
@@ -86,31 +96,31 @@ def test_layers_attributes_and_logical_shapes(built: fx.Built) -> None:
     (avg,) = by_source(g, "AVERAGE_POOL_2D")
     assert avg.attrs["kernel"] == (3, 3) and avg.attrs["stride"] == (2, 2) and avg.output.shape == (1, 16, 8, 8)
     (cat,) = by_source(g, "CONCATENATION")
-    assert cat.attrs["axis"] == 1 and cat.output.shape == (1, 32, 8, 8)          # NHWC axis 3 -> C
+    assert cat.attrs["axis"] == 1 and cat.output.shape == (1, 32, 8, 8)  # NHWC axis 3 -> C
     (mx,) = by_source(g, "MAX_POOL_2D")
     assert mx.attrs["padding"] == (0, 0) and mx.output.shape == (1, 32, 4, 4)
     (mean,) = by_source(g, "MEAN")
-    assert mean.attrs["axis"] == (2, 3) and mean.output.shape == (1, 32)           # NHWC (1, 2) -> H, W
+    assert mean.attrs["axis"] == (2, 3) and mean.output.shape == (1, 32)  # NHWC (1, 2) -> H, W
     fc1, fc2 = by_source(g, "FULLY_CONNECTED")
     assert fc1.attrs == {"in_features": 32, "out_features": 64, "bias": True, "fused_activation": "RELU"}
     assert [p.shape for p in fc1.params] == [(64, 32), (64,)]
     (sm,) = by_source(g, "SOFTMAX")
     assert sm.attrs["axis"] == 1 and g.outputs == (sm.output.name,)
     ops = tflite.load(built.float_file).ops
-    assert len([x for x in g.layers if "fused" not in x.source_op]) == len(ops) == 13   # a layer per operator
+    assert len([x for x in g.layers if "fused" not in x.source_op]) == len(ops) == 13  # a layer per operator
     assert any("fused activation" in n for n in g.notes) and any("BatchNorm" in n for n in g.notes)
 
 
 def test_same_model_through_keras_frontend(built: fx.Built) -> None:
     try:
-        from zooprof.frontends import keras as _keras  # noqa: F401
+        from zooprof.frontends.keras import read as _keras  # noqa: F401
     except ImportError as exc:
         pytest.skip(f"the Keras frontend is not importable: {exc}")
     k, t = static(built.keras_file), static(built.float_file)
     assert k.totals["macs"] == t.totals["macs"] == fx.MACS
-    assert k.totals["params"] + k.totals["buffers"] == t.totals["params"] + 3 * 16     # BN folding, nothing else
+    assert k.totals["params"] + k.totals["buffers"] == t.totals["params"] + 3 * 16  # BN folding, nothing else
     shapes = [[r["output_shape"] for r in res.layers if r["op"] in ("conv", "dense", "concat")] for res in (k, t)]
-    assert shapes[0] == shapes[1]                                                    # logical order on both sides
+    assert shapes[0] == shapes[1]  # logical order on both sides
 
 
 def test_int8_weights_bytes_and_quantisation(built: fx.Built) -> None:
@@ -121,8 +131,12 @@ def test_int8_weights_bytes_and_quantisation(built: fx.Built) -> None:
     assert 3.5 < rf.totals["weight_bytes"] / r8.totals["weight_bytes"] < 4.0
     g, _ = tflite.read_tflite(built.int8_file)
     first, last = g.layers[0], g.layers[-1]
-    assert (first.source_op, first.op, first.inputs[0].dtype, first.output.dtype) == ("QUANTIZE", OpKind.COPY,
-                                                                                     "float32", "int8")
+    assert (first.source_op, first.op, first.inputs[0].dtype, first.output.dtype) == (
+        "QUANTIZE",
+        OpKind.COPY,
+        "float32",
+        "int8",
+    )
     assert (last.source_op, last.op, last.output.dtype) == ("DEQUANTIZE", OpKind.COPY, "float32")
     q = first.output.quant
     assert q is not None and len(q.scale) == 1 and q.scale[0] > 0 and q.axis is None
@@ -148,17 +162,44 @@ def test_elementwise_activation_and_movement_ops(built: fx.Built) -> None:
     assert r.totals["coverage"]["percent"] == 100.0 and r.totals["shape_mismatches"] == 0
     assert r.totals["macs"] == 144 * 8
     kinds = {row["source_op"]: row["op"] for row in r.layers}
-    assert {k: kinds.get(k) for k in ("HARD_SWISH", "LOGISTIC", "TANH", "MUL", "SUB", "ADD", "DIV", "STRIDED_SLICE",
-                                       "TRANSPOSE", "RESHAPE", "FULLY_CONNECTED", "SOFTMAX", "DIV fused RELU")} == {
-        "HARD_SWISH": "hardswish", "LOGISTIC": "sigmoid", "TANH": "tanh", "MUL": "mul", "SUB": "sub", "ADD": "add",
-        "DIV": "div", "STRIDED_SLICE": "slice", "TRANSPOSE": "permute", "RESHAPE": "reshape",
-        "FULLY_CONNECTED": "dense", "SOFTMAX": "softmax", "DIV fused RELU": "relu"}
+    assert {
+        k: kinds.get(k)
+        for k in (
+            "HARD_SWISH",
+            "LOGISTIC",
+            "TANH",
+            "MUL",
+            "SUB",
+            "ADD",
+            "DIV",
+            "STRIDED_SLICE",
+            "TRANSPOSE",
+            "RESHAPE",
+            "FULLY_CONNECTED",
+            "SOFTMAX",
+            "DIV fused RELU",
+        )
+    } == {
+        "HARD_SWISH": "hardswish",
+        "LOGISTIC": "sigmoid",
+        "TANH": "tanh",
+        "MUL": "mul",
+        "SUB": "sub",
+        "ADD": "add",
+        "DIV": "div",
+        "STRIDED_SLICE": "slice",
+        "TRANSPOSE": "permute",
+        "RESHAPE": "reshape",
+        "FULLY_CONNECTED": "dense",
+        "SOFTMAX": "softmax",
+        "DIV fused RELU": "relu",
+    }
     g, _ = tflite.read_tflite(built.ops_file)
     (div,) = by_source(g, "DIV")
-    assert div.name.endswith("/truediv") and div.attrs["fused_activation"] == "RELU"   # named after the op
+    assert div.name.endswith("/truediv") and div.attrs["fused_activation"] == "RELU"  # named after the op
     (perm,) = by_source(g, "TRANSPOSE")
     assert perm.attrs["perm"] == (0, 3, 1, 2) and perm.output.shape == (1, 4, 6, 6)
-    assert g.inputs[0].shape == (1, 8, 8, 4)          # no conv or pool: not known to be an image, file order
+    assert g.inputs[0].shape == (1, 8, 8, 4)  # no conv or pool: not known to be an image, file order
     hswish = next(row for row in r.layers if row["source_op"] == "HARD_SWISH")
     assert hswish["flops"] == 4 * 8 * 8 * 4
 
@@ -175,7 +216,7 @@ def test_resize_is_counted_and_dynamic_shapes_are_measured(built: fx.Built) -> N
 
 
 def test_batch_can_change_and_nothing_else(built: fx.Built, capsys: pytest.CaptureFixture[str]) -> None:
-    for shape in ("4x3x32x32", "4x32x32x3"):                     # logical or the file's NHWC
+    for shape in ("4x3x32x32", "4x32x32x3"):  # logical or the file's NHWC
         r = static(built.float_file, input_shape=shape)
         assert r.totals["macs"] == 4 * fx.MACS and r.totals["params"] == fx.TFLITE_PARAMS
         assert r.model["input_shape"] == [4, 3, 32, 32]
@@ -207,8 +248,9 @@ def test_edgetpu_style_file(built: fx.Built) -> None:
 
 
 @pytest.mark.parametrize("cut", ["empty", "header", "third", "half", "tail"])
-def test_truncated_file_is_one_line_exit_2(built: fx.Built, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                           cut: str) -> None:
+def test_truncated_file_is_one_line_exit_2(
+    built: fx.Built, tmp_path: Path, capsys: pytest.CaptureFixture[str], cut: str
+) -> None:
     data = built.float_file.read_bytes()
     keep = {"empty": 0, "header": 7, "third": len(data) // 3, "half": len(data) // 2, "tail": len(data) - 16}[cut]
     bad = tmp_path / "model.tflite"
@@ -228,7 +270,7 @@ def test_not_a_flatbuffer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_inspect_cli_end_to_end(built: fx.Built, capsys: pytest.CaptureFixture[str]) -> None:
-    assert heavy_imports("inspect", str(built.int8_file), "--no-cache") == []     # static: no TensorFlow, no LiteRT
+    assert heavy_imports("inspect", str(built.int8_file), "--no-cache") == []  # static: no TensorFlow, no LiteRT
     code, out, _ = run(capsys, "inspect", str(built.int8_file), "--no-cache")
     assert code == 0 and "363,136" in out and "Coverage: 100.0 %" in out and "full integer" in out
     code, out, _ = run(capsys, "inspect", str(built.int8_file), "--no-cache", "--format", "json")
@@ -239,9 +281,19 @@ def test_inspect_cli_end_to_end(built: fx.Built, capsys: pytest.CaptureFixture[s
 
 @pytest.mark.slow
 def test_profile_self_made_on_litert(built: fx.Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "profile", str(built.float_file), str(built.edgetpu_file), "--runtime", "tflite",
-                       "--max-time", "0.3", "-o", str(tmp_path / "{model}.json"))
-    assert code == 1                                                   # the Edge TPU row failed
+    code, out, _ = run(
+        capsys,
+        "profile",
+        str(built.float_file),
+        str(built.edgetpu_file),
+        "--runtime",
+        "tflite",
+        "--max-time",
+        "0.3",
+        "-o",
+        str(tmp_path / "{model}.json"),
+    )
+    assert code == 1  # the Edge TPU row failed
     results = {p.stem: json.loads(p.read_text()) for p in tmp_path.glob("*.json")}
     ok = next(v for k, v in results.items() if "float" in k)["measurements"][0]
     assert ok["status"] == "ok" and ok["timing"]["latency_ms"]["median"] > 0
@@ -257,7 +309,7 @@ def test_profile_self_made_on_litert(built: fx.Built, tmp_path: Path, capsys: py
 def test_teachable_float_and_quantised() -> None:
     rf, rq = static(UNQUANT), static(QUANT)
     for r in (rf, rq):
-        assert r.totals["macs"] == TM_MACS                      # "about 58.13 M MACs"
+        assert r.totals["macs"] == TM_MACS  # "about 58.13 M MACs"
         assert r.totals["params"] == TM_TFLITE_PARAMS
         assert r.totals["coverage"]["percent"] == 100.0 and r.totals["shape_mismatches"] == 0
         assert r.model["input_shape"] == [1, 3, 224, 224]
@@ -286,8 +338,11 @@ def test_teachable_edgetpu_inspect(capsys: pytest.CaptureFixture[str]) -> None:
     r = static(EDGETPU)
     assert tflite.edgetpu_note(1) in r.model["notes"]
     assert r.totals["coverage"]["uncounted_ops"] == {"edgetpu-custom-op": 1}
-    assert r.model["inputs"][0] == {"name": "serving_default_sequential_1_input:0", "shape": [1, 3, 224, 224],
-                                    "dtype": "uint8"}
+    assert r.model["inputs"][0] == {
+        "name": "serving_default_sequential_1_input:0",
+        "shape": [1, 3, 224, 224],
+        "dtype": "uint8",
+    }
     assert any("scale 0.00784314, zero point 127" in n for n in r.model["notes"])
     code, out, _ = run(capsys, "inspect", str(EDGETPU), "--no-cache")
     assert code == 0 and "Edge TPU model" in out
@@ -306,7 +361,7 @@ def test_teachable_truncated_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
 @pytest.mark.slow
 def test_teachable_profile_on_litert() -> None:
     pytest.importorskip("ai_edge_litert")
-    from zooprof.profiling import profile
+    from zooprof.measure.profiling import profile
 
     rows = {}
     for path in (UNQUANT, QUANT, EDGETPU):

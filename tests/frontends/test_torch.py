@@ -11,7 +11,7 @@ from torch import nn  # noqa: E402
 
 from zooprof.analysis import analyze  # noqa: E402
 from zooprof.errors import ModelShapeError, UsageError  # noqa: E402
-from zooprof.frontends import torch as frontend  # noqa: E402
+from zooprof.frontends.torch import read as frontend  # noqa: E402
 from zooprof.ir.ops import OpKind  # noqa: E402
 
 
@@ -24,11 +24,11 @@ class Functional(nn.Module):
         self.fc = nn.Linear(8, 3)
 
     def forward(self, x):  # type: ignore[no-untyped-def]
-        y = self.conv(x) + x                       # residual add
-        z = torch.cat([y, x], dim=1)               # 8 channels
-        m = z.mean(dim=(2, 3))                     # global mean -> (N, 8)
+        y = self.conv(x) + x  # residual add
+        z = torch.cat([y, x], dim=1)  # 8 channels
+        m = z.mean(dim=(2, 3))  # global mean -> (N, 8)
         r = torch.flatten(z, 1).reshape(z.shape[0], 8, -1)
-        g = torch.matmul(r, r.transpose(1, 2))     # (N, 8, 8)
+        g = torch.matmul(r, r.transpose(1, 2))  # (N, 8, 8)
         return self.fc(m) + g.sum()
 
 
@@ -42,7 +42,7 @@ class DataDependent(nn.Module):
 
     def forward(self, x):  # type: ignore[no-untyped-def]
         y = torch.relu(self.a(x))
-        if y.shape[-1] > 2 and y.sum() is not None:    # bool() of a Proxy fails under fx
+        if y.shape[-1] > 2 and y.sum() is not None:  # bool() of a Proxy fails under fx
             y = y * 2
         return self.b(y.mean(dim=(2, 3)))
 
@@ -55,12 +55,20 @@ def test_functional_ops_are_layers() -> None:
     g = frontend.graph_from_module(frontend.build_module(Functional), [(2, 4, 6, 6)], "functional")
     kinds = ops(g)
     assert g.trace_method == "fx"
-    for kind in (OpKind.ADD, OpKind.CONCAT, OpKind.MEAN, OpKind.FLATTEN, OpKind.RESHAPE, OpKind.MATMUL,
-                 OpKind.PERMUTE, OpKind.SUM):
+    for kind in (
+        OpKind.ADD,
+        OpKind.CONCAT,
+        OpKind.MEAN,
+        OpKind.FLATTEN,
+        OpKind.RESHAPE,
+        OpKind.MATMUL,
+        OpKind.PERMUTE,
+        OpKind.SUM,
+    ):
         assert kind in kinds, kind
     a = analyze(g)
     mm = next(r for r in a.layers if r["op"] == "matmul")
-    assert mm["macs"] == 2 * 8 * 8 * 36               # (2, 8, 36) @ (2, 36, 8)
+    assert mm["macs"] == 2 * 8 * 8 * 36  # (2, 8, 36) @ (2, 36, 8)
     add = next(r for r in a.layers if r["op"] == "add")
     assert add["output_shape"] == [2, 4, 6, 6]
     assert a.totals["params"] == 4 * 4 * 9 + 4 + 8 * 3 + 3
@@ -135,7 +143,7 @@ def test_op_without_rule_is_flagged_not_zero() -> None:
     assert a.totals["coverage"]["uncounted_ops"] == {"Upsample": 1}
     assert a.totals["coverage"]["percent"] == pytest.approx(66.67)
     assert a.layers[2]["rf"]["size"] == "unknown"
-    assert a.layers[2]["macs"] == 4 * 14 * 14 * 4 * 9      # known layers after it are still counted
+    assert a.layers[2]["macs"] == 4 * 14 * 14 * 4 * 9  # known layers after it are still counted
 
 
 class Spectral(nn.Module):

@@ -30,22 +30,22 @@ from typing import Any
 
 #: MACs by hand, layer by layer (conv: output elements x C_in/groups x kernel area; dense: out x in)
 HAND_MACS = {
-    "conv1 3x3 s2 3->16, out 16x16x16": 16 * 16 * 16 * 3 * 3 * 3,        # 110,592
-    "depthwise 3x3, out 16x16x16": 16 * 16 * 16 * 1 * 3 * 3,             # 36,864
-    "pointwise 1x1 16->16, out 16x16x16": 16 * 16 * 16 * 16,             # 65,536
-    "conv 3x3 s2 SAME 16->16, out 8x8x16": 8 * 8 * 16 * 16 * 3 * 3,      # 147,456
-    "dense 32->64": 64 * 32,                                              # 2,048
-    "dense 64->10": 10 * 64,                                              # 640
+    "conv1 3x3 s2 3->16, out 16x16x16": 16 * 16 * 16 * 3 * 3 * 3,  # 110,592
+    "depthwise 3x3, out 16x16x16": 16 * 16 * 16 * 1 * 3 * 3,  # 36,864
+    "pointwise 1x1 16->16, out 16x16x16": 16 * 16 * 16 * 16,  # 65,536
+    "conv 3x3 s2 SAME 16->16, out 8x8x16": 8 * 8 * 16 * 16 * 3 * 3,  # 147,456
+    "dense 32->64": 64 * 32,  # 2,048
+    "dense 64->10": 10 * 64,  # 640
 }
-MACS = sum(HAND_MACS.values())                                            # 363,136
-RESIZE_MACS = 30 * 30 * 4 * 3 * 3 * 3                                     # 97,200
-DYNAMIC_MACS_AT_32 = 32 * 32 * 8 * 3 * 3 * 3 + 8 * 4                      # 221,216 at 1x3x32x32
+MACS = sum(HAND_MACS.values())  # 363,136
+RESIZE_MACS = 30 * 30 * 4 * 3 * 3 * 3  # 97,200
+DYNAMIC_MACS_AT_32 = 32 * 32 * 8 * 3 * 3 * 3 + 8 * 4  # 221,216 at 1x3x32x32
 
 #: Keras params: conv1 448, depthwise 144 (no bias), BN 64 (gamma, beta, mean, var),
 #: pointwise 272, conv 2,320, dense 2,112 and 650
-KERAS_PARAMS = 448 + 144 + 4 * 16 + 272 + 2320 + 2112 + 650                # 6,010
+KERAS_PARAMS = 448 + 144 + 4 * 16 + 272 + 2320 + 2112 + 650  # 6,010
 #: TFLite folds the BN into the depthwise conv: its 4 x 16 values become a 16-value bias
-TFLITE_PARAMS = KERAS_PARAMS - 4 * 16 + 16                                # 5,962
+TFLITE_PARAMS = KERAS_PARAMS - 4 * 16 + 16  # 5,962
 #: bias values (int32 in the int8 file): conv1, depthwise (folded BN), pointwise, conv, dense, dense
 BIASES = 16 + 16 + 16 + 16 + 64 + 10
 
@@ -84,8 +84,8 @@ def small_model() -> Any:
     y = layers.Conv2D(16, 1, name="pw")(y)
     x = layers.Add(name="residual")([x, y])
     z = layers.Conv2D(16, 3, strides=2, padding="same", name="conv_same")(x)
-    p = layers.ZeroPadding2D(1, name="pad")(x)                       # stays a PAD: 16 -> 18
-    p = layers.AveragePooling2D(3, strides=2, name="avgpool")(p)     # (18 - 3)/2 + 1 = 8
+    p = layers.ZeroPadding2D(1, name="pad")(x)  # stays a PAD: 16 -> 18
+    p = layers.AveragePooling2D(3, strides=2, name="avgpool")(p)  # (18 - 3)/2 + 1 = 8
     c = layers.Concatenate(name="concat")([z, p])
     c = layers.MaxPooling2D(2, padding="same", name="maxpool")(c)
     g = layers.GlobalAveragePooling2D(name="gap")(c)
@@ -107,10 +107,11 @@ def randomise(model: Any) -> None:
         weights = layer.get_weights()
         if not weights:
             continue
-        if isinstance(layer, layers.BatchNormalization):   # gamma, beta, moving mean, moving variance
+        if isinstance(layer, layers.BatchNormalization):  # gamma, beta, moving mean, moving variance
             c = weights[0].shape
-            layer.set_weights([rng.uniform(0.5, 1.5, c), rng.normal(0, 0.1, c), rng.normal(0, 0.1, c),
-                               rng.uniform(0.5, 1.5, c)])
+            layer.set_weights(
+                [rng.uniform(0.5, 1.5, c), rng.normal(0, 0.1, c), rng.normal(0, 0.1, c), rng.uniform(0.5, 1.5, c)]
+            )
         else:
             layer.set_weights([rng.normal(0, 0.2, w.shape).astype(w.dtype) for w in weights])
 
@@ -120,9 +121,9 @@ def unknown_model() -> Any:
     from keras import layers
 
     inp = keras.Input((8, 8, 3), name="image")
-    x = layers.Resizing(16, 16, interpolation="bilinear", name="resize")(inp)   # RESIZE_BILINEAR
-    x = layers.UpSampling2D(2, name="up")(x)        # Keras 3: SHAPE/TILE/RESHAPE, dynamic shapes in the file
-    out = layers.Conv2D(4, 3, name="conv")(x)       # 32x32 -> 30x30x4: 900 x 4 x 27 = 97,200 MACs
+    x = layers.Resizing(16, 16, interpolation="bilinear", name="resize")(inp)  # RESIZE_BILINEAR
+    x = layers.UpSampling2D(2, name="up")(x)  # Keras 3: SHAPE/TILE/RESHAPE, dynamic shapes in the file
+    out = layers.Conv2D(4, 3, name="conv")(x)  # 32x32 -> 30x30x4: 900 x 4 x 27 = 97,200 MACs
     model = keras.Model(inp, out, name="with_resize")
     randomise(model)
     return model
@@ -134,17 +135,17 @@ def ops_model() -> Any:
     from keras import layers
 
     inp = keras.Input((8, 8, 4), name="x")
-    a = layers.Activation("hard_swish", name="hswish")(inp)          # HARD_SWISH
-    b = layers.Activation("sigmoid", name="sigmoid")(inp)            # LOGISTIC
-    c = layers.Activation("tanh", name="tanh")(inp)                  # TANH
-    x = layers.Multiply(name="mul")([a, b])                          # MUL
-    x = layers.Subtract(name="sub")([x, c])                          # SUB
+    a = layers.Activation("hard_swish", name="hswish")(inp)  # HARD_SWISH
+    b = layers.Activation("sigmoid", name="sigmoid")(inp)  # LOGISTIC
+    c = layers.Activation("tanh", name="tanh")(inp)  # TANH
+    x = layers.Multiply(name="mul")([a, b])  # MUL
+    x = layers.Subtract(name="sub")([x, c])  # SUB
     x = layers.Lambda(lambda t: t / (t * t + 1.0), name="ratio")(x)  # MUL, ADD, DIV
-    x = layers.ReLU(name="relu")(x)                                  # fused into the DIV
-    x = layers.Cropping2D(((1, 1), (2, 0)), name="crop")(x)          # STRIDED_SLICE -> 6x6x4
-    x = layers.Permute((3, 1, 2), name="permute")(x)                 # TRANSPOSE
-    x = layers.Reshape((4 * 6 * 6,), name="reshape")(x)              # RESHAPE
-    x = layers.Dense(8, name="fc")(x)                                # 144 x 8 = 1,152 MACs
+    x = layers.ReLU(name="relu")(x)  # fused into the DIV
+    x = layers.Cropping2D(((1, 1), (2, 0)), name="crop")(x)  # STRIDED_SLICE -> 6x6x4
+    x = layers.Permute((3, 1, 2), name="permute")(x)  # TRANSPOSE
+    x = layers.Reshape((4 * 6 * 6,), name="reshape")(x)  # RESHAPE
+    x = layers.Dense(8, name="fc")(x)  # 144 x 8 = 1,152 MACs
     out = layers.Softmax(name="softmax")(x)
     model = keras.Model(inp, out, name="ops")
     randomise(model)
@@ -218,12 +219,12 @@ def edgetpu_like(int8_tflite: bytes) -> bytes:
     model = schema.ModelT.InitFromPackedBuf(int8_tflite, 0)
     g = model.subgraphs[0]
     first, last = g.operators[0], g.operators[-1]
-    inp = g.tensors[first.outputs[0]]         # after QUANTIZE: int8 with scale and zero point
-    out = g.tensors[last.inputs[0]]           # before DEQUANTIZE
+    inp = g.tensors[first.outputs[0]]  # after QUANTIZE: int8 with scale and zero point
+    out = g.tensors[last.inputs[0]]  # before DEQUANTIZE
     for t in (inp, out):
         t.buffer = 0
     code = schema.OperatorCodeT()
-    code.builtinCode = code.deprecatedBuiltinCode = 32     # CUSTOM
+    code.builtinCode = code.deprecatedBuiltinCode = 32  # CUSTOM
     code.customCode = "edgetpu-custom-op"
     code.version = 1
     op = schema.OperatorT()
@@ -243,9 +244,17 @@ def build(folder: Path) -> Built:
     _quiet()
     folder.mkdir(parents=True, exist_ok=True)
     model = small_model()
-    built = Built(folder, folder / "small.keras", folder / "small_float.tflite", folder / "small_int8.tflite",
-                  folder / "small_fp16.tflite", folder / "with_resize.tflite", folder / "small_edgetpu.tflite",
-                  folder / "ops.tflite", folder / "dynamic.tflite")
+    built = Built(
+        folder,
+        folder / "small.keras",
+        folder / "small_float.tflite",
+        folder / "small_int8.tflite",
+        folder / "small_fp16.tflite",
+        folder / "with_resize.tflite",
+        folder / "small_edgetpu.tflite",
+        folder / "ops.tflite",
+        folder / "dynamic.tflite",
+    )
     model.save(built.keras_file)
     built.keras_macs = keras_macs(model)
     built.keras_params = int(model.count_params())

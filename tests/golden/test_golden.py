@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from zooprof.columns import parse_columns
-from zooprof.comparison import CSV_KEYS, compare_rows, coverage_notes
+from zooprof.compare.columns import parse_columns
+from zooprof.compare.rows import CSV_KEYS, compare_rows, coverage_notes
 from zooprof.renderers import render
 from zooprof.renderers.compare_text import render_compare_csv, render_compare_markdown
-from zooprof.result import ProfileResult
+from zooprof.result.document import ProfileResult
 
 HERE = Path(__file__).resolve().parent
 UPDATE = os.environ.get("ZOOPROF_UPDATE_GOLDEN") == "1"
@@ -43,9 +43,16 @@ def compare_inputs() -> tuple[list[ProfileResult], list[str]]:
     wide.totals["params"] = 1524
     wide.totals["weight_bytes"] = 1524 * 4
     # batch 4: 4 x 15,104 MACs per call in 0.2 ms -> 20,000 samples/s, 604.16 GFLOP/s
-    wide.measurements = [dict(wide.measurements[1], batch=4, runtime="onnxruntime",
-                              timing={"latency_ms": {"median": 0.2, "p99": 0.3}}, throughput_per_s=20000.0,
-                              achieved_gflops=604.16)]
+    wide.measurements = [
+        dict(
+            wide.measurements[1],
+            batch=4,
+            runtime="onnxruntime",
+            timing={"latency_ms": {"median": 0.2, "p99": 0.3}},
+            throughput_per_s=20000.0,
+            achieved_gflops=604.16,
+        )
+    ]
     return [base, static, wide], ["base.json", "static.json", "wide.json"]
 
 
@@ -90,7 +97,7 @@ def test_compare_csv_golden() -> None:
     assert list(rows[0]) == list(CSV_KEYS)
     by = {(r["model"], r["runtime"], r["batch"], r["source"]): r for r in rows}
     wide = by[("tiny-net-x2", "onnxruntime", "4", "wide.json")]
-    assert int(wide["macs"]) == 4 * 2 * 7552          # per call: per-sample MACs x batch
+    assert int(wide["macs"]) == 4 * 2 * 7552  # per call: per-sample MACs x batch
     assert float(wide["peak_activation_mb"]) == pytest.approx(4 * 1792 / 1e6)
     assert [r["pareto"] for r in rows] == ["false", "true", "false", "false", "true"]
 

@@ -17,7 +17,7 @@ from tests.renderers.results import BREAKOUT, EVIL, hostile, power_ok, with_meas
 from zooprof.renderers import format_for, render
 from zooprof.renderers.html import render_compare_html, render_html
 from zooprof.renderers.html_data import embed_json, layer_table, layer_timings
-from zooprof.result import ProfileResult
+from zooprof.result.document import ProfileResult
 
 STAMP = "2030-01-01 00:00:00 +0000"
 
@@ -75,14 +75,50 @@ def test_nothing_is_fetched_from_anywhere() -> None:
     parser.feed(html)
     refs = [(tag, k, v) for tag, attrs in parser.tags for k, v in attrs.items() if k in ("src", "href", "action")]
     assert refs == [("link", "href", "data:,")]
-    assert {tag for tag, _ in parser.tags} <= {"html", "head", "meta", "link", "title", "style", "body", "header",
-                                               "h1", "h2", "h3", "p", "section", "div", "ul", "li", "table", "thead",
-                                               "tbody", "tr", "th", "td", "details", "summary", "pre", "label",
-                                               "input", "select", "span", "code", "dl", "dt", "dd", "noscript",
-                                               "footer", "script"}
+    assert {tag for tag, _ in parser.tags} <= {
+        "html",
+        "head",
+        "meta",
+        "link",
+        "title",
+        "style",
+        "body",
+        "header",
+        "h1",
+        "h2",
+        "h3",
+        "p",
+        "section",
+        "div",
+        "ul",
+        "li",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "details",
+        "summary",
+        "pre",
+        "label",
+        "input",
+        "select",
+        "span",
+        "code",
+        "dl",
+        "dt",
+        "dd",
+        "noscript",
+        "footer",
+        "script",
+    }
     code = "".join(scripts(html)) + re.search(r"<style>(.*?)</style>", html, re.S).group(1)
-    assert not re.search(r"https?://(?!www\.w3\.org/2000/svg\b)|\burl\(|@import|fetch\(|XMLHttpRequest|"
-                         r"\.src\b|import\(", code)
+    assert not re.search(
+        r"https?://(?!www\.w3\.org/2000/svg\b)|\burl\(|@import|fetch\(|XMLHttpRequest|"
+        r"\.src\b|import\(",
+        code,
+    )
 
 
 def test_data_round_trips_to_the_same_result() -> None:
@@ -96,8 +132,9 @@ def test_render_is_deterministic_and_only_the_timestamp_differs() -> None:
     r = with_measurements(hostile())
     assert render_html(r, rendered_at=STAMP) == render_html(copy.deepcopy(r), rendered_at=STAMP)
     a, b = render_html(r), render_html(r, rendered_at=STAMP)
-    assert re.sub(r'<span id="rendered-at">[^<]*</span>', "", a) == re.sub(r'<span id="rendered-at">[^<]*</span>',
-                                                                           "", b)
+    assert re.sub(r'<span id="rendered-at">[^<]*</span>', "", a) == re.sub(
+        r'<span id="rendered-at">[^<]*</span>', "", b
+    )
     assert f'<span id="rendered-at">{STAMP}</span>' in b and STAMP not in a
 
 
@@ -160,8 +197,9 @@ def nested() -> ProfileResult:
     r = hostile()
     base = r.layers[0]
     names = ["features.0.conv", "features.0.relu", "features.1.conv", "head"]
-    r.layers = [{**base, "name": n, "scope": n, "macs": 10 * (i + 1), "macs_pct": 10.0 * (i + 1)}
-                for i, n in enumerate(names)]
+    r.layers = [
+        {**base, "name": n, "scope": n, "macs": 10 * (i + 1), "macs_pct": 10.0 * (i + 1)} for i, n in enumerate(names)
+    ]
     return r
 
 
@@ -178,8 +216,10 @@ def test_depth_views_and_group_times() -> None:
     assert names[1] == ["features", "head"] and names[2] == ["features.0", "features.1", "head"]
     assert table["rows"][names[1].index("features") + 4]["macs"] == 60  # the group sums as collapse does
     (t,) = layer_timings(r, table)
-    by_name = {row["name"]: (ms, share, part) for row, ms, share, part
-               in zip(table["rows"], t["ms"], t["share"], t["partial"], strict=True)}
+    by_name = {
+        row["name"]: (ms, share, part)
+        for row, ms, share, part in zip(table["rows"], t["ms"], t["share"], t["partial"], strict=True)
+    }
     assert by_name["features.0.conv"] == (pytest.approx(1.0), pytest.approx(100 / 7), None)
     assert by_name["features.1.conv"] == (None, None, None)  # not timed: n/a, never 0
     assert by_name["features.0"] == (pytest.approx(3.0), pytest.approx(300 / 7), None)
@@ -188,7 +228,7 @@ def test_depth_views_and_group_times() -> None:
 
 
 def test_rows_from_another_view_are_the_initial_view() -> None:
-    from zooprof.views import collapse
+    from zooprof.renderers.views import collapse
 
     r = nested()
     table = layer_table(r, collapse(r.layers, 1), [])
@@ -200,9 +240,14 @@ def test_rows_from_another_view_are_the_initial_view() -> None:
 
 def test_unmatched_per_layer_names_are_explained() -> None:
     r = with_measurements(hostile())
-    r.measurements[1]["per_layer"] = {"method": "onnxruntime profiler", "layers": [
-        {"name": "/conv/Conv_fused", "op": "FusedConv", "seconds": 0.001, "share": 0.5, "fused": True},
-        {"name": BREAKOUT, "op": "Gemm", "seconds": 0.001, "share": 0.5}], "sum_seconds": 0.002}
+    r.measurements[1]["per_layer"] = {
+        "method": "onnxruntime profiler",
+        "layers": [
+            {"name": "/conv/Conv_fused", "op": "FusedConv", "seconds": 0.001, "share": 0.5, "fused": True},
+            {"name": BREAKOUT, "op": "Gemm", "seconds": 0.001, "share": 0.5},
+        ],
+        "sum_seconds": 0.002,
+    }
     html = render_html(r, rendered_at=STAMP)
     assert "onnxruntime b1: 1 of 2 timed layers have a static layer of the same name" in html
     t = payload(html)["timings"][1]
@@ -213,11 +258,11 @@ def test_html_format_is_chosen_by_extension_and_name() -> None:
     assert format_for("report.html", None) == "html" and format_for("x.HTM", None) == "html"
     assert format_for(None, "html") == "html"
     html = render(hostile(), "html")
-    assert html.startswith("<!DOCTYPE html>") and 'data-rendered' not in html.split("<script>")[0]
+    assert html.startswith("<!DOCTYPE html>") and "data-rendered" not in html.split("<script>")[0]
 
 
 def test_given_columns_are_the_table_columns() -> None:
-    from zooprof.columns import parse_columns
+    from zooprof.compare.columns import parse_columns
 
     html = render(hostile(), "html", columns=parse_columns("name,rf,macs"), columns_given=True)
     assert [c["key"] for c in payload(html)["table"]["columns"]] == ["name", "rf", "macs"]
@@ -235,25 +280,93 @@ def test_real_model_with_hostile_layer_name() -> None:
 
 
 COMPARE_ROWS = [
-    {"model": EVIL, "runtime": "torch", "batch": 1, "status": "ok", "params": 257, "macs": 4032, "weights_mb": 0.001,
-     "peak_activation_mb": 0.0008, "latency_median_ms": 0.5, "latency_p99_ms": 0.9, "throughput_per_s": 2000.0,
-     "energy_per_inference_mj": None, "achieved_gflops": 0.016, "source": "a/result.json", "pareto": True},
-    {"model": "vgg16", "runtime": "onnxruntime", "batch": 1, "status": "ok", "params": 138357544,
-     "macs": 15470264320, "weights_mb": 553.43, "peak_activation_mb": 12.85, "latency_median_ms": 120.25,
-     "latency_p99_ms": 131.0, "throughput_per_s": 8.3, "energy_per_inference_mj": 512.5, "achieved_gflops": 257.3,
-     "source": "vgg16", "pareto": False},
-    {"model": "mobilenet_v2", "runtime": "tflite", "batch": 1, "status": "failed", "reason": "no route <tflite>",
-     "params": 3504872, "macs": 300774272, "weights_mb": 14.02, "peak_activation_mb": None,
-     "latency_median_ms": None, "latency_p99_ms": None, "throughput_per_s": None, "energy_per_inference_mj": None,
-     "achieved_gflops": None, "source": "mobilenet_v2", "pareto": False},
-    {"model": "mobilenet_v2", "runtime": "onnxruntime", "batch": 1, "status": "ok", "params": 3504872,
-     "macs": 300774272, "weights_mb": 14.02, "peak_activation_mb": 9.63, "latency_median_ms": 0.3,
-     "latency_p99_ms": 0.4, "throughput_per_s": 3333.3, "energy_per_inference_mj": None, "achieved_gflops": 2005.2,
-     "source": "mobilenet_v2", "pareto": True},
-    {"model": "resnet18", "runtime": None, "batch": 1, "status": "static",
-     "reason": "not measured (static analysis only)", "params": 11689512, "macs": 1814073344, "weights_mb": 46.8,
-     "peak_activation_mb": 6.42, "latency_median_ms": None, "latency_p99_ms": None, "throughput_per_s": None,
-     "energy_per_inference_mj": None, "achieved_gflops": None, "source": "r18.json", "pareto": False},
+    {
+        "model": EVIL,
+        "runtime": "torch",
+        "batch": 1,
+        "status": "ok",
+        "params": 257,
+        "macs": 4032,
+        "weights_mb": 0.001,
+        "peak_activation_mb": 0.0008,
+        "latency_median_ms": 0.5,
+        "latency_p99_ms": 0.9,
+        "throughput_per_s": 2000.0,
+        "energy_per_inference_mj": None,
+        "achieved_gflops": 0.016,
+        "source": "a/result.json",
+        "pareto": True,
+    },
+    {
+        "model": "vgg16",
+        "runtime": "onnxruntime",
+        "batch": 1,
+        "status": "ok",
+        "params": 138357544,
+        "macs": 15470264320,
+        "weights_mb": 553.43,
+        "peak_activation_mb": 12.85,
+        "latency_median_ms": 120.25,
+        "latency_p99_ms": 131.0,
+        "throughput_per_s": 8.3,
+        "energy_per_inference_mj": 512.5,
+        "achieved_gflops": 257.3,
+        "source": "vgg16",
+        "pareto": False,
+    },
+    {
+        "model": "mobilenet_v2",
+        "runtime": "tflite",
+        "batch": 1,
+        "status": "failed",
+        "reason": "no route <tflite>",
+        "params": 3504872,
+        "macs": 300774272,
+        "weights_mb": 14.02,
+        "peak_activation_mb": None,
+        "latency_median_ms": None,
+        "latency_p99_ms": None,
+        "throughput_per_s": None,
+        "energy_per_inference_mj": None,
+        "achieved_gflops": None,
+        "source": "mobilenet_v2",
+        "pareto": False,
+    },
+    {
+        "model": "mobilenet_v2",
+        "runtime": "onnxruntime",
+        "batch": 1,
+        "status": "ok",
+        "params": 3504872,
+        "macs": 300774272,
+        "weights_mb": 14.02,
+        "peak_activation_mb": 9.63,
+        "latency_median_ms": 0.3,
+        "latency_p99_ms": 0.4,
+        "throughput_per_s": 3333.3,
+        "energy_per_inference_mj": None,
+        "achieved_gflops": 2005.2,
+        "source": "mobilenet_v2",
+        "pareto": True,
+    },
+    {
+        "model": "resnet18",
+        "runtime": None,
+        "batch": 1,
+        "status": "static",
+        "reason": "not measured (static analysis only)",
+        "params": 11689512,
+        "macs": 1814073344,
+        "weights_mb": 46.8,
+        "peak_activation_mb": 6.42,
+        "latency_median_ms": None,
+        "latency_p99_ms": None,
+        "throughput_per_s": None,
+        "energy_per_inference_mj": None,
+        "achieved_gflops": None,
+        "source": "r18.json",
+        "pareto": False,
+    },
 ]
 
 
@@ -263,11 +376,17 @@ def test_compare_html() -> None:
     assert render_compare_html([hostile()], COMPARE_ROWS, rendered_at=STAMP) == html
     data = payload(html)
     assert data["kind"] == "compare" and data["rows"] == COMPARE_ROWS
-    cells = {r["c"][0] + "/" + r["c"][1]: dict(zip([c["key"] for c in data["table"]["columns"]], r["c"], strict=True))
-             for r in data["table"]["rows"]}
+    cells = {
+        r["c"][0] + "/" + r["c"][1]: dict(zip([c["key"] for c in data["table"]["columns"]], r["c"], strict=True))
+        for r in data["table"]["rows"]
+    }
     vgg = cells["vgg16/onnxruntime"]
-    assert (vgg["params"], vgg["macs"], vgg["latency_median_ms"], vgg["energy_per_inference_mj"]) == \
-        ("138,357,544", "15.47 G", "120.250", "512.500")
+    assert (vgg["params"], vgg["macs"], vgg["latency_median_ms"], vgg["energy_per_inference_mj"]) == (
+        "138,357,544",
+        "15.47 G",
+        "120.250",
+        "512.500",
+    )
     assert cells[EVIL + "/torch"]["energy_per_inference_mj"] == "n/a" and cells[EVIL + "/torch"]["pareto"] == "yes"
     mob = cells["mobilenet_v2/tflite"]
     assert mob["status"] == "failed: no route <tflite>" and mob["latency_median_ms"] == "n/a"

@@ -11,18 +11,18 @@ from zooprof.rules.pool import adaptive_windows
 
 
 def test_window_out_matches_slide() -> None:
-    assert window_out(224, 11, 4, 2, 2) == 55      # (224 + 2*2 - 11)/4 + 1
-    assert window_out(55, 3, 2, 0, 0) == 27        # (55 - 3)/2 + 1
-    assert window_out(227, 11, 4, 0, 0) == 55      # the paper's form
-    assert window_out(224, 11, 4, 0, 0) == 54      # the trap: 224 with pad 0
+    assert window_out(224, 11, 4, 2, 2) == 55  # (224 + 2*2 - 11)/4 + 1
+    assert window_out(55, 3, 2, 0, 0) == 27  # (55 - 3)/2 + 1
+    assert window_out(227, 11, 4, 0, 0) == 55  # the paper's form
+    assert window_out(224, 11, 4, 0, 0) == 54  # the trap: 224 with pad 0
     assert window_out(13, 3, 2, 0, 0) == 6
 
 
 def test_window_out_dilation_and_ceil_mode() -> None:
-    assert window_out(32, 3, 1, 2, 2, d=2) == 32   # dilated 3x3 spans 5
-    assert window_out(112, 3, 2, 0, 0, ceil_mode=True) == 56   # floor gives 55
+    assert window_out(32, 3, 1, 2, 2, d=2) == 32  # dilated 3x3 spans 5
+    assert window_out(112, 3, 2, 0, 0, ceil_mode=True) == 56  # floor gives 55
     assert window_out(5, 2, 2, 0, 0, ceil_mode=True) == 3
-    assert window_out(4, 2, 2, 0, 0, ceil_mode=True) == 2      # no window starting in padding only
+    assert window_out(4, 2, 2, 0, 0, ceil_mode=True) == 2  # no window starting in padding only
 
 
 def test_formula_text_is_the_slides() -> None:
@@ -30,8 +30,20 @@ def test_formula_text_is_the_slides() -> None:
 
 
 def conv1() -> object:
-    return layer("conv1", OpKind.CONV, [t("x", 1, 3, 224, 224)], t("conv1", 1, 96, 55, 55), kernel=(11, 11),
-                 stride=(4, 4), padding=(2, 2), dilation=(1, 1), groups=1, in_channels=3, out_channels=96, bias=True)
+    return layer(
+        "conv1",
+        OpKind.CONV,
+        [t("x", 1, 3, 224, 224)],
+        t("conv1", 1, 96, 55, 55),
+        kernel=(11, 11),
+        stride=(4, 4),
+        padding=(2, 2),
+        dilation=(1, 1),
+        groups=1,
+        in_channels=3,
+        out_channels=96,
+        bias=True,
+    )
 
 
 def test_conv_macs_flops_shape_rf() -> None:
@@ -46,19 +58,48 @@ def test_conv_macs_flops_shape_rf() -> None:
 
 def test_grouped_and_depthwise_conv_macs() -> None:
     rule = RULES.get(OpKind.CONV)
-    g2 = layer("conv2", OpKind.CONV, [t("x", 1, 96, 27, 27)], t("y", 1, 256, 27, 27), kernel=(5, 5), stride=(1, 1),
-               padding=(2, 2), groups=2, in_channels=96, out_channels=256, bias=True)
+    g2 = layer(
+        "conv2",
+        OpKind.CONV,
+        [t("x", 1, 96, 27, 27)],
+        t("y", 1, 256, 27, 27),
+        kernel=(5, 5),
+        stride=(1, 1),
+        padding=(2, 2),
+        groups=2,
+        in_channels=96,
+        out_channels=256,
+        bias=True,
+    )
     assert rule.macs(g2) == 256 * 27 * 27 * 48 * 25 == 223_948_800
-    dw = layer("dw", OpKind.CONV, [t("x", 1, 32, 112, 112)], t("y", 1, 32, 112, 112), kernel=(3, 3), stride=(1, 1),
-               padding=(1, 1), groups=32, in_channels=32, out_channels=32, bias=False)
+    dw = layer(
+        "dw",
+        OpKind.CONV,
+        [t("x", 1, 32, 112, 112)],
+        t("y", 1, 32, 112, 112),
+        kernel=(3, 3),
+        stride=(1, 1),
+        padding=(1, 1),
+        groups=32,
+        in_channels=32,
+        out_channels=32,
+        bias=False,
+    )
     assert rule.macs(dw) == 32 * 112 * 112 * 9
     assert rule.flops(dw) == 2 * rule.macs(dw)
 
 
 def test_pool_flops_and_rf() -> None:
     rule = RULES.get(OpKind.MAXPOOL)
-    p = layer("pool1", OpKind.MAXPOOL, [t("x", 1, 96, 55, 55)], t("y", 1, 96, 27, 27), kernel=(3, 3), stride=(2, 2),
-              padding=(0, 0))
+    p = layer(
+        "pool1",
+        OpKind.MAXPOOL,
+        [t("x", 1, 96, 55, 55)],
+        t("y", 1, 96, 27, 27),
+        kernel=(3, 3),
+        stride=(2, 2),
+        padding=(0, 0),
+    )
     assert rule.macs(p) == 0
     assert rule.flops(p) == 96 * 27 * 27 * 8
     rf = rule.rf(p, [RF(axes=(AxisRF(11, 4, 2),) * 2)])

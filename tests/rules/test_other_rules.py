@@ -28,7 +28,7 @@ def test_dense_counts_and_global_rf() -> None:
     assert rule.macs(fc6) == 9216 * 4096
     assert rule.flops(fc6) == 2 * 9216 * 4096 + 4096
     assert rule.rf(fc6, [RF(axes=(AxisRF(195, 32, 64),) * 2)]).is_global
-    assert not rule.rf(fc6, [RF()]).applicable      # an MLP on a vector: no RF
+    assert not rule.rf(fc6, [RF()]).applicable  # an MLP on a vector: no RF
 
 
 def test_matmul() -> None:
@@ -62,9 +62,9 @@ def test_merge_aligned_residual() -> None:
 def test_merge_not_aligned() -> None:
     add = layer("add", OpKind.ADD, [t("a", 1, 8, 7, 7), t("b", 1, 8, 7, 7)], t("y", 1, 8, 7, 7))
     a = RF(axes=(AxisRF(5, 2, 2),) * 2)
-    b = RF(axes=(AxisRF(5, 2, 0),) * 2)     # centre 2 vs 0
+    b = RF(axes=(AxisRF(5, 2, 0),) * 2)  # centre 2 vs 0
     assert not merge_rf(add, [a, b]).aligned
-    c = RF(axes=(AxisRF(5, 4, 2),) * 2)     # stride 4 vs 2
+    c = RF(axes=(AxisRF(5, 4, 2),) * 2)  # stride 4 vs 2
     assert not merge_rf(add, [a, c]).aligned
 
 

@@ -15,10 +15,25 @@ pytest.importorskip("torch")
 
 @pytest.mark.slow
 def test_isolation_keeps_the_good_model(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    models = ["tests.runtimes.bad_models:good_net", "tests.runtimes.bad_models:segfault_net",
-              "tests.runtimes.bad_models:raising_net", "tests.runtimes.bad_models:hanging_net"]
-    code, out, err = run(capsys, "profile", *models, "--input-shape", "1x4", "--max-time", "0.5", "--timeout", "25",
-                         "-o", str(tmp_path / "{model}.json"))
+    models = [
+        "tests.runtimes.bad_models:good_net",
+        "tests.runtimes.bad_models:segfault_net",
+        "tests.runtimes.bad_models:raising_net",
+        "tests.runtimes.bad_models:hanging_net",
+    ]
+    code, out, err = run(
+        capsys,
+        "profile",
+        *models,
+        "--input-shape",
+        "1x4",
+        "--max-time",
+        "0.5",
+        "--timeout",
+        "25",
+        "-o",
+        str(tmp_path / "{model}.json"),
+    )
     assert code == 1
     results = {p.stem: json.loads(p.read_text()) for p in tmp_path.glob("*.json")}
     assert len(results) == 4
@@ -38,8 +53,9 @@ def test_unknown_runtime(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and "unknown runtime 'tensorrtx'" in err and len(err.strip().splitlines()) == 1
 
 
-def test_missing_runtime_package_names_the_extra(capsys: pytest.CaptureFixture[str],
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_runtime_package_names_the_extra(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake = runtimes.RuntimeInfo("tflite", "x:y", (("no_such_package_zz",),), "tflite", "test")
     monkeypatch.setitem(runtimes.RUNTIMES, "tflite", fake)
     code, _, err = run(capsys, "profile", "mnist-mlp", "--runtime", "tflite")
@@ -55,8 +71,20 @@ def test_bad_options(capsys: pytest.CaptureFixture[str], args: list[str]) -> Non
 @pytest.mark.slow
 def test_profile_writes_result(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "r.json"
-    code, out, _ = run(capsys, "profile", "mnist-mlp", "--batch", "1,4", "--max-time", "0.5", "--threads", "1",
-                       "--per-layer", "-o", str(path))
+    code, out, _ = run(
+        capsys,
+        "profile",
+        "mnist-mlp",
+        "--batch",
+        "1,4",
+        "--max-time",
+        "0.5",
+        "--threads",
+        "1",
+        "--per-layer",
+        "-o",
+        str(path),
+    )
     assert code == 0
     d = json.loads(path.read_text())
     assert d["totals"]["params"] == 13002
@@ -70,7 +98,7 @@ def test_profile_writes_result(capsys: pytest.CaptureFixture[str], tmp_path: Pat
         assert m["memory"]["peak_rss_bytes"] >= m["memory"]["rss_before_load_bytes"] > 0
         assert m["session"]["threads"] == 1
         names = {layer["name"] for layer in m["per_layer"]["layers"]}
-        assert {"1", "3", "5"} <= names              # the IR's layer names: the Linear layers
+        assert {"1", "3", "5"} <= names  # the IR's layer names: the Linear layers
     assert "Median ms" in out
 
 
@@ -108,7 +136,7 @@ def test_keras_models_reach_tflite() -> None:
     pytest.importorskip("tensorflow")
     import zooprof
     from tests.conftest import SHARED
-    from zooprof.api import inspect
+    from zooprof.measure.static import inspect
 
     r = zooprof.profile("tm-image-v2", runtime="tflite", batch="1,2", max_time=0.5)
     assert [m["status"] for m in r.measurements] == ["ok", "ok"], [m.get("reason") for m in r.measurements]
@@ -156,7 +184,8 @@ def test_tensorflow_runtime() -> None:
     assert m["status"] == "ok", m.get("reason")
     assert m["session"]["engine"] == "tensorflow (tf.function)"
     assert m["session"]["input_shapes"] == [[1, 224, 224, 3]]
-    assert m["achieved_gflops"] == pytest.approx(2 * 41_030_272 / (m["timing"]["latency_ms"]["median"] / 1000) / 1e9,
-                                                 rel=1e-3)
+    assert m["achieved_gflops"] == pytest.approx(
+        2 * 41_030_272 / (m["timing"]["latency_ms"]["median"] / 1000) / 1e9, rel=1e-3
+    )
     r = zooprof.profile("mnist-mlp", runtime="tensorflow", max_time=0.5)
     assert r.measurements[0]["failure"] == "unsupported"

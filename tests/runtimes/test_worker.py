@@ -39,13 +39,16 @@ def test_script_without_main_guard_is_not_rerun(tmp_path) -> None:  # type: igno
     from pathlib import Path
 
     script = tmp_path / "user_script.py"
-    script.write_text("from tests.runtimes import jobs\nfrom zooprof.runtimes.worker import run_isolated\n"
-                      "print('script ran')\nprint(run_isolated(jobs.good, (1,), timeout=60).result)\n")
+    script.write_text(
+        "from tests.runtimes import jobs\nfrom zooprof.runtimes.worker import run_isolated\n"
+        "print('script ran')\nprint(run_isolated(jobs.good, (1,), timeout=60).result)\n"
+    )
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root)}
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
     assert out.stdout.count("script ran") == 1, out.stderr
     assert "{'value': 2}" in out.stdout
-    piped = subprocess.run([sys.executable, "-"], input=script.read_text(), capture_output=True, text=True, env=env,
-                           timeout=120)
+    piped = subprocess.run(
+        [sys.executable, "-"], input=script.read_text(), capture_output=True, text=True, env=env, timeout=120
+    )
     assert "{'value': 2}" in piped.stdout, piped.stderr

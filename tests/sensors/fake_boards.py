@@ -98,8 +98,12 @@ def script(path: Path, body: str) -> Path:
 def orin_nano_board(root: Path, clocks_root_only: bool = False) -> None:
     """Identity files and board tools of an Orin Nano on JetPack 6.2 (L4T R36.4.3)."""
     write(root, "proc/device-tree/model", "NVIDIA Jetson Orin Nano Developer Kit\x00")
-    write(root, "etc/nv_tegra_release", "# R36 (release), REVISION: 4.3, GCID: 38968081, BOARD: generic, "
-                                        "EABI: aarch64, DATE: Wed Jan  8 01:49:37 UTC 2025")
+    write(
+        root,
+        "etc/nv_tegra_release",
+        "# R36 (release), REVISION: 4.3, GCID: 38968081, BOARD: generic, "
+        "EABI: aarch64, DATE: Wed Jan  8 01:49:37 UTC 2025",
+    )
     write(root, "sys/class/devfreq/17000000.gpu/max_freq", 1020000000)
     write(root, "proc/cpuinfo", "processor\t: 0\nmodel name\t: ARMv8 Processor rev 1 (v8l)\n")
     write(root, "proc/meminfo", "MemTotal:        7802812 kB\n")
@@ -109,13 +113,18 @@ def orin_nano_board(root: Path, clocks_root_only: bool = False) -> None:
         write(root, f"sys/devices/system/cpu/cpu{cpu}/cpufreq/cpuinfo_max_freq", 1510400)
     script(root / "usr/bin/nvpmodel", 'print("NV Power Mode: 15W")\nprint("0")\n')
     if clocks_root_only:
-        script(root / "usr/bin/jetson_clocks",
-               'import sys\nprint("Error: jetson_clocks must be run as root", file=sys.stderr)\nsys.exit(1)\n')
+        script(
+            root / "usr/bin/jetson_clocks",
+            'import sys\nprint("Error: jetson_clocks must be run as root", file=sys.stderr)\nsys.exit(1)\n',
+        )
     else:
-        script(root / "usr/bin/jetson_clocks", "print('''SOC family:tegra234  Machine:NVIDIA Jetson Orin Nano\n"
-               "Online CPUs: 0-5\n"
-               "cpu0: Online=1 Governor=schedutil MinFreq=1510400 MaxFreq=1510400 CurrentFreq=1510400 IdleStates: C1=0\n"
-               "cpu1: Online=1 Governor=schedutil MinFreq=1510400 MaxFreq=1510400 CurrentFreq=1510400 IdleStates: C1=0\n"
-               "GPU MinFreq=1020000000 MaxFreq=1020000000 CurrentFreq=1020000000\n"
-               "EMC MinFreq=204000000 MaxFreq=3199000000 CurrentFreq=3199000000 FreqOverride=1\n"
-               "NV Power Mode: 15W''')\n")
+        script(
+            root / "usr/bin/jetson_clocks",
+            "print('''SOC family:tegra234  Machine:NVIDIA Jetson Orin Nano\n"
+            "Online CPUs: 0-5\n"
+            "cpu0: Online=1 Governor=schedutil MinFreq=1510400 MaxFreq=1510400 CurrentFreq=1510400 IdleStates: C1=0\n"
+            "cpu1: Online=1 Governor=schedutil MinFreq=1510400 MaxFreq=1510400 CurrentFreq=1510400 IdleStates: C1=0\n"
+            "GPU MinFreq=1020000000 MaxFreq=1020000000 CurrentFreq=1020000000\n"
+            "EMC MinFreq=204000000 MaxFreq=3199000000 CurrentFreq=3199000000 FreqOverride=1\n"
+            "NV Power Mode: 15W''')\n",
+        )

@@ -92,8 +92,11 @@ def test_a_sensor_without_total_is_na() -> None:
 
 
 def test_idle_power_and_temperatures_and_rails() -> None:
-    chans = {"VDD_IN": Channel("VDD_IN", "mW", POWER), "VDD_GPU": Channel("VDD_GPU", "mW", POWER),
-             "temp_gpu": Channel("temp_gpu", "C", TEMPERATURE)}
+    chans = {
+        "VDD_IN": Channel("VDD_IN", "mW", POWER),
+        "VDD_GPU": Channel("VDD_GPU", "mW", POWER),
+        "temp_gpu": Channel("temp_gpu", "C", TEMPERATURE),
+    }
     trace = Trace("jetson", chans, total="VDD_IN", total_source="VDD_IN")
     for i in range(11):
         trace.append(i / 10, {"VDD_IN": 3000.0, "VDD_GPU": 1000.0, "temp_gpu": 40.0 + i})

@@ -14,8 +14,9 @@ from zooprof.sensors.base import POWER, Channel, Trace
 pytest.importorskip("torch")
 
 
-def test_power_on_a_machine_without_sensors_is_na_and_exit_0(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_power_on_a_machine_without_sensors_is_na_and_exit_0(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ZOOPROF_SYSFS_ROOT", str(tmp_path / "empty-root"))
     out_json = tmp_path / "r.json"
     code, out, err = run(capsys, "profile", "mnist-mlp", "--power", "--max-time", "0.3", "-o", str(out_json))
@@ -30,15 +31,27 @@ def test_power_on_a_machine_without_sensors_is_na_and_exit_0(capsys: pytest.Capt
 
 
 def test_replayed_constant_trace_gives_power_times_window_over_iterations(
-        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     trace = Trace("rig", {"VDD_IN": Channel("VDD_IN", "mW", POWER)}, total="VDD_IN", total_source="VDD_IN")
     for i in range(20_001):
         trace.append(i / 1000, {"VDD_IN": 5000.0})
     path = tmp_path / "trace.json"
     path.write_text(json.dumps(trace.to_dict()))
     out_json = tmp_path / "r.json"
-    code, out, err = run(capsys, "profile", "mnist-mlp", "--sensor", f"replay:{path}", "--idle", "0",
-                         "--max-time", "3", "-o", str(out_json))
+    code, out, err = run(
+        capsys,
+        "profile",
+        "mnist-mlp",
+        "--sensor",
+        f"replay:{path}",
+        "--idle",
+        "0",
+        "--max-time",
+        "3",
+        "-o",
+        str(out_json),
+    )
     assert code == 0, err
     row = json.loads(out_json.read_text())["measurements"][0]
     p, timing = row["power"], row["timing"]
@@ -52,8 +65,9 @@ def test_replayed_constant_trace_gives_power_times_window_over_iterations(
     assert p["energy_per_inference_mj"] is None and "--idle 0" in p["energy_note"]
 
 
-def test_a_named_sensor_that_is_absent_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_named_sensor_that_is_absent_is_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ZOOPROF_SYSFS_ROOT", str(tmp_path / "empty-root"))
     code, out, err = run(capsys, "profile", "mnist-mlp", "--sensor", "jetson-sysfs")
     assert code == 2 and "sensor jetson-sysfs not available" in err and "zooprof sysinfo" in err

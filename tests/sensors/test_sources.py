@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.sensors import fake_boards as fb
-from zooprof import machine
+from zooprof.measure import environment as machine
 from zooprof.sensors import POWER_SOURCES, create
 from zooprof.sensors.base import ENERGY, POWER, TEMPERATURE
 from zooprof.sensors.energy import power_series
@@ -152,9 +152,14 @@ RANGE_UJ = 262143328850  # a common max_energy_range_uj (Intel client parts)
 
 
 def test_rapl_zones_channels_and_wrap(tmp_path: Path) -> None:
-    fb.rapl(tmp_path, {"intel-rapl:0": ("package-0", 1_000_000, RANGE_UJ),
-                       "intel-rapl:0:0": ("core", 400_000, RANGE_UJ),
-                       "intel-rapl:0:1": ("dram", 50_000, 65532610987)})
+    fb.rapl(
+        tmp_path,
+        {
+            "intel-rapl:0": ("package-0", 1_000_000, RANGE_UJ),
+            "intel-rapl:0:0": ("core", 400_000, RANGE_UJ),
+            "intel-rapl:0:1": ("dram", 50_000, 65532610987),
+        },
+    )
     s = RaplSensor(tmp_path)
     p = s.probe()
     assert p.available and "package-0" in p.reason
@@ -185,8 +190,13 @@ def test_rapl_wrap_through_the_energy_maths(tmp_path: Path) -> None:
 
 
 def test_rapl_two_sockets_total_is_an_unwrapped_sum(tmp_path: Path) -> None:
-    fb.rapl(tmp_path, {"intel-rapl:0": ("package-0", 5_000_000, RANGE_UJ),
-                       "intel-rapl:1": ("package-1", RANGE_UJ - 2_000_000, RANGE_UJ)})
+    fb.rapl(
+        tmp_path,
+        {
+            "intel-rapl:0": ("package-0", 5_000_000, RANGE_UJ),
+            "intel-rapl:1": ("package-1", RANGE_UJ - 2_000_000, RANGE_UJ),
+        },
+    )
     s = RaplSensor(tmp_path)
     assert s.total()[0] == "total" and "package-0 + package-1" in s.total()[1]
     assert s.channels()["total"].wrap is None
@@ -244,28 +254,35 @@ def test_host_with_nothing_but_psutil(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- tegrastats, live
 
-XNX_JP5 = ("07-09-2024 13:31:31 RAM 3168/6851MB (lfb 2x4MB) SWAP 161/3426MB (cached 0MB) "
-           "CPU [23%@1397,17%@1192,16%@1190,13%@1190,23%@1190,10%@1190] EMC_FREQ 2%@204 GR3D_FREQ 0%@[114] "
-           "VIC_FREQ 115 APE 150 AUX@45C CPU@46.5C thermal@45.6C AO@45C GPU@45.5C PMIC@50C "
-           "VDD_IN 2763mW/2846mW VDD_CPU_GPU_CV 650mW/670mW VDD_SOC 650mW/711mW")
-AGX_ORIN = ("RAM 2448/62840MB (lfb 2x4MB) SWAP 0/31420MB (cached 0MB) CPU [0%@2201,0%@2201,0%@2201,0%@2201,"
-            "0%@2201,0%@2201,0%@2201,0%@2201,0%@2201,0%@2201,0%@2201,0%@2201] GR3D_FREQ 0% cpu@42C soc2@37.843C "
-            "soc0@39.187C gpu@37.75C tj@42C soc1@37.937C VDD_GPU_SOC 4940mW/4940mW VDD_CPU_CV 988mW/988mW "
-            "VIN_SYS_5V0 4442mW/4442mW")
+XNX_JP5 = (
+    "07-09-2024 13:31:31 RAM 3168/6851MB (lfb 2x4MB) SWAP 161/3426MB (cached 0MB) "
+    "CPU [23%@1397,17%@1192,16%@1190,13%@1190,23%@1190,10%@1190] EMC_FREQ 2%@204 GR3D_FREQ 0%@[114] "
+    "VIC_FREQ 115 APE 150 AUX@45C CPU@46.5C thermal@45.6C AO@45C GPU@45.5C PMIC@50C "
+    "VDD_IN 2763mW/2846mW VDD_CPU_GPU_CV 650mW/670mW VDD_SOC 650mW/711mW"
+)
+AGX_ORIN = (
+    "RAM 2448/62840MB (lfb 2x4MB) SWAP 0/31420MB (cached 0MB) CPU [0%@2201,0%@2201,0%@2201,0%@2201,"
+    "0%@2201,0%@2201,0%@2201,0%@2201,0%@2201,0%@2201,0%@2201,0%@2201] GR3D_FREQ 0% cpu@42C soc2@37.843C "
+    "soc0@39.187C gpu@37.75C tj@42C soc1@37.937C VDD_GPU_SOC 4940mW/4940mW VDD_CPU_CV 988mW/988mW "
+    "VIN_SYS_5V0 4442mW/4442mW"
+)
 
 
 def fake_tegrastats(folder: Path, line: str) -> Path:
     """A `tegrastats` that records its arguments and prints `line` every --interval ms."""
-    return fb.script(folder / "tegrastats", f"""
+    return fb.script(
+        folder / "tegrastats",
+        f"""
 import sys, time
 args = sys.argv[1:]
-open({str(folder / 'args.txt')!r}, 'a').write(' '.join(args) + '\\n')
+open({str(folder / "args.txt")!r}, 'a').write(' '.join(args) + '\\n')
 interval = int(args[args.index('--interval') + 1]) / 1000 if '--interval' in args else 1.0
 print('garbage line that is not tegrastats', flush=True)
 while True:
     time.sleep(interval)
     print({line!r}, flush=True)
-""")
+""",
+    )
 
 
 def test_tegrastats_live_with_a_fake_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -372,9 +389,13 @@ def fake_jtop_module(monkeypatch: pytest.MonkeyPatch, power: dict[str, Any], act
     return cls
 
 
-ORIN_NANO_POWER = {"rail": {"VDD_CPU_GPU_CV": {"volt": 5000, "curr": 103, "power": 518, "avg": 518},
-                            "VDD_SOC": {"volt": 5000, "curr": 295, "power": 1475, "avg": 1475}},
-                   "tot": {"volt": 5000, "curr": 964, "power": 4824, "avg": 4824, "name": "VDD_IN"}}
+ORIN_NANO_POWER = {
+    "rail": {
+        "VDD_CPU_GPU_CV": {"volt": 5000, "curr": 103, "power": 518, "avg": 518},
+        "VDD_SOC": {"volt": 5000, "curr": 295, "power": 1475, "avg": 1475},
+    },
+    "tot": {"volt": 5000, "curr": 964, "power": 4824, "avg": 4824, "name": "VDD_IN"},
+}
 
 
 def test_jtop_service_not_active(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -410,8 +431,10 @@ def test_jtop_streams_samples_with_the_input_rail_as_total(tmp_path: Path, monke
 
 
 def test_jtop_agx_orin_total_is_summed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    power = {"rail": {"VDD_GPU_SOC": {"power": 4940}, "VDD_CPU_CV": {"power": 988}, "VIN_SYS_5V0": {"power": 4442}},
-             "tot": {"power": 10370, "avg": 10370}}
+    power = {
+        "rail": {"VDD_GPU_SOC": {"power": 4940}, "VDD_CPU_CV": {"power": 988}, "VIN_SYS_5V0": {"power": 4442}},
+        "tot": {"power": 10370, "avg": 10370},
+    }
     fake_jtop_module(monkeypatch, power)
     fb.write(tmp_path, "run/jtop.sock", "")
     s = JtopSensor(tmp_path)
@@ -433,8 +456,9 @@ class NVMLError(Exception):
         return {3: "Not Supported", 12: "NVML Shared Library Not Found"}.get(self.value, f"error {self.value}")
 
 
-def fake_pynvml(monkeypatch: pytest.MonkeyPatch, *, init_error: int | None = None, energy: bool = True,
-                count: int = 1) -> types.SimpleNamespace:
+def fake_pynvml(
+    monkeypatch: pytest.MonkeyPatch, *, init_error: int | None = None, energy: bool = True, count: int = 1
+) -> types.SimpleNamespace:
     state = types.SimpleNamespace(energy_mj=1_000_000, power_mw=71_234, shutdown=False, fail=False)
 
     def init() -> None:
@@ -457,11 +481,18 @@ def fake_pynvml(monkeypatch: pytest.MonkeyPatch, *, init_error: int | None = Non
 
     m = types.ModuleType("pynvml")
     m.__dict__.update(
-        NVMLError=NVMLError, NVML_ERROR_LIBRARY_NOT_FOUND=12, NVML_ERROR_DRIVER_NOT_LOADED=9,
-        NVML_ERROR_NOT_SUPPORTED=3, NVML_CLOCK_SM=1, NVML_TEMPERATURE_GPU=0,
-        nvmlInit=init, nvmlDeviceGetCount=lambda: count, nvmlDeviceGetHandleByIndex=lambda i: ("gpu", i),
+        NVMLError=NVMLError,
+        NVML_ERROR_LIBRARY_NOT_FOUND=12,
+        NVML_ERROR_DRIVER_NOT_LOADED=9,
+        NVML_ERROR_NOT_SUPPORTED=3,
+        NVML_CLOCK_SM=1,
+        NVML_TEMPERATURE_GPU=0,
+        nvmlInit=init,
+        nvmlDeviceGetCount=lambda: count,
+        nvmlDeviceGetHandleByIndex=lambda i: ("gpu", i),
         nvmlDeviceGetName=lambda h: "NVIDIA H100 80GB HBM3",
-        nvmlDeviceGetPowerUsage=power, nvmlDeviceGetTotalEnergyConsumption=total_energy,
+        nvmlDeviceGetPowerUsage=power,
+        nvmlDeviceGetTotalEnergyConsumption=total_energy,
         nvmlDeviceGetMemoryInfo=lambda h: types.SimpleNamespace(used=3 * 2**30, total=80 * 2**30),
         nvmlDeviceGetUtilizationRates=lambda h: types.SimpleNamespace(gpu=87, memory=40),
         nvmlDeviceGetClockInfo=lambda h, kind: 1980 if kind == 1 else 0,
@@ -480,8 +511,14 @@ def test_nvml_energy_counter_is_the_total(tmp_path: Path, monkeypatch: pytest.Mo
     assert s.total()[0] == "gpu_energy" and "energy counter" in s.total()[1]
     ch = s.channels()
     assert ch["gpu_energy"].kind == ENERGY and ch["gpu_energy"].unit == "mJ" and ch["gpu_power"].kind == POWER
-    assert s.read() == {"gpu_power": 71234.0, "gpu_energy": 1_000_000.0, "gpu_memory_used": 3072.0,
-                        "gpu_load": 87.0, "gpu_sm_clock": 1980.0, "temp_gpu": 54.0}
+    assert s.read() == {
+        "gpu_power": 71234.0,
+        "gpu_energy": 1_000_000.0,
+        "gpu_memory_used": 3072.0,
+        "gpu_load": 87.0,
+        "gpu_sm_clock": 1980.0,
+        "temp_gpu": 54.0,
+    }
     state.fail = True  # power and energy fail mid-run: None for those, not 0
     v = s.read()
     assert v["gpu_power"] is None and v["gpu_energy"] is None and v["temp_gpu"] == 54.0
@@ -550,10 +587,12 @@ def test_nvpmodel_and_jetson_clocks_parsers() -> None:
     assert parse_nvpmodel("NVPM WARN: fan mode is not set!\nNV Power Mode: MAXN\n0\n") == "MAXN (mode 0)"
     assert parse_nvpmodel("NV Power Mode: 15W\n1\n") == "15W (mode 1)"
     assert parse_nvpmodel("nothing here") is None
-    on = ("cpu0: Online=1 Governor=schedutil MinFreq=1479000 MaxFreq=1479000 CurrentFreq=1479000\n"
-          "cpu3: Online=0 Governor=schedutil MinFreq=102000 MaxFreq=1479000 CurrentFreq=102000\n"
-          "GPU MinFreq=921600000 MaxFreq=921600000 CurrentFreq=921600000\n"
-          "EMC MinFreq=204000000 MaxFreq=1600000000 CurrentFreq=1600000000 FreqOverride=1\n")
+    on = (
+        "cpu0: Online=1 Governor=schedutil MinFreq=1479000 MaxFreq=1479000 CurrentFreq=1479000\n"
+        "cpu3: Online=0 Governor=schedutil MinFreq=102000 MaxFreq=1479000 CurrentFreq=102000\n"
+        "GPU MinFreq=921600000 MaxFreq=921600000 CurrentFreq=921600000\n"
+        "EMC MinFreq=204000000 MaxFreq=1600000000 CurrentFreq=1600000000 FreqOverride=1\n"
+    )
     assert parse_jetson_clocks(on) == "on"  # offline CPUs and EMC do not count
     assert parse_jetson_clocks(on.replace("GPU MinFreq=921600000", "GPU MinFreq=76800000")) == "off"
     assert parse_jetson_clocks("NV Power Mode: MAXN") is None

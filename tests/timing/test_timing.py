@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from zooprof.timing import (
+from zooprof.measure.timing import (
     EXACT_CI_MAX_N,
     FakeClock,
     Stats,
@@ -27,7 +27,7 @@ def test_stats_of_1_to_100() -> None:
     s = Stats.from_samples([float(x) for x in range(100, 0, -1)])  # order must not matter
     assert s.n == 100
     assert s.median == 50.5
-    assert s.p90 == pytest.approx(90.1)   # h = 99 * 0.90 = 89.1 -> x[89] + 0.1 (x[90] - x[89]) = 90.1
+    assert s.p90 == pytest.approx(90.1)  # h = 99 * 0.90 = 89.1 -> x[89] + 0.1 (x[90] - x[89]) = 90.1
     assert s.p95 == pytest.approx(95.05)  # h = 94.05
     assert s.p99 == pytest.approx(99.01)  # h = 98.01
     assert s.mean == 50.5
@@ -78,8 +78,22 @@ def test_single_sample_has_no_spread() -> None:
 
 def test_to_dict_keys_and_units() -> None:
     d = Stats.from_samples([0.001, 0.002, 0.003]).to_dict()
-    assert set(d) == {"median", "p90", "p95", "p99", "mean", "std", "min", "max", "ci_low", "ci_high", "cv", "n",
-                      "outliers", "ci_rel_halfwidth"}
+    assert set(d) == {
+        "median",
+        "p90",
+        "p95",
+        "p99",
+        "mean",
+        "std",
+        "min",
+        "max",
+        "ci_low",
+        "ci_high",
+        "cv",
+        "n",
+        "outliers",
+        "ci_rel_halfwidth",
+    }
     assert d["median"] == pytest.approx(2.0) and d["min"] == pytest.approx(1.0)  # milliseconds
     assert d["n"] == 3 and d["cv"] == pytest.approx(0.5)  # unitless
 
@@ -211,8 +225,12 @@ def test_progress_is_reported() -> None:
     calls: list[tuple[int, float, float]] = []
     clock = FakeClock()
     rng = random.Random(6)
-    measure(clock.workload(lambda i: rng.uniform(0.001, 0.0012)), clock=clock, max_time=1.0,
-            progress=lambda n, elapsed, ci: calls.append((n, elapsed, ci)))
+    measure(
+        clock.workload(lambda i: rng.uniform(0.001, 0.0012)),
+        clock=clock,
+        max_time=1.0,
+        progress=lambda n, elapsed, ci: calls.append((n, elapsed, ci)),
+    )
     assert calls
     ns = [c[0] for c in calls]
     assert ns == sorted(ns) and len(set(ns)) == len(ns)
@@ -253,8 +271,9 @@ def test_real_clock_smoke() -> None:
 def test_harness_overhead_per_iteration_is_small() -> None:
     # Loose bound for noisy CI machines; the 5 us target is checked by a benchmark, not here.
     n = 20_000
-    r = measure(lambda: None, batch_calibration=False, min_iterations=n, max_iterations=n, max_time=5.0,
-                max_warmup_time=0.05)
+    r = measure(
+        lambda: None, batch_calibration=False, min_iterations=n, max_iterations=n, max_time=5.0, max_warmup_time=0.05
+    )
     per_iteration = (r.timestamps[-1][1] - r.timestamps[0][0]) / r.stats.n
     assert per_iteration < 50e-6
 

@@ -11,8 +11,8 @@ import pytest
 pytest.importorskip("torch")
 
 import zooprof  # noqa: E402
-from zooprof.registry import zoo  # noqa: E402
-from zooprof.result import ProfileResult  # noqa: E402
+from zooprof.reference.registry import zoo  # noqa: E402
+from zooprof.result.document import ProfileResult  # noqa: E402
 
 #: detection entries that take several seconds (real CPU runs; see tests/detection): slow
 HEAVY = {"ssd300_vgg16", "fasterrcnn_mobilenet_v3_large_fpn", "retinanet_resnet50_fpn"}
@@ -29,8 +29,16 @@ def result(name: str) -> ProfileResult:
 
 
 def test_seed_zoo_is_registered() -> None:
-    for name in ("mnist-mlp", "alexnet-2012", "alexnet", "vgg16", "mobilenet_v2", "resnet18", "resnet50",
-                 "mobilenet_v3_large"):
+    for name in (
+        "mnist-mlp",
+        "alexnet-2012",
+        "alexnet",
+        "vgg16",
+        "mobilenet_v2",
+        "resnet18",
+        "resnet50",
+        "mobilenet_v3_large",
+    ):
         assert name in NAMES
 
 
@@ -65,13 +73,14 @@ def test_torchvision_weight_metadata(name: str) -> None:
 @pytest.mark.parametrize("name", params(NAMES))
 def test_per_layer_sums_equal_totals(name: str) -> None:
     r = result(name)
-    fixed = [row for row in r.layers if not row.get("data_dependent")]   # detection: totals are the fixed cost
+    fixed = [row for row in r.layers if not row.get("data_dependent")]  # detection: totals are the fixed cost
     for key in ("params", "trainable_params", "buffers", "weight_bytes", "activation_bytes"):
         assert sum(row[key] for row in r.layers) == r.totals[key], key
     for key in ("macs", "flops"):
         assert sum(row[key] for row in fixed) == r.totals[key], key
-        assert sum(row[key] for row in r.layers if row.get("data_dependent")) == \
-            r.totals.get("data_dependent", {}).get(key, 0), key
+        assert sum(row[key] for row in r.layers if row.get("data_dependent")) == r.totals.get("data_dependent", {}).get(
+            key, 0
+        ), key
     uncounted = [row for row in r.layers if not row["counted"]]
     assert all(row.get("stage") == "postprocess" for row in uncounted), r.totals["coverage"]  # only post-processing
     assert r.totals["shape_mismatches"] == 0
@@ -90,8 +99,8 @@ def test_alexnet_2012_is_the_slide() -> None:
 def test_alexnet_2012_trap_at_224_pad_0() -> None:
     """REFERENCES.md: 224 input with conv1 padding 0 gives 54x54 and 49,430,888 params."""
     from zooprof.analysis import analyze
-    from zooprof.frontends import torch as frontend
-    from zooprof.models.alexnet2012 import alexnet_2012
+    from zooprof.frontends.torch import read as frontend
+    from zooprof.reference.models.alexnet2012 import alexnet_2012
 
     model = frontend.build_module(alexnet_2012)
     model.conv1.padding = (0, 0)

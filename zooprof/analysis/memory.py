@@ -16,17 +16,17 @@ from zooprof.ir.ops import VIEW_OPS
 
 @dataclass(frozen=True)
 class MemoryResult:
-    activation_bytes: list[int]      # bytes of each layer's outputs (0 for views/in-place)
-    live_bytes: list[int]            # bytes live while each layer runs
+    activation_bytes: list[int]  # bytes of each layer's outputs (0 for views/in-place)
+    live_bytes: list[int]  # bytes live while each layer runs
     peak_bytes: int
     peak_layer: str | None
 
 
 def analyze_memory(graph: Graph) -> MemoryResult:
-    storage_of: dict[str, str] = {}      # tensor name -> buffer id
-    size: dict[str, int] = {}            # buffer id -> bytes
-    born: dict[str, int] = {}            # buffer id -> step allocated
-    last: dict[str, int] = {}            # buffer id -> last step read
+    storage_of: dict[str, str] = {}  # tensor name -> buffer id
+    size: dict[str, int] = {}  # buffer id -> bytes
+    born: dict[str, int] = {}  # buffer id -> step allocated
+    last: dict[str, int] = {}  # buffer id -> last step read
     for t in graph.inputs:
         storage_of[t.name] = t.name
         size[t.name] = t.nbytes

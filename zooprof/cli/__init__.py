@@ -11,7 +11,6 @@ import sys
 
 import typer
 
-from zooprof import __version__
 from zooprof.cli import (
     common,
     compare_cmd,
@@ -24,6 +23,7 @@ from zooprof.cli import (
     sysinfo_cmd,
 )
 from zooprof.errors import ZooprofError
+from zooprof.version import __version__
 
 app = typer.Typer(
     name="zooprof",
@@ -43,7 +43,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
 ) -> None:
     """zooprof: inspect and compare models for edge deployment."""
@@ -83,8 +85,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
-        print(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback, and please report it)",
-              file=sys.stderr)
+        print(
+            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback, and please report it)",
+            file=sys.stderr,
+        )
         sys.exit(1)
     finally:
         if standalone:

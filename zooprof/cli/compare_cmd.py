@@ -10,56 +10,72 @@ import typer
 
 
 def compare(
-    items: list[str] = typer.Argument(..., help="Saved results (.json files, run folders) and/or model references (zoo names, "
-                                                "torchvision:NAME, model files). The first is the --fail-if baseline.",
-                                      show_default=False),
-    runtime: str = typer.Option(None, "--runtime", "-r",
-                                help="Measure the models on these runtimes (comma-separated, or 'default' for each "
-                                     "model's own). Without it models are compared statically."),
+    items: list[str] = typer.Argument(
+        ...,
+        help="Saved results (.json files, run folders) and/or model references (zoo names, "
+        "torchvision:NAME, model files). The first is the --fail-if baseline.",
+        show_default=False,
+    ),
+    runtime: str = typer.Option(
+        None,
+        "--runtime",
+        "-r",
+        help="Measure the models on these runtimes (comma-separated, or 'default' for each "
+        "model's own). Without it models are compared statically.",
+    ),
     batch: str = typer.Option(None, "--batch", "-b", help="Comma-separated batch sizes to measure (needs --runtime)."),
-    max_time: float = typer.Option(None, "--max-time", min=0.1,
-                                   help="Time budget per measurement, seconds (default 20; needs --runtime)."),
+    max_time: float = typer.Option(
+        None, "--max-time", min=0.1, help="Time budget per measurement, seconds (default 20; needs --runtime)."
+    ),
     threads: int = typer.Option(None, "--threads", "-t", min=1, help="Threads per runtime (needs --runtime)."),
     input_shape: str = typer.Option(None, "--input-shape", "-i", help="Input shape for the models, batch first."),
     output: str = typer.Option(None, "--output", "-o", help="Write to FILE: .txt, .csv, .md, .json or .html."),
-    fmt: str = typer.Option(None, "--format", "-f", help="table, csv, json, md or html (default: from -o, else table)."),
-    fail_if: list[str] = typer.Option(None, "--fail-if",
-                                      help="Regression rule, e.g. 'latency.p50>+5%' (repeatable; docs/compare.md). "
-                                           "Exit 1 when a candidate breaks one."),
+    fmt: str = typer.Option(
+        None, "--format", "-f", help="table, csv, json, md or html (default: from -o, else table)."
+    ),
+    fail_if: list[str] = typer.Option(
+        None,
+        "--fail-if",
+        help="Regression rule, e.g. 'latency.p50>+5%' (repeatable; docs/compare.md). "
+        "Exit 1 when a candidate breaks one.",
+    ),
     trust: bool = typer.Option(False, "--trust", help="Allow loading pickled model files (runs code from the file)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the static-analysis cache."),
     width: int = typer.Option(None, "--width", help="Table width in characters."),
 ) -> None:
     """Compare models or saved results: params, MACs, memory, latency, throughput, energy, Pareto front."""
     from zooprof.cli.common import analyze_or_report
+    from zooprof.compare.regression import parse_rules
     from zooprof.errors import UsageError
-    from zooprof.regression import parse_rules
     from zooprof.renderers import format_for
 
     # validate every option before loading or measuring anything
     kind = format_for(output, fmt)
     rules = parse_rules(fail_if)
     if rules and len(items) < 2:
-        raise UsageError("--fail-if needs a baseline and at least one candidate", "give two or more items; "
-                         "the first is the baseline")
+        raise UsageError(
+            "--fail-if needs a baseline and at least one candidate", "give two or more items; the first is the baseline"
+        )
     paths = expand_items(items)
     models = [i for i in paths if not _is_result_file(i)]
     measure = runtime is not None
     if not measure and (batch is not None or max_time is not None or threads is not None):
-        raise UsageError("--batch, --max-time and --threads apply to measurements",
-                         "add --runtime (e.g. --runtime torch) to measure the models")
+        raise UsageError(
+            "--batch, --max-time and --threads apply to measurements",
+            "add --runtime (e.g. --runtime torch) to measure the models",
+        )
     names: list[str] = []
     batches = [1]
     if measure:
         from zooprof import runtimes as rt
-        from zooprof.profiling import parse_batches
+        from zooprof.measure.profiling import parse_batches
 
         names = [] if runtime.strip().lower() == "default" else rt.parse_runtimes(runtime)
         for name in names:
             rt.check_available(name)
         batches = parse_batches(batch or "1")
     if input_shape:
-        from zooprof.resolve import parse_shape
+        from zooprof.reference.resolve import parse_shape
 
         parse_shape(input_shape)
 
@@ -71,8 +87,13 @@ def compare(
         if _is_result_file(item):
             result = _load_or_report(item, paths)
         else:
-            result = analyze_or_report(item, paths, lambda m: _model_result(
-                m, input_shape, trust, not no_cache, command, measure, names, batches, max_time, threads))
+            result = analyze_or_report(
+                item,
+                paths,
+                lambda m: _model_result(
+                    m, input_shape, trust, not no_cache, command, measure, names, batches, max_time, threads
+                ),
+            )
         if result is None:
             baseline_failed = baseline_failed or n == 0
             continue
@@ -83,16 +104,23 @@ def compare(
     if models and not measure:
         typer.echo("static comparison: models not measured (give --runtime to measure them)", err=True)
 
-    from zooprof.comparison import compare_entries, coverage_notes, source_record
-    from zooprof.regression import check_rules
+    from zooprof.compare.regression import check_rules
+    from zooprof.compare.rows import compare_entries, coverage_notes, source_record
 
     entries = compare_entries(results, sources)
     rows = [e.row for e in entries]
     checks = check_rules(entries, rules) if rules and not baseline_failed else []
-    text = _render(kind, results, rows, [source_record(r, s) for r, s in zip(results, sources, strict=True)],
-                   coverage_notes(results), [c.to_dict() for c in checks] if rules else None, width)
+    text = _render(
+        kind,
+        results,
+        rows,
+        [source_record(r, s) for r, s in zip(results, sources, strict=True)],
+        coverage_notes(results),
+        [c.to_dict() for c in checks] if rules else None,
+        width,
+    )
     if output:
-        from zooprof.result import write_atomic
+        from zooprof.result.document import write_atomic
 
         write_atomic(Path(output), text)
         typer.echo(f"wrote {output}", err=True)
@@ -106,8 +134,10 @@ def compare(
     broken = [c for c in checks if c.status == "failed"]
     if rules and not baseline_failed:
         skipped = sum(c.status == "not checked" for c in checks)
-        typer.echo(f"fail-if: {len(broken)} failed, {len(checks) - len(broken) - skipped} passed, {skipped} not "
-                   "checked", err=True)
+        typer.echo(
+            f"fail-if: {len(broken)} failed, {len(checks) - len(broken) - skipped} passed, {skipped} not checked",
+            err=True,
+        )
     if broken or len(results) < len(paths):
         raise typer.Exit(1)
 
@@ -141,7 +171,7 @@ def _load_or_report(path: str, items: list[str]) -> Any:
     go on; a run of one item exits with the error's code, as analyze_or_report does."""
     from zooprof.cli.common import report_error
     from zooprof.errors import ZooprofError
-    from zooprof.result import ProfileResult
+    from zooprof.result.document import ProfileResult
 
     try:
         return ProfileResult.load(Path(path) / "result.json" if Path(path).is_dir() else path)
@@ -152,30 +182,55 @@ def _load_or_report(path: str, items: list[str]) -> Any:
         return None
 
 
-def _model_result(model: str, input_shape: str | None, trust: bool, use_cache: bool, command: str, measure: bool,
-                  names: list[str], batches: list[int], max_time: float | None, threads: int | None) -> Any:
+def _model_result(
+    model: str,
+    input_shape: str | None,
+    trust: bool,
+    use_cache: bool,
+    command: str,
+    measure: bool,
+    names: list[str],
+    batches: list[int],
+    max_time: float | None,
+    threads: int | None,
+) -> Any:
     """Static analysis of one model, measured on `names` x `batches` when asked."""
-    from zooprof.api import inspect as api_inspect
+    from zooprof.measure.static import inspect as api_inspect
 
     result = api_inspect(model, input_shape=input_shape, trust=trust, use_cache=use_cache, command=command)
     if not measure:
         return result
     from zooprof import runtimes as rt
     from zooprof.cli.profile_cmd import _progress
-    from zooprof.profiling import measure_model
+    from zooprof.measure.profiling import measure_model
 
     chosen = names or [rt.DEFAULT_RUNTIME.get(result.model["framework"], "torch")]
     for name in chosen:
         rt.check_available(name)
     result.measurements = []
     with _progress() as progress:
-        measure_model(result, model, chosen, batches, threads=threads, max_time=20.0 if max_time is None else max_time,
-                      trust=trust, progress=progress)
+        measure_model(
+            result,
+            model,
+            chosen,
+            batches,
+            threads=threads,
+            max_time=20.0 if max_time is None else max_time,
+            trust=trust,
+            progress=progress,
+        )
     return result
 
 
-def _render(kind: str, results: list[Any], rows: list[dict[str, Any]], sources: list[dict[str, Any]],
-            extra_notes: list[str], checks: list[dict[str, Any]] | None, width: int | None) -> str:
+def _render(
+    kind: str,
+    results: list[Any],
+    rows: list[dict[str, Any]],
+    sources: list[dict[str, Any]],
+    extra_notes: list[str],
+    checks: list[dict[str, Any]] | None,
+    width: int | None,
+) -> str:
     from zooprof.renderers import compare_text
 
     if kind == "csv":

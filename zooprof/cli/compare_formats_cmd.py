@@ -1,6 +1,6 @@
-"""`zooprof compare-formats`: one model in several formats side by side (zooprof.parity).
+"""`zooprof compare-formats`: one model in several formats side by side (zooprof.compare.parity).
 
-The renderers here lay out the comparison dict that `zooprof.parity.compare` builds; they
+The renderers here lay out the comparison dict that `zooprof.compare.parity.compare` builds; they
 compute no figure and write no explanation of their own.
 """
 
@@ -18,28 +18,57 @@ import typer
 OUTPUT_FORMATS = {".md": "md", ".markdown": "md", ".csv": "csv", ".json": "json"}
 
 #: CSV columns: one row per format, raw figures (keys of the format records)
-CSV_FIELDS = ("format", "file", "reference", "status", "reason", "framework", "params", "trainable_params",
-              "non_trainable_params", "buffers", "macs", "flops", "weight_bytes", "weight_dtypes",
-              "float32_weight_bytes", "weight_bytes_ratio", "layers", "mac_layers", "coverage_percent",
-              "batchnorm_layers", "batchnorm_channels", "quantize_layers", "dequantize_layers",
-              "params_vs_baseline", "params_explanation", "latency_runtime", "latency_status", "latency_median_ms",
-              "latency_reason")
+CSV_FIELDS = (
+    "format",
+    "file",
+    "reference",
+    "status",
+    "reason",
+    "framework",
+    "params",
+    "trainable_params",
+    "non_trainable_params",
+    "buffers",
+    "macs",
+    "flops",
+    "weight_bytes",
+    "weight_dtypes",
+    "float32_weight_bytes",
+    "weight_bytes_ratio",
+    "layers",
+    "mac_layers",
+    "coverage_percent",
+    "batchnorm_layers",
+    "batchnorm_channels",
+    "quantize_layers",
+    "dequantize_layers",
+    "params_vs_baseline",
+    "params_explanation",
+    "latency_runtime",
+    "latency_status",
+    "latency_median_ms",
+    "latency_reason",
+)
 
 
 def compare_formats(
-    models: list[str] = typer.Argument(..., show_default=False,
-                                       help="One folder holding several formats of a model (e.g. keras_model.h5, "
-                                            "model.json, model_unquant.tflite, model.tflite, .onnx), or several "
-                                            "model references (files, zoo names)."),
+    models: list[str] = typer.Argument(
+        ...,
+        show_default=False,
+        help="One folder holding several formats of a model (e.g. keras_model.h5, "
+        "model.json, model_unquant.tflite, model.tflite, .onnx), or several "
+        "model references (files, zoo names).",
+    ),
     latency: bool = typer.Option(False, "--latency", help="Also time each format on its default runtime (batch 1)."),
     max_time: float = typer.Option(5.0, "--max-time", min=0.1, help="Time budget per format with --latency, seconds."),
-    output: str = typer.Option(None, "--output", "-o", help="Also write FILE: .md, .csv (one row per format) or "
-                                                            ".json (the whole comparison)."),
+    output: str = typer.Option(
+        None, "--output", "-o", help="Also write FILE: .md, .csv (one row per format) or .json (the whole comparison)."
+    ),
     width: int = typer.Option(None, "--width", help="Table width in characters."),
 ) -> None:
     """Parity view: params, MACs, per-layer shapes (and latency) of one model per format, differences explained."""
+    from zooprof.compare.parity import compare
     from zooprof.errors import UsageError
-    from zooprof.parity import compare
 
     kind = None
     if output:
@@ -59,7 +88,7 @@ def compare_formats(
         width = shutil.get_terminal_size().columns
     typer.echo(render_table(comparison, width=width), nl=False)
     if output and kind:
-        from zooprof.result import write_atomic
+        from zooprof.result.document import write_atomic
 
         text = {"md": render_markdown, "csv": render_csv, "json": render_json}[kind](comparison)
         write_atomic(Path(output), text)
@@ -82,8 +111,11 @@ def render_table(comparison: dict[str, Any], width: int | None = None) -> str:
     summary = comparison["summary_table"]
     table = Table(title=Text("One model, several formats"), title_justify="left", pad_edge=False)
     for h in summary["headings"]:
-        table.add_column(Text(h), justify="left" if h in ("Format", "File", "Weight dtype(s)", "Status", "Runtime")
-                         else "right", overflow="fold")
+        table.add_column(
+            Text(h),
+            justify="left" if h in ("Format", "File", "Weight dtype(s)", "Status", "Runtime") else "right",
+            overflow="fold",
+        )
     for row in summary["rows"]:
         table.add_row(*(Text(c) for c in row), style="" if row[-1] == "ok" else "red")
     console.print(table)
@@ -93,8 +125,11 @@ def render_table(comparison: dict[str, Any], width: int | None = None) -> str:
     layers = comparison["layer_table"]
     if layers["rows"]:
         console.print(Text(""))
-        lt = Table(title=Text("Conv/dense layers in execution order: output shape (N, C, H, W) per format"),
-                   title_justify="left", pad_edge=False)
+        lt = Table(
+            title=Text("Conv/dense layers in execution order: output shape (N, C, H, W) per format"),
+            title_justify="left",
+            pad_edge=False,
+        )
         for h in layers["headings"]:
             lt.add_column(Text(h), justify="right" if h in ("#", "MACs") else "left", overflow="fold")
         for row in layers["rows"]:
@@ -133,11 +168,18 @@ def csv_rows(comparison: dict[str, Any]) -> list[dict[str, Any]]:
         lat = f.get("latency") or {}
         finding = findings.get(f["column"], {})
         row = {k: f.get(k) for k in CSV_FIELDS}
-        row.update(format=f["column"], weight_dtypes=";".join(f.get("weight_dtypes") or []),
-                   batchnorm_layers=bn.get("layers"), batchnorm_channels=bn.get("channels"),
-                   params_vs_baseline=finding.get("difference"), params_explanation=finding.get("text"),
-                   latency_runtime=lat.get("runtime"), latency_status=lat.get("status"),
-                   latency_median_ms=lat.get("median_ms"), latency_reason=lat.get("reason"))
+        row.update(
+            format=f["column"],
+            weight_dtypes=";".join(f.get("weight_dtypes") or []),
+            batchnorm_layers=bn.get("layers"),
+            batchnorm_channels=bn.get("channels"),
+            params_vs_baseline=finding.get("difference"),
+            params_explanation=finding.get("text"),
+            latency_runtime=lat.get("runtime"),
+            latency_status=lat.get("status"),
+            latency_median_ms=lat.get("median_ms"),
+            latency_reason=lat.get("reason"),
+        )
         rows.append(row)
     return rows
 

@@ -9,13 +9,17 @@ import typer
 
 
 def inspect(
-    models: list[str] = typer.Argument(..., help="Zoo name, torchvision:NAME, package.module:callable or a model file.",
-                                       show_default=False),
+    models: list[str] = typer.Argument(
+        ..., help="Zoo name, torchvision:NAME, package.module:callable or a model file.", show_default=False
+    ),
     input_shape: str = typer.Option(None, "--input-shape", "-i", help="Input shape, batch first: 1x3x224x224."),
     depth: int = typer.Option(None, "--depth", "-d", min=1, help="Collapse layers nested deeper than this."),
-    fmt: str = typer.Option(None, "--format", "-f", help="table, csv, json, md or html (default: from -o, else table)."),
-    output: str = typer.Option(None, "--output", "-o",
-                               help="Write to FILE (format from its extension); with several models use {model}."),
+    fmt: str = typer.Option(
+        None, "--format", "-f", help="table, csv, json, md or html (default: from -o, else table)."
+    ),
+    output: str = typer.Option(
+        None, "--output", "-o", help="Write to FILE (format from its extension); with several models use {model}."
+    ),
     columns: str = typer.Option(None, "--columns", "-c", help="Comma-separated columns (see docs/report-format.md)."),
     explain: bool = typer.Option(False, "--explain", help="Add the formula behind each output size."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not use or fill the analysis cache."),
@@ -24,10 +28,10 @@ def inspect(
 ) -> None:
     """Per-layer shapes, kernel/stride/padding, receptive field, params, MACs/FLOPs and memory."""
     from zooprof.cli.common import analyze_or_report, safe_name
-    from zooprof.columns import parse_columns
+    from zooprof.compare.columns import parse_columns
     from zooprof.errors import UsageError
     from zooprof.renderers import format_for, render
-    from zooprof.views import collapse
+    from zooprof.renderers.views import collapse
 
     # validate every option before loading anything
     kind = format_for(output, fmt)
@@ -35,7 +39,7 @@ def inspect(
     if output and len(models) > 1 and "{model}" not in output:
         raise UsageError("several models but one output file", "put {model} in the name, e.g. -o reports/{model}.csv")
     if input_shape:
-        from zooprof.resolve import parse_shape
+        from zooprof.reference.resolve import parse_shape
 
         parse_shape(input_shape)
 
@@ -51,11 +55,10 @@ def inspect(
             import shutil
 
             width = shutil.get_terminal_size().columns
-        text = render(result, kind, rows, cols, color=tty, width=width,
-                      columns_given=columns is not None)
+        text = render(result, kind, rows, cols, color=tty, width=width, columns_given=columns is not None)
         if output:
             path = Path(output.replace("{model}", safe_name(model)))
-            from zooprof.result import write_atomic
+            from zooprof.result.document import write_atomic
 
             write_atomic(path, text)
             typer.echo(f"wrote {path}", err=True)
@@ -68,7 +71,7 @@ def inspect(
 def _analyze(model: str, input_shape: str | None, trust: bool, use_cache: bool):  # type: ignore[no-untyped-def]
     import contextlib
 
-    from zooprof.api import inspect as api_inspect
+    from zooprof.measure.static import inspect as api_inspect
 
     status = contextlib.nullcontext()
     if sys.stderr.isatty():
@@ -76,5 +79,10 @@ def _analyze(model: str, input_shape: str | None, trust: bool, use_cache: bool):
 
         status = Console(stderr=True).status(f"reading {model}...")
     with status:
-        return api_inspect(model, input_shape=input_shape, trust=trust, use_cache=use_cache,
-                           command="zooprof " + " ".join(sys.argv[1:]))
+        return api_inspect(
+            model,
+            input_shape=input_shape,
+            trust=trust,
+            use_cache=use_cache,
+            command="zooprof " + " ".join(sys.argv[1:]),
+        )

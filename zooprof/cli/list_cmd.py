@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from zooprof.columns import human
+from zooprof.compare.columns import human
 
 
 def list_models(
@@ -15,16 +15,22 @@ def list_models(
 ) -> None:
     """List the zoo: name, task, source, input shape, params and MACs (published reference figures)."""
     from zooprof.errors import UsageError
-    from zooprof.registry import zoo
+    from zooprof.reference.registry import zoo
 
     entries = zoo().entries(pattern)
     if not entries:
         raise UsageError(f"no zoo entry matches '{pattern}'", "run `zooprof list` to see them all")
     records = [
-        {"name": e.name, "task": e.task, "framework": e.framework,
-         "source": e.source + ("?" + "&".join(f"{k}={v}" for k, v in e.kwargs.items()) if e.kwargs else ""),
-         "input_shape": "x".join(map(str, e.input_shape)), "params": e.reference.get("params"),
-         "macs": e.reference.get("macs"), "description": e.description}
+        {
+            "name": e.name,
+            "task": e.task,
+            "framework": e.framework,
+            "source": e.source + ("?" + "&".join(f"{k}={v}" for k, v in e.kwargs.items()) if e.kwargs else ""),
+            "input_shape": "x".join(map(str, e.input_shape)),
+            "params": e.reference.get("params"),
+            "macs": e.reference.get("macs"),
+            "description": e.description,
+        }
         for e in entries
     ]
     if fmt == "json":
@@ -47,8 +53,14 @@ def list_models(
     for heading in ("Name", "Task", "Source", "Input", "Params", "MACs"):
         table.add_column(heading, justify="right" if heading in ("Params", "MACs") else "left", no_wrap=True)
     for r in records:
-        table.add_row(r["name"], r["task"], r["source"], r["input_shape"],
-                      f"{r['params']:,}" if r["params"] else "–", human(r["macs"]) if r["macs"] else "–")
+        table.add_row(
+            r["name"],
+            r["task"],
+            r["source"],
+            r["input_shape"],
+            f"{r['params']:,}" if r["params"] else "–",
+            human(r["macs"]) if r["macs"] else "–",
+        )
     import sys
 
     Console(width=None if sys.stdout.isatty() else 200).print(table)

@@ -33,8 +33,10 @@ def parse_when(value: str | None, first_ts: object, option: str) -> float | None
     if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59 or int(m.group(3)) > 59:
         raise UsageError(f"{option} {value!r}: not seconds or HH:MM:SS", "e.g. --from 30 or --from 13:31:31")
     if not isinstance(first_ts, datetime):
-        raise UsageError(f"{option} {value!r}: the log has no timestamps to match a clock time against",
-                         "give seconds from the start instead")
+        raise UsageError(
+            f"{option} {value!r}: the log has no timestamps to match a clock time against",
+            "give seconds from the start instead",
+        )
     clock = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3))
     start = first_ts.hour * 3600 + first_ts.minute * 60 + first_ts.second
     return float((clock - start) % 86400)  # a clock time before the start means the next day
@@ -44,10 +46,18 @@ def power_log(
     file: Path = typer.Argument(..., help="A tegrastats log (e.g. from `tegrastats --interval 1000 --logfile f`)."),
     t_from: str | None = typer.Option(None, "--from", help="Window start: seconds from the start, or HH:MM:SS."),
     t_to: str | None = typer.Option(None, "--to", help="Window end: seconds from the start, or HH:MM:SS."),
-    interval: float | None = typer.Option(None, "--interval", help="Seconds between lines when they carry no "
-                                          "timestamp (tegrastats --interval / 1000; default 1.0)."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write .csv (per-sample timeline), .json "
-                                       "(summary + timeline) or .html (tables and a power chart, offline)."),
+    interval: float | None = typer.Option(
+        None,
+        "--interval",
+        help="Seconds between lines when they carry no timestamp (tegrastats --interval / 1000; default 1.0).",
+    ),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Write .csv (per-sample timeline), .json "
+        "(summary + timeline) or .html (tables and a power chart, offline).",
+    ),
 ) -> None:
     """Per-rail power (mean/min/max mW) and energy (J, trapezoidal) from a Jetson tegrastats log."""
     import json
@@ -79,38 +89,54 @@ def power_log(
         shown = ", ".join(f"line {n}: {t[:60]!r}" for n, t in skipped[:3])
         more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
         plural = "line" if len(skipped) == 1 else "lines"
-        typer.echo(f"warning: {len(skipped)} {plural} could not be read as tegrastats output and were left out "
-                   f"({shown}{more})", err=True)
+        typer.echo(
+            f"warning: {len(skipped)} {plural} could not be read as tegrastats output and were left out "
+            f"({shown}{more})",
+            err=True,
+        )
     columns, rows = timeline(samples, interval, lo, hi)
     if not rows:
-        raise UsageError(f"no sample between --from {t_from} and --to {t_to}",
-                         f"the log spans 0 to {summarize(samples, interval)['end_s']:g} s")
+        raise UsageError(
+            f"no sample between --from {t_from} and --to {t_to}",
+            f"the log spans 0 to {summarize(samples, interval)['end_s']:g} s",
+        )
 
     import sys
 
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{file.name}: {summary['samples']} samples, time from {summary['time_source']}",
-                  title_justify="left")
+    table = Table(
+        title=f"{file.name}: {summary['samples']} samples, time from {summary['time_source']}", title_justify="left"
+    )
     for heading in ("Rail", "Samples", "Mean mW", "Min mW", "Max mW", "Energy J", "Duration s"):
         table.add_column(heading, justify="left" if heading == "Rail" else "right", no_wrap=True)
     rails: dict[str, dict[str, object]] = summary["rails"]  # type: ignore[assignment]
     total: dict[str, object] = summary["total"]  # type: ignore[assignment]
     for name, r in [*rails.items(), ("board total", total)]:
-        table.add_row(name, str(r["samples"]), _fmt(r["mean_mw"]), _fmt(r["min_mw"]), _fmt(r["max_mw"]),
-                      _fmt(r["energy_j"], ",.2f"), _fmt(r["duration_s"], ",.1f"))
+        table.add_row(
+            name,
+            str(r["samples"]),
+            _fmt(r["mean_mw"]),
+            _fmt(r["min_mw"]),
+            _fmt(r["max_mw"]),
+            _fmt(r["energy_j"], ",.2f"),
+            _fmt(r["duration_s"], ",.1f"),
+        )
     console = Console(width=None if sys.stdout.isatty() else 200)
     console.print(table)
-    console.print(f"board total: {_fmt(total['mean_mw'])} mW mean, {_fmt(total['energy_j'], ',.2f')} J "
-                  f"(total from {total['source']})", highlight=False)
+    console.print(
+        f"board total: {_fmt(total['mean_mw'])} mW mean, {_fmt(total['energy_j'], ',.2f')} J "
+        f"(total from {total['source']})",
+        highlight=False,
+    )
     from zooprof.renderers.powerlog_html import board_lines
 
     for line in board_lines(summary["board"]):  # type: ignore[arg-type]
         console.print(line, highlight=False)
 
     if output is not None:
-        from zooprof.result import write_atomic
+        from zooprof.result.document import write_atomic
 
         if output.suffix.lower() == ".html":
             from zooprof.renderers.powerlog_html import render_power_log_html
@@ -128,4 +154,3 @@ def power_log(
         else:
             write_atomic(output, json.dumps({"file": str(file), "summary": summary, "timeline": rows}, indent=2) + "\n")
         typer.echo(f"wrote {output}")
-

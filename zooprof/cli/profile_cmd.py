@@ -11,30 +11,38 @@ import typer
 
 
 def profile(
-    models: list[str] = typer.Argument(..., help="Zoo name, torchvision:NAME, package.module:callable or a model file.",
-                                       show_default=False),
-    runtime: str = typer.Option(None, "--runtime", "-r",
-                                help="Comma-separated: torch, onnxruntime, tflite (default: the model's own)."),
+    models: list[str] = typer.Argument(
+        ..., help="Zoo name, torchvision:NAME, package.module:callable or a model file.", show_default=False
+    ),
+    runtime: str = typer.Option(
+        None, "--runtime", "-r", help="Comma-separated: torch, onnxruntime, tflite (default: the model's own)."
+    ),
     batch: str = typer.Option("1", "--batch", "-b", help="Comma-separated batch sizes, e.g. 1,8."),
     threads: int = typer.Option(None, "--threads", "-t", min=1, help="Threads per runtime (default: the runtime's)."),
     input_shape: str = typer.Option(None, "--input-shape", "-i", help="Input shape, batch first: 1x3x224x224."),
     per_layer: bool = typer.Option(False, "--per-layer", help="Also time each layer (where the time goes)."),
-    per_stage: bool = typer.Option(False, "--per-stage",
-                                   help="Detection models: also time each stage (transform, backbone, neck, head, "
-                                        "postprocess)."),
+    per_stage: bool = typer.Option(
+        False,
+        "--per-stage",
+        help="Detection models: also time each stage (transform, backbone, neck, head, postprocess).",
+    ),
     max_time: float = typer.Option(20.0, "--max-time", min=0.1, help="Time budget per measurement, seconds."),
     target_ci: str = typer.Option("1%", "--target-ci", help="Stop when the 95% CI of the median is within this."),
     timeout: float = typer.Option(300.0, "--timeout", min=1, help="Kill a measurement's worker after this many s."),
-    output: str = typer.Option(None, "--output", "-o",
-                               help="Result JSON path (default reports/<time>-<model>/result.json); {model} allowed."),
+    output: str = typer.Option(
+        None, "--output", "-o", help="Result JSON path (default reports/<time>-<model>/result.json); {model} allowed."
+    ),
     weights: str = typer.Option(None, "--weights", help="A state_dict file to load (PyTorch models)."),
     ort_opt_level: str = typer.Option(None, "--ort-opt-level", help="ONNX Runtime graph optimisation level."),
     trust: bool = typer.Option(False, "--trust", help="Allow loading pickled model files (runs code from the file)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the static-analysis cache."),
     power: bool = typer.Option(False, "--power", help="Sample power while measuring: average power, energy/inference."),
-    sensor: str = typer.Option(None, "--sensor",
-                               help="Power sensor (implies --power): auto, jetson-sysfs, jtop, tegrastats, nvml, rapl, "
-                                    "replay:FILE. See zooprof sysinfo."),
+    sensor: str = typer.Option(
+        None,
+        "--sensor",
+        help="Power sensor (implies --power): auto, jetson-sysfs, jtop, tegrastats, nvml, rapl, "
+        "replay:FILE. See zooprof sysinfo.",
+    ),
     sample_hz: float = typer.Option(50.0, "--sample-hz", min=0.1, help="Sensor sampling rate, Hz."),
     idle: str = typer.Option("3s", "--idle", help="Idle baseline before measuring (e.g. 5s; 0 for none)."),
     width: int = typer.Option(None, "--width", help="Table width in characters."),
@@ -44,7 +52,7 @@ def profile(
     from zooprof import runtimes as rt
     from zooprof.cli.common import analyze_or_report, safe_name
     from zooprof.errors import UsageError
-    from zooprof.profiling import measure_model, parse_batches, parse_percent
+    from zooprof.measure.profiling import measure_model, parse_batches, parse_percent
     from zooprof.renderers.measurements import render_measurements
 
     names = rt.parse_runtimes(runtime) if runtime else []
@@ -55,11 +63,13 @@ def profile(
     if output and len(models) > 1 and "{model}" not in output:
         raise UsageError("several models but one output file", "put {model} in the name, e.g. -o reports/{model}.json")
     if report and not report.lower().endswith((".html", ".htm")):
-        raise UsageError(f"--report writes HTML, not '{Path(report).suffix or report}'", "e.g. --report reports/{model}.html")
+        raise UsageError(
+            f"--report writes HTML, not '{Path(report).suffix or report}'", "e.g. --report reports/{model}.html"
+        )
     if report and len(models) > 1 and "{model}" not in report:
         raise UsageError("several models but one report file", "put {model} in the name: --report reports/{model}.html")
     if input_shape:
-        from zooprof.resolve import parse_shape
+        from zooprof.reference.resolve import parse_shape
 
         parse_shape(input_shape)
 
@@ -69,20 +79,25 @@ def profile(
 
         session = PowerSession(PowerOptions(sensor or "auto", sample_hz, parse_duration(idle)))
         if session.sensor is None and sensor and sensor != "auto":
-            raise UsageError(session.unavailable_reason or f"sensor {sensor} not available",
-                             "zooprof sysinfo lists the sensors found here; --sensor auto takes the best one")
+            raise UsageError(
+                session.unavailable_reason or f"sensor {sensor} not available",
+                "zooprof sysinfo lists the sensors found here; --sensor auto takes the best one",
+            )
         if session.sensor is None:
             typer.echo(f"power: n/a: {session.unavailable_reason} - latency is still measured", err=True)
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     failed = False
-    from zooprof.api import inspect as api_inspect
+    from zooprof.measure.static import inspect as api_inspect
 
     command = "zooprof " + " ".join(sys.argv[1:])
     try:
         for model in models:
-            result = analyze_or_report(model, models, lambda m: api_inspect(
-                m, input_shape=input_shape, trust=trust, use_cache=not no_cache, command=command))
+            result = analyze_or_report(
+                model,
+                models,
+                lambda m: api_inspect(m, input_shape=input_shape, trust=trust, use_cache=not no_cache, command=command),
+            )
             if result is None:
                 failed = True
                 continue
@@ -91,17 +106,34 @@ def profile(
             for name in chosen:
                 rt.check_available(name)
             with _progress() as progress:
-                measure_model(result, model, chosen, batches, threads=threads, max_time=max_time, target_ci=ci,
-                              timeout=timeout, per_layer=per_layer, per_stage=per_stage, trust=trust, weights=weights,
-                              ort_opt_level=ort_opt_level, progress=progress, power_session=session)
-            path = Path(output.replace("{model}", safe_name(model))) if output else \
-                Path("reports") / f"{stamp}-{safe_name(model)}" / "result.json"
+                measure_model(
+                    result,
+                    model,
+                    chosen,
+                    batches,
+                    threads=threads,
+                    max_time=max_time,
+                    target_ci=ci,
+                    timeout=timeout,
+                    per_layer=per_layer,
+                    per_stage=per_stage,
+                    trust=trust,
+                    weights=weights,
+                    ort_opt_level=ort_opt_level,
+                    progress=progress,
+                    power_session=session,
+                )
+            path = (
+                Path(output.replace("{model}", safe_name(model)))
+                if output
+                else Path("reports") / f"{stamp}-{safe_name(model)}" / "result.json"
+            )
             result.save(path)
             typer.echo(render_measurements(result, width=width), nl=False)
             typer.echo(f"wrote {path}", err=True)
             if report:
                 from zooprof.renderers.html import render_html
-                from zooprof.result import write_atomic
+                from zooprof.result.document import write_atomic
 
                 page = write_atomic(Path(report.replace("{model}", safe_name(model))), render_html(result))
                 typer.echo(f"wrote {page}", err=True)

@@ -11,20 +11,24 @@ HINT = "give a result.json written by `zooprof profile` or `zooprof inspect -o N
 
 
 def report(
-    result_file: str = typer.Argument(..., metavar="RESULT.json",
-                                      help="A saved result (or the run folder holding result.json).", show_default=False),
-    output: str = typer.Option(None, "--output", "-o", help="Write to FILE; the format from its extension "
-                               "(.html, .csv, .md, .json, .txt)."),
-    fmt: str = typer.Option(None, "--format", "-f", help="table, csv, json, md or html (default: from -o, else table)."),
+    result_file: str = typer.Argument(
+        ..., metavar="RESULT.json", help="A saved result (or the run folder holding result.json).", show_default=False
+    ),
+    output: str = typer.Option(
+        None, "--output", "-o", help="Write to FILE; the format from its extension (.html, .csv, .md, .json, .txt)."
+    ),
+    fmt: str = typer.Option(
+        None, "--format", "-f", help="table, csv, json, md or html (default: from -o, else table)."
+    ),
     depth: int = typer.Option(None, "--depth", "-d", min=1, help="Collapse layers nested deeper than this."),
     columns: str = typer.Option(None, "--columns", "-c", help="Comma-separated columns (see docs/report-format.md)."),
     width: int = typer.Option(None, "--width", help="Table width in characters."),
 ) -> None:
     """Render a saved result again, anywhere: measure on the board once, report on a laptop."""
-    from zooprof.columns import parse_columns
+    from zooprof.compare.columns import parse_columns
     from zooprof.renderers import format_for, render
-    from zooprof.result import write_atomic
-    from zooprof.views import collapse
+    from zooprof.renderers.views import collapse
+    from zooprof.result.document import write_atomic
 
     kind = format_for(output, fmt)
     cols = parse_columns(columns)
@@ -51,9 +55,9 @@ def _stdout_tty() -> bool:
 
 def load_result(name: str) -> Any:
     """A ProfileResult from a file, or from a run folder's result.json. A file that is missing, not
-    JSON or not a result this zooprof reads is a one-line error (zooprof.schema.ResultFileError)."""
+    JSON or not a result this zooprof reads is a one-line error (zooprof.result.schema.ResultFileError)."""
     from zooprof.errors import UsageError
-    from zooprof.result import ProfileResult
+    from zooprof.result.document import ProfileResult
 
     path = Path(name)
     if path.is_dir():

@@ -36,15 +36,19 @@ def sysinfo(
 ) -> None:
     """Board, power mode, clocks, GPU, CPU, memory, and each sensor: found, or why not."""
     from zooprof import sensors
-    from zooprof.machine import board
+    from zooprof.measure.environment import board
 
     root = sensors.sysfs_root()
     record = board(root)
     probes = sensors.probe_all(root)
     power = next((p.name for p in probes if p.available and p.name in sensors.POWER_SOURCES), None)
     if as_json:
-        typer.echo(json.dumps({"root": str(root), "board": record, "sensors": [p.to_dict() for p in probes],
-                               "power_sensor": power}, indent=2))
+        typer.echo(
+            json.dumps(
+                {"root": str(root), "board": record, "sensors": [p.to_dict() for p in probes], "power_sensor": power},
+                indent=2,
+            )
+        )
         return
     width = max(len(label) for _, label, _ in LABELS)
     lines = ["board" + (f" (read under {root})" if str(root) != "/" else "")]
@@ -56,6 +60,8 @@ def sysinfo(
     if power:
         lines.append(f"power: `zooprof profile --power` uses {power} (choose another with --sensor)")
     else:
-        lines.append("power: no power sensor found here; `zooprof profile --power` reports power as n/a "
-                     "(replay a recorded trace with --sensor replay:FILE)")
+        lines.append(
+            "power: no power sensor found here; `zooprof profile --power` reports power as n/a "
+            "(replay a recorded trace with --sensor replay:FILE)"
+        )
     typer.echo("\n".join(lines))

@@ -5,10 +5,10 @@ The export is recognised by its files (../shared/REFERENCES.md):
 | export | files | read by |
 |---|---|---|
 | TensorFlow.js | model.json, weights.bin, metadata.json | `zooprof.frontends.tfjs` |
-| Keras | keras_model.h5, labels.txt | `zooprof.frontends.keras` (no TensorFlow needed) |
-| TFLite float | model_unquant.tflite, labels.txt | `zooprof.frontends.tflite` |
-| TFLite quantised | model.tflite, labels.txt | `zooprof.frontends.tflite` |
-| Edge TPU | model_edgetpu.tflite, labels.txt | `zooprof.frontends.tflite` |
+| Keras | keras_model.h5, labels.txt | `zooprof.frontends.keras.read` (no TensorFlow needed) |
+| TFLite float | model_unquant.tflite, labels.txt | `zooprof.frontends.tflite.read` |
+| TFLite quantised | model.tflite, labels.txt | `zooprof.frontends.tflite.read` |
+| Edge TPU | model_edgetpu.tflite, labels.txt | `zooprof.frontends.tflite.read` |
 
 A .zip is extracted into a temporary folder that is removed afterwards. Entries with an
 absolute path, a drive letter or a `..` component, and symbolic links, are refused before
@@ -22,7 +22,6 @@ tmVersion and imageSize from metadata.json, and the input preprocessing.
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 import stat
@@ -33,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from zooprof.errors import MissingDependencyError, UsageError, ZooprofError
+from zooprof.frontends import FRONTENDS, ReadOptions
 from zooprof.ir.graph import Graph
 
 Shape = tuple[int, ...]
@@ -47,16 +47,18 @@ EXPORTS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
 )
 
 MAX_FILES = 1000
-MAX_BYTES = 1 << 30          # 1 GiB uncompressed
-MAX_DEPTH = 4                # folders searched below the export's root
+MAX_BYTES = 1 << 30  # 1 GiB uncompressed
+MAX_DEPTH = 4  # folders searched below the export's root
 
 #: Teachable Machine image model: params = BACKBONE + HEAD + 100 x classes (REFERENCES.md)
 TM_BACKBONE_PARAMS = 410_208
 TM_HEAD_PARAMS = 128_100
 
 FLOAT_INPUT = "input: RGB image, SIZE, scaled to [-1, 1] as (x / 127.5) - 1"
-QUANT_INPUT = ("input: uint8 RGB image, SIZE, quantised with scale 1/127.5 and zero point 127 "
-               "(real = (q - 127) / 127.5, the same [-1, 1] range); output uint8")
+QUANT_INPUT = (
+    "input: uint8 RGB image, SIZE, quantised with scale 1/127.5 and zero point 127 "
+    "(real = (q - 127) / 127.5, the same [-1, 1] range); output uint8"
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -79,28 +81,38 @@ def safe_extract(archive: Path, dest: Path) -> None:
     try:
         z = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise UsageError(f"{archive.name} is not a valid zip archive ({exc})",
-                         "the download may be incomplete; download the export again") from None
+        raise UsageError(
+            f"{archive.name} is not a valid zip archive ({exc})",
+            "the download may be incomplete; download the export again",
+        ) from None
     with z:
         infos = z.infolist()
         if len(infos) > MAX_FILES:
-            raise UsageError(f"{archive.name} holds {len(infos):,} entries (zooprof extracts at most {MAX_FILES:,})",
-                             "a Teachable Machine export holds a few files; give the export itself")
+            raise UsageError(
+                f"{archive.name} holds {len(infos):,} entries (zooprof extracts at most {MAX_FILES:,})",
+                "a Teachable Machine export holds a few files; give the export itself",
+            )
         plan = []
         for info in infos:
             parts = _entry_parts(info.filename)
             if parts is None:
-                raise UsageError(f"{archive.name} has an entry '{info.filename}' that points outside the archive "
-                                 "(an absolute path or '..')", "zooprof does not extract such archives: use the "
-                                 "zip as Teachable Machine exported it")
+                raise UsageError(
+                    f"{archive.name} has an entry '{info.filename}' that points outside the archive "
+                    "(an absolute path or '..')",
+                    "zooprof does not extract such archives: use the zip as Teachable Machine exported it",
+                )
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
-                raise UsageError(f"{archive.name} has a symbolic link '{info.filename}'",
-                                 "zooprof does not extract links: use the zip as Teachable Machine exported it")
+                raise UsageError(
+                    f"{archive.name} has a symbolic link '{info.filename}'",
+                    "zooprof does not extract links: use the zip as Teachable Machine exported it",
+                )
             plan.append((info, parts))
         if sum(i.file_size for i, _ in plan) > MAX_BYTES:
-            raise UsageError(f"{archive.name} unpacks to more than {MAX_BYTES >> 20:,} MiB",
-                             "a Teachable Machine export is a few MB; give the export itself")
+            raise UsageError(
+                f"{archive.name} unpacks to more than {MAX_BYTES >> 20:,} MiB",
+                "a Teachable Machine export is a few MB; give the export itself",
+            )
         written = 0
         root = dest.resolve()
         try:
@@ -109,8 +121,10 @@ def safe_extract(archive: Path, dest: Path) -> None:
                     continue
                 target = root.joinpath(*parts)
                 if root not in target.parents:
-                    raise UsageError(f"{archive.name} has an entry '{info.filename}' that points outside the archive",
-                                     "zooprof does not extract such archives")
+                    raise UsageError(
+                        f"{archive.name} has an entry '{info.filename}' that points outside the archive",
+                        "zooprof does not extract such archives",
+                    )
                 if info.is_dir():
                     target.mkdir(parents=True, exist_ok=True)
                     continue
@@ -119,12 +133,15 @@ def safe_extract(archive: Path, dest: Path) -> None:
                     while chunk := src.read(1 << 20):
                         written += len(chunk)
                         if written > MAX_BYTES:
-                            raise UsageError(f"{archive.name} unpacks to more than {MAX_BYTES >> 20:,} MiB",
-                                             "a Teachable Machine export is a few MB; give the export itself")
+                            raise UsageError(
+                                f"{archive.name} unpacks to more than {MAX_BYTES >> 20:,} MiB",
+                                "a Teachable Machine export is a few MB; give the export itself",
+                            )
                         dst.write(chunk)
         except (zipfile.BadZipFile, EOFError, OSError) as exc:
-            raise UsageError(f"{archive.name} is damaged: {exc}",
-                             "the download may be incomplete; download the export again") from None
+            raise UsageError(
+                f"{archive.name} is damaged: {exc}", "the download may be incomplete; download the export again"
+            ) from None
 
 
 # --------------------------------------------------------------------------------------
@@ -164,10 +181,11 @@ def find_export(root: Path) -> tuple[str, Path, str, list[str]]:
             notes.append("labels.txt / metadata.json not found next to the model")
     if not found:
         listing = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())[:6]
-        raise UsageError("no Teachable Machine model found" + (f" (files: {', '.join(listing)})" if listing else
-                                                                 " (it is empty)"),
-                         "expected model.json + weights.bin + metadata.json, keras_model.h5 + labels.txt, "
-                         "or model_unquant.tflite / model.tflite / model_edgetpu.tflite + labels.txt")
+        raise UsageError(
+            "no Teachable Machine model found" + (f" (files: {', '.join(listing)})" if listing else " (it is empty)"),
+            "expected model.json + weights.bin + metadata.json, keras_model.h5 + labels.txt, "
+            "or model_unquant.tflite / model.tflite / model_edgetpu.tflite + labels.txt",
+        )
     export, model, kind = found[0]
     if len(found) > 1:
         others = ", ".join(f"{e} ({m.relative_to(root)})" for e, m, _ in found[1:4])
@@ -226,17 +244,22 @@ def teachable_notes(export: str, model: Path, graph: Graph) -> list[str]:
     size = meta.get("imageSize")
     if not size and graph.inputs and len(graph.inputs[0].shape) == 4:
         size = graph.inputs[0].shape[-1]
-    notes.append((QUANT_INPUT if quantised else FLOAT_INPUT).replace("SIZE", f"{size}x{size}" if size else "the "
-                                                                    "model's input size"))
+    notes.append(
+        (QUANT_INPUT if quantised else FLOAT_INPUT).replace(
+            "SIZE", f"{size}x{size}" if size else "the model's input size"
+        )
+    )
     if model.name == "model_edgetpu.tflite":
         notes.append("Edge TPU model: compiled into an edgetpu-custom-op that runs only on an Edge TPU")
     if labels is not None and graph.framework in ("keras", "tfjs"):
         params = sum(p.numel for layer in graph.layers for p in layer.params)
         expected = TM_BACKBONE_PARAMS + TM_HEAD_PARAMS + 100 * len(labels)
         if params == expected:
-            notes.append(f"the Teachable Machine image model: MobileNetV2 alpha 0.35 backbone ({TM_BACKBONE_PARAMS:,} "
-                         f"params with BatchNorm statistics) + Dense 100 ({TM_HEAD_PARAMS:,}) + Dense {len(labels)} "
-                         f"without bias ({100 * len(labels):,}) = {expected:,}")
+            notes.append(
+                f"the Teachable Machine image model: MobileNetV2 alpha 0.35 backbone ({TM_BACKBONE_PARAMS:,} "
+                f"params with BatchNorm statistics) + Dense 100 ({TM_HEAD_PARAMS:,}) + Dense {len(labels)} "
+                f"without bias ({100 * len(labels):,}) = {expected:,}"
+            )
     return notes
 
 
@@ -247,15 +270,14 @@ def teachable_notes(export: str, model: Path, graph: Graph) -> list[str]:
 def _delegate(ref: Any, kind: str, model: Path, shapes: list[Shape] | None, trust: bool) -> tuple[Graph, list[Shape]]:
     framework = {"tfjs": "tfjs", "keras-file": "keras", "tflite-file": "tflite"}[kind]
     inner = replace(ref, kind=kind, framework=framework, source=str(model))
-    module = {"tfjs": "tfjs", "keras-file": "keras", "tflite-file": "tflite"}[kind]
     try:
-        frontend = importlib.import_module(f"zooprof.frontends.{module}")
-    except ImportError as exc:
-        raise MissingDependencyError(f"reading this Teachable Machine export ({model.name}) needs the {module} "
-                                     f"frontend, which cannot be imported ({exc})",
-                                     "pip install 'zooprof[tflite]'" if module == "tflite" else
-                                     "pip install 'zooprof[tf]'") from exc
-    return frontend.read(inner, shapes, trust)
+        reader = FRONTENDS.reader(framework)
+    except MissingDependencyError as exc:
+        exc.message = (
+            f"reading this Teachable Machine export ({model.name}) needs the {framework} frontend: {exc.message}"
+        )
+        raise
+    return reader(inner, shapes, ReadOptions(trust=trust))  # type: ignore[no-any-return]
 
 
 def read_folder(ref: Any, root: Path, shapes: list[Shape] | None, trust: bool) -> tuple[Graph, list[Shape]]:
@@ -265,18 +287,18 @@ def read_folder(ref: Any, root: Path, shapes: list[Shape] | None, trust: bool) -
     return replace(graph, notes=(*extra, *graph.notes)), shapes
 
 
-def read(ref: Any, shapes: list[Shape] | None, trust: bool = False) -> tuple[Graph, list[Shape]]:
-    """Read a resolved reference (zooprof.resolve.ModelRef, kind "teachable"): a folder or a .zip."""
+def read(ref: Any, shapes: list[Shape] | None, options: ReadOptions) -> tuple[Graph, list[Shape]]:
+    """Read a resolved reference (zooprof.reference.resolve.ModelRef, kind "teachable"): a folder or a .zip."""
     path = Path(ref.source)
     if not path.exists():
         raise UsageError(f"no such file or folder: {path}", "check the path")
     if path.is_dir():
-        return read_folder(ref, path, shapes, trust)
+        return read_folder(ref, path, shapes, options.trust)
     with tempfile.TemporaryDirectory(prefix="zooprof-tm-") as tmp:
         root = Path(tmp)
         safe_extract(path, root)
         try:
-            return read_folder(ref, root, shapes, trust)
+            return read_folder(ref, root, shapes, options.trust)
         except ZooprofError as exc:
             # name the archive, not the temporary folder
             exc.message = f"{path.name}: {exc.message.replace(str(root) + '/', '')}"

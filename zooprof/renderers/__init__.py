@@ -5,13 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from zooprof.columns import COLUMNS, CSV_COLUMNS, Column
+from zooprof.compare.columns import COLUMNS, CSV_COLUMNS, Column
 from zooprof.errors import UsageError
-from zooprof.result import ProfileResult
+from zooprof.result.document import ProfileResult
 
 FORMATS = ("table", "csv", "json", "md", "html")
-EXTENSIONS = {".txt": "table", ".csv": "csv", ".json": "json", ".md": "md", ".markdown": "md", ".html": "html",
-              ".htm": "html"}
+EXTENSIONS = {
+    ".txt": "table",
+    ".csv": "csv",
+    ".json": "json",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+}
 
 
 def format_for(output: str | None, fmt: str | None) -> str:
@@ -23,15 +30,23 @@ def format_for(output: str | None, fmt: str | None) -> str:
     if output:
         suffix = Path(output).suffix.lower()
         if suffix not in EXTENSIONS:
-            raise UsageError(f"cannot tell the format of '{output}' from its extension",
-                             f"use .txt, .csv, .json, .md or .html, or give --format ({', '.join(FORMATS)})")
+            raise UsageError(
+                f"cannot tell the format of '{output}' from its extension",
+                f"use .txt, .csv, .json, .md or .html, or give --format ({', '.join(FORMATS)})",
+            )
         return EXTENSIONS[suffix]
     return "table"
 
 
-def render(result: ProfileResult, fmt: str, rows: list[dict[str, Any]] | None = None,
-           columns: list[Column] | None = None, color: bool | None = None, width: int | None = None,
-           columns_given: bool = False) -> str:
+def render(
+    result: ProfileResult,
+    fmt: str,
+    rows: list[dict[str, Any]] | None = None,
+    columns: list[Column] | None = None,
+    color: bool | None = None,
+    width: int | None = None,
+    columns_given: bool = False,
+) -> str:
     rows = result.layers if rows is None else rows
     if fmt == "json":
         return result.to_json()

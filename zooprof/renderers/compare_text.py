@@ -1,5 +1,5 @@
 """`zooprof compare` as a console table, CSV, Markdown or JSON, from the rows of
-zooprof.comparison (the HTML form is renderers/html.py `render_compare_html`). Computes nothing."""
+zooprof.compare.rows (the HTML form is renderers/html.py `render_compare_html`). Computes nothing."""
 
 from __future__ import annotations
 
@@ -8,16 +8,25 @@ import io
 import json
 from typing import Any
 
-from zooprof.columns import human
-from zooprof.comparison import CSV_KEYS, STATIC_STATUS, Row
+from zooprof.compare.columns import human
+from zooprof.compare.rows import CSV_KEYS, STATIC_STATUS, Row
 
 #: key, heading, how to write the number (None: as text; "int": 1,234; "si": 1.23 G; n: n decimals)
 COMPARE_COLUMNS: tuple[tuple[str, str, str | int | None], ...] = (
-    ("model", "Model", None), ("runtime", "Runtime", None), ("batch", "Batch", None), ("status", "Status", None),
-    ("params", "Params", "int"), ("macs", "MACs", "si"), ("weights_mb", "Weights MB", 2),
-    ("peak_activation_mb", "Peak act. MB", 2), ("latency_median_ms", "Median ms", 3),
-    ("latency_p99_ms", "p99 ms", 3), ("throughput_per_s", "Throughput/s", 1),
-    ("energy_per_inference_mj", "Energy mJ", 3), ("achieved_gflops", "GFLOP/s", 2), ("pareto", "Pareto", None),
+    ("model", "Model", None),
+    ("runtime", "Runtime", None),
+    ("batch", "Batch", None),
+    ("status", "Status", None),
+    ("params", "Params", "int"),
+    ("macs", "MACs", "si"),
+    ("weights_mb", "Weights MB", 2),
+    ("peak_activation_mb", "Peak act. MB", 2),
+    ("latency_median_ms", "Median ms", 3),
+    ("latency_p99_ms", "p99 ms", 3),
+    ("throughput_per_s", "Throughput/s", 1),
+    ("energy_per_inference_mj", "Energy mJ", 3),
+    ("achieved_gflops", "GFLOP/s", 2),
+    ("pareto", "Pareto", None),
     ("source", "Source", None),
 )
 NUMERIC = {k for k, _, how in COMPARE_COLUMNS if how is not None} | {"batch"}
@@ -108,8 +117,11 @@ def render_compare_markdown(rows: list[Row], extra_notes: list[str] | None = Non
     return "\n".join(lines) + "\n"
 
 
-def render_compare_json(rows: list[Row], sources: list[dict[str, Any]], checks: list[dict[str, Any]] | None = None,
-                        ) -> str:
+def render_compare_json(
+    rows: list[Row],
+    sources: list[dict[str, Any]],
+    checks: list[dict[str, Any]] | None = None,
+) -> str:
     doc: dict[str, Any] = {"kind": "zooprof-compare", "rows": rows, "sources": sources}
     if checks is not None:
         doc["checks"] = checks

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from zooprof.columns import Column
+from zooprof.compare.columns import Column
 from zooprof.renderers.summary import summary_lines, title
 from zooprof.renderers.textconsole import exported, recording_console
-from zooprof.result import ProfileResult
+from zooprof.result.document import ProfileResult
 
 
-def render_console(result: ProfileResult, rows: list[dict[str, Any]], columns: list[Column],
-                   width: int | None = None, color: bool | None = None) -> str:
+def render_console(
+    result: ProfileResult,
+    rows: list[dict[str, Any]],
+    columns: list[Column],
+    width: int | None = None,
+    color: bool | None = None,
+) -> str:
     from rich.table import Table
     from rich.text import Text
 

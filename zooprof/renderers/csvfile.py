@@ -6,8 +6,8 @@ import csv
 import io
 from typing import Any
 
-from zooprof.columns import Column
-from zooprof.result import ProfileResult
+from zooprof.compare.columns import Column
+from zooprof.result.document import ProfileResult
 
 
 def render_csv(result: ProfileResult, rows: list[dict[str, Any]], columns: list[Column]) -> str:

@@ -4,7 +4,7 @@ power and environment panels, and the comparison table.
 
 Computes no metric. Every figure is read from the ProfileResult or the comparison rows; the
 only arithmetic is unit conversion (s -> ms, fraction -> %) and, for a collapsed group, the sum
-of its layers' measured times, as `zooprof.views.collapse` sums the static columns.
+of its layers' measured times, as `zooprof.renderers.views.collapse` sums the static columns.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import json
 import math
 from typing import Any
 
-from zooprof.columns import Column, human
-from zooprof.result import ProfileResult
-from zooprof.views import _path as layer_path
-from zooprof.views import collapse
+from zooprof.compare.columns import Column, human
+from zooprof.renderers.views import _path as layer_path
+from zooprof.renderers.views import collapse
+from zooprof.result.document import ProfileResult
 
 Row = dict[str, Any]
 
@@ -34,8 +34,7 @@ def embed_json(data: Any) -> str:
     """JSON that is safe inside <script type="application/json">: no `<`, `>` or `&` survive, so
     a name holding `</script>` or `<!--` cannot end the block early."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    for ch, esc in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"),
-                    ("\u2029", "\\u2029")):
+    for ch, esc in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(ch, esc)
     return text
 
@@ -64,6 +63,7 @@ def measurement_labels(measurements: list[Row]) -> list[str]:
 
 # --- summary cards -------------------------------------------------------------------------------
 
+
 def card(key: str, value: str, detail: str = "", title: str = "") -> dict[str, str]:
     return {"k": key, "v": value, "d": detail, "title": title}
 
@@ -73,21 +73,39 @@ def static_cards(result: ProfileResult) -> list[dict[str, str]]:
     missing = na("not in this result")
     cards = []
     params = t.get("params")
-    cards.append(card("Params", human(params) if params is not None else missing,
-                      f"trainable {t['trainable_params']:,}" if t.get("trainable_params") is not None else "",
-                      f"{params:,}" if params is not None else ""))
+    cards.append(
+        card(
+            "Params",
+            human(params) if params is not None else missing,
+            f"trainable {t['trainable_params']:,}" if t.get("trainable_params") is not None else "",
+            f"{params:,}" if params is not None else "",
+        )
+    )
     macs = t.get("macs")
     cov = t.get("coverage") or {}
     cov_text = f"{cov['percent']:.1f} % of layers counted" if cov.get("percent") is not None else ""
-    cards.append(card("MACs", human(macs) if macs is not None else missing, cov_text,
-                      f"{macs:,}" if macs is not None else ""))
+    cards.append(
+        card("MACs", human(macs) if macs is not None else missing, cov_text, f"{macs:,}" if macs is not None else "")
+    )
     wb = t.get("weight_bytes")
-    cards.append(card("Weights", human(wb, "B") if wb is not None else missing, "parameters + buffers as stored",
-                      f"{wb:,} bytes" if wb is not None else ""))
+    cards.append(
+        card(
+            "Weights",
+            human(wb, "B") if wb is not None else missing,
+            "parameters + buffers as stored",
+            f"{wb:,} bytes" if wb is not None else "",
+        )
+    )
     peak = t.get("peak_activation_bytes")
     where = t.get("peak_activation_layer")
-    cards.append(card("Peak activation memory", human(peak, "B") if peak is not None else missing,
-                      f"at {where}" if where else "", f"{peak:,} bytes" if peak is not None else ""))
+    cards.append(
+        card(
+            "Peak activation memory",
+            human(peak, "B") if peak is not None else missing,
+            f"at {where}" if where else "",
+            f"{peak:,} bytes" if peak is not None else "",
+        )
+    )
     return cards
 
 
@@ -122,17 +140,24 @@ def measurement_cards(result: ProfileResult) -> list[dict[str, Any]]:
         thr = _num(m.get("throughput_per_s"), 1, "/s")
         gf = _num(m.get("achieved_gflops"), 2, "GFLOP/s")
         energy, how = energy_text(m)
-        groups.append({"label": label, "failed": "", "cards": [
-            card("Median latency", med or na("not in this result"), ci),
-            card("p99 latency", p99 or na("not in this result"), f"n = {lat['n']}" if lat.get("n") else ""),
-            card("Throughput", thr or na("not in this result"), f"batch {m.get('batch', '?')}"),
-            card("Achieved", gf or na("not in this result"), "2 x MACs x batch / median"),
-            card("Energy / inference", energy, how),
-        ]})
+        groups.append(
+            {
+                "label": label,
+                "failed": "",
+                "cards": [
+                    card("Median latency", med or na("not in this result"), ci),
+                    card("p99 latency", p99 or na("not in this result"), f"n = {lat['n']}" if lat.get("n") else ""),
+                    card("Throughput", thr or na("not in this result"), f"batch {m.get('batch', '?')}"),
+                    card("Achieved", gf or na("not in this result"), "2 x MACs x batch / median"),
+                    card("Energy / inference", energy, how),
+                ],
+            }
+        )
     return groups
 
 
 # --- the layer table -----------------------------------------------------------------------------
+
 
 def _rf_sort(row: Row) -> Any:
     rf = row.get("rf")
@@ -191,8 +216,12 @@ def layer_table(result: ProfileResult, rows: list[Row], columns: list[Column]) -
         if names in seen:
             continue
         seen.append(names)
-        views.append({"label": f"depth {depth} ({len(view)} rows)",
-                      "rows": [add(r, groups.get(r["name"], [r["name"]])) for r in view]})
+        views.append(
+            {
+                "label": f"depth {depth} ({len(view)} rows)",
+                "rows": [add(r, groups.get(r["name"], [r["name"]])) for r in view],
+            }
+        )
     given = [r["name"] for r in rows]
     if given in seen:
         initial = seen.index(given)
@@ -201,10 +230,18 @@ def layer_table(result: ProfileResult, rows: list[Row], columns: list[Column]) -
         initial = len(views) - 1
     return {
         "columns": [{"key": c.key, "heading": c.heading, "numeric": c.numeric} for c in columns],
-        "rows": [{"c": [_cell_text(c, r) for c in columns], "v": [_sort_value(c, r) for c in columns],
-                  "name": r["name"], "macs": r.get("macs"), "macs_pct": r.get("macs_pct"),
-                  "group": r.get("source_op") == "group", "counted": r.get("counted", True) is not False}
-                 for r in pool],
+        "rows": [
+            {
+                "c": [_cell_text(c, r) for c in columns],
+                "v": [_sort_value(c, r) for c in columns],
+                "name": r["name"],
+                "macs": r.get("macs"),
+                "macs_pct": r.get("macs_pct"),
+                "group": r.get("source_op") == "group",
+                "counted": r.get("counted", True) is not False,
+            }
+            for r in pool
+        ],
         "views": views,
         "initial_view": initial,
         "_members": members,
@@ -238,21 +275,37 @@ def layer_timings(result: ProfileResult, table: dict[str, Any]) -> list[dict[str
             share.append(sum(shares) * 100.0 if all(s is not None for s in shares) else None)  # type: ignore[misc]
             partial.append(f"{len(hits)} of {len(names)} layers timed" if len(hits) < len(names) else None)
         matched = sum(1 for x in pl["layers"] if x["name"] in static)
-        out.append({"label": labels[i], "measurement": i, "method": pl.get("method") or "",
-                    "ms": ms, "share": share, "partial": partial, "matched": matched, "timed": len(pl["layers"])})
+        out.append(
+            {
+                "label": labels[i],
+                "measurement": i,
+                "method": pl.get("method") or "",
+                "ms": ms,
+                "share": share,
+                "partial": partial,
+                "matched": matched,
+                "timed": len(pl["layers"]),
+            }
+        )
     return out
 
 
 # --- power and environment -----------------------------------------------------------------------
 
 POWER_FACTS = (
-    ("sensor", "Sensor", None), ("total_source", "Total from", None),
-    ("avg_power_mw", "Average power", (1, "mW")), ("idle_power_mw", "Idle power", (1, "mW")),
+    ("sensor", "Sensor", None),
+    ("total_source", "Total from", None),
+    ("avg_power_mw", "Average power", (1, "mW")),
+    ("idle_power_mw", "Idle power", (1, "mW")),
     ("idle_seconds", "Idle baseline", (1, "s")),
     ("energy_per_inference_mj", "Energy / inference (idle-corrected)", (3, "mJ")),
-    ("energy_per_inference_raw_mj", "Energy / inference (raw)", (3, "mJ")), ("energy_note", "Energy note", None),
-    ("sample_hz_requested", "Sample rate asked", (1, "Hz")), ("sample_hz_achieved", "Sample rate achieved", (1, "Hz")),
-    ("samples", "Samples", (0, "")), ("window_s", "Window", (2, "s")), ("iterations", "Inferences in window", (0, "")),
+    ("energy_per_inference_raw_mj", "Energy / inference (raw)", (3, "mJ")),
+    ("energy_note", "Energy note", None),
+    ("sample_hz_requested", "Sample rate asked", (1, "Hz")),
+    ("sample_hz_achieved", "Sample rate achieved", (1, "Hz")),
+    ("samples", "Samples", (0, "")),
+    ("window_s", "Window", (2, "s")),
+    ("iterations", "Inferences in window", (0, "")),
 )
 
 
@@ -274,13 +327,28 @@ def power_panels(result: ProfileResult) -> list[dict[str, Any]]:
             panels.append({"label": label, "index": i, "na": na(power.get("reason") or "no reason recorded")})
             continue
         facts = [(heading, _fact(power.get(key), spec)) for key, heading, spec in POWER_FACTS if key in power]
-        rails = [(name, r.get("unit") or "mW", _fact(r.get("avg"), (1, "")), _fact(r.get("energy_mj"), (3, "")))
-                 for name, r in (power.get("rails") or {}).items() if isinstance(r, dict)]
-        temps = [(name, _fact(t.get("start"), (1, "")), _fact(t.get("end"), (1, "")), _fact(t.get("max"), (1, "")))
-                 for name, t in (power.get("temperatures_c") or {}).items() if isinstance(t, dict)]
+        rails = [
+            (name, r.get("unit") or "mW", _fact(r.get("avg"), (1, "")), _fact(r.get("energy_mj"), (3, "")))
+            for name, r in (power.get("rails") or {}).items()
+            if isinstance(r, dict)
+        ]
+        temps = [
+            (name, _fact(t.get("start"), (1, "")), _fact(t.get("end"), (1, "")), _fact(t.get("max"), (1, "")))
+            for name, t in (power.get("temperatures_c") or {}).items()
+            if isinstance(t, dict)
+        ]
         timeline = power.get("timeline") or {}
-        panels.append({"label": label, "index": i, "na": "", "facts": facts, "rails": rails, "temps": temps,
-                       "timeline": bool(timeline.get("t_s"))})
+        panels.append(
+            {
+                "label": label,
+                "index": i,
+                "na": "",
+                "facts": facts,
+                "rails": rails,
+                "temps": temps,
+                "timeline": bool(timeline.get("t_s")),
+            }
+        )
     return panels
 
 
@@ -335,15 +403,31 @@ def environment_groups(env: dict[str, Any]) -> list[tuple[str, list[tuple[str, s
 # --- comparisons ---------------------------------------------------------------------------------
 
 COMPARE_COLUMNS = (
-    ("model", "Model", False), ("runtime", "Runtime", False), ("batch", "Batch", True), ("status", "Status", False),
-    ("params", "Params", True), ("macs", "MACs", True), ("weights_mb", "Weights MB", True),
-    ("peak_activation_mb", "Peak act. MB", True), ("latency_median_ms", "Median ms", True),
-    ("latency_p99_ms", "p99 ms", True), ("throughput_per_s", "Throughput/s", True),
-    ("energy_per_inference_mj", "Energy mJ", True), ("achieved_gflops", "GFLOP/s", True),
-    ("pareto", "Pareto", False), ("source", "Source", False),
+    ("model", "Model", False),
+    ("runtime", "Runtime", False),
+    ("batch", "Batch", True),
+    ("status", "Status", False),
+    ("params", "Params", True),
+    ("macs", "MACs", True),
+    ("weights_mb", "Weights MB", True),
+    ("peak_activation_mb", "Peak act. MB", True),
+    ("latency_median_ms", "Median ms", True),
+    ("latency_p99_ms", "p99 ms", True),
+    ("throughput_per_s", "Throughput/s", True),
+    ("energy_per_inference_mj", "Energy mJ", True),
+    ("achieved_gflops", "GFLOP/s", True),
+    ("pareto", "Pareto", False),
+    ("source", "Source", False),
 )
-_DIGITS = {"weights_mb": 2, "peak_activation_mb": 2, "latency_median_ms": 3, "latency_p99_ms": 3,
-           "throughput_per_s": 1, "energy_per_inference_mj": 3, "achieved_gflops": 2}
+_DIGITS = {
+    "weights_mb": 2,
+    "peak_activation_mb": 2,
+    "latency_median_ms": 3,
+    "latency_p99_ms": 3,
+    "throughput_per_s": 1,
+    "energy_per_inference_mj": 3,
+    "achieved_gflops": 2,
+}
 
 
 def compare_cell(key: str, row: Row) -> str:
@@ -367,10 +451,15 @@ def compare_cell(key: str, row: Row) -> str:
 def compare_table(rows: list[Row]) -> dict[str, Any]:
     return {
         "columns": [{"key": k, "heading": h, "numeric": n} for k, h, n in COMPARE_COLUMNS],
-        "rows": [{"c": [compare_cell(k, r) for k, _, _ in COMPARE_COLUMNS],
-                  "v": [r.get(k) if isinstance(r.get(k), (int, float, str)) else None for k, _, _ in COMPARE_COLUMNS],
-                  "name": str(r.get("model", "")), "failed": r.get("status", "ok") not in ("ok", "static")}
-                 for r in rows],
+        "rows": [
+            {
+                "c": [compare_cell(k, r) for k, _, _ in COMPARE_COLUMNS],
+                "v": [r.get(k) if isinstance(r.get(k), (int, float, str)) else None for k, _, _ in COMPARE_COLUMNS],
+                "name": str(r.get("model", "")),
+                "failed": r.get("status", "ok") not in ("ok", "static"),
+            }
+            for r in rows
+        ],
         "views": [{"label": f"all rows ({len(rows)})", "rows": list(range(len(rows)))}],
         "initial_view": 0,
     }

@@ -5,9 +5,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from zooprof.columns import COLUMNS, DEFAULT_COLUMNS, Column
+from zooprof.compare.columns import COLUMNS, DEFAULT_COLUMNS, Column
 from zooprof.renderers.summary import summary_lines, title
-from zooprof.result import ProfileResult
+from zooprof.result.document import ProfileResult
 
 
 def _cell(text: str) -> str:
@@ -33,5 +33,7 @@ def render_html_fragment(result: ProfileResult) -> str:
         "<tr>" + "".join(f"<td>{html.escape(c.text(r))}</td>" for c in columns) + "</tr>" for r in result.layers
     )
     summary = "".join(f"<li>{html.escape(s)}</li>" for s in summary_lines(result))
-    return (f"<div><strong>{html.escape(title(result))}</strong><table><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table><ul>{summary}</ul></div>")
+    return (
+        f"<div><strong>{html.escape(title(result))}</strong><table><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table><ul>{summary}</ul></div>"
+    )

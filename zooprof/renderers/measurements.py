@@ -5,12 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from zooprof.columns import human
+from zooprof.compare.columns import human
 from zooprof.renderers.textconsole import exported, recording_console
-from zooprof.result import ProfileResult
+from zooprof.result.document import ProfileResult
 
-HEADINGS = ("Runtime", "Batch", "Threads", "Median ms", "p90", "p99", "Mean", "Std", "Min", "95% CI of median",
-            "Iter", "Throughput/s", "Peak RSS", "GFLOP/s", "Status")
+HEADINGS = (
+    "Runtime",
+    "Batch",
+    "Threads",
+    "Median ms",
+    "p90",
+    "p99",
+    "Mean",
+    "Std",
+    "Min",
+    "95% CI of median",
+    "Iter",
+    "Throughput/s",
+    "Peak RSS",
+    "GFLOP/s",
+    "Status",
+)
 
 
 def _f(x: Any, digits: int = 3) -> str:
@@ -21,19 +36,42 @@ def measurement_rows(result: ProfileResult) -> list[list[str]]:
     rows = []
     for m in result.measurements:
         if m["status"] != "ok":
-            rows.append([m["runtime"], str(m["batch"]), str(m.get("threads") or "default"), *["–"] * 11,
-                         f"failed ({m.get('failure')}): {m.get('reason')}"])
+            rows.append(
+                [
+                    m["runtime"],
+                    str(m["batch"]),
+                    str(m.get("threads") or "default"),
+                    *["–"] * 11,
+                    f"failed ({m.get('failure')}): {m.get('reason')}",
+                ]
+            )
             continue
         lat = m["timing"]["latency_ms"]
-        ci = f"{_f(lat['ci_low'])}–{_f(lat['ci_high'])} (±{100 * lat['ci_rel_halfwidth']:.1f}%)" \
-            if lat.get("ci_low") is not None else "–"
+        ci = (
+            f"{_f(lat['ci_low'])}–{_f(lat['ci_high'])} (±{100 * lat['ci_rel_halfwidth']:.1f}%)"
+            if lat.get("ci_low") is not None
+            else "–"
+        )
         threads = m["session"].get("threads") or m.get("threads") or "default"
-        rows.append([
-            m["runtime"], str(m["batch"]), str(threads), _f(lat["median"]), _f(lat["p90"]), _f(lat["p99"]),
-            _f(lat["mean"]), _f(lat["std"]), _f(lat["min"]), ci, str(lat["n"]),
-            _f(m.get("throughput_per_s"), 1), human(m["memory"]["peak_rss_bytes"] or 0, "B"),
-            _f(m.get("achieved_gflops"), 2), f"ok ({m['timing']['stop_reason']})",
-        ])
+        rows.append(
+            [
+                m["runtime"],
+                str(m["batch"]),
+                str(threads),
+                _f(lat["median"]),
+                _f(lat["p90"]),
+                _f(lat["p99"]),
+                _f(lat["mean"]),
+                _f(lat["std"]),
+                _f(lat["min"]),
+                ci,
+                str(lat["n"]),
+                _f(m.get("throughput_per_s"), 1),
+                human(m["memory"]["peak_rss_bytes"] or 0, "B"),
+                _f(m.get("achieved_gflops"), 2),
+                f"ok ({m['timing']['stop_reason']})",
+            ]
+        )
     return rows
 
 
@@ -50,11 +88,15 @@ def per_layer_lines(result: ProfileResult, top: int = 10) -> list[str]:
         ranked = sorted(pl["layers"], key=lambda x: -x["seconds"])[:top]
         for layer in ranked:
             fused = " [fused]" if layer.get("fused") else ""
-            lines.append(f"  {layer['name']}{fused}: {layer['seconds'] * 1000:.3f} ms ({100 * layer.get('share', 0):.1f} %)")
+            lines.append(
+                f"  {layer['name']}{fused}: {layer['seconds'] * 1000:.3f} ms ({100 * layer.get('share', 0):.1f} %)"
+            )
         median = m["timing"]["latency_ms"]["median"]
         ratio = pl.get("sum_vs_median")
-        lines.append(f"  sum of {len(pl['layers'])} layers: {pl['sum_seconds'] * 1000:.3f} ms vs end-to-end median "
-                     f"{median:.3f} ms" + (f" ({100 * ratio:.1f} %)" if ratio else ""))
+        lines.append(
+            f"  sum of {len(pl['layers'])} layers: {pl['sum_seconds'] * 1000:.3f} ms vs end-to-end median "
+            f"{median:.3f} ms" + (f" ({100 * ratio:.1f} %)" if ratio else "")
+        )
     return lines
 
 
@@ -73,22 +115,30 @@ def per_stage_lines(result: ProfileResult) -> list[str]:
         counts = ps.get("counts") or {}
         if "proposals" in counts:
             per = ps.get("seconds_per_proposal")
-            lines.append(f"  roi_heads: {counts['proposals']} proposals in this run"
-                         + (f", {per * 1e6:.1f} µs per proposal" if per is not None else ""))
+            lines.append(
+                f"  roi_heads: {counts['proposals']} proposals in this run"
+                + (f", {per * 1e6:.1f} µs per proposal" if per is not None else "")
+            )
         if counts.get("boxes_into_nms"):
             per = ps.get("postprocess_seconds_per_box_into_nms")
-            lines.append(f"  postprocess: {counts['boxes_into_nms']:,} boxes into NMS in this run"
-                         + (f", {per * 1e6:.2f} µs per box (average of this run)" if per is not None else ""))
+            lines.append(
+                f"  postprocess: {counts['boxes_into_nms']:,} boxes into NMS in this run"
+                + (f", {per * 1e6:.2f} µs per box (average of this run)" if per is not None else "")
+            )
         boxes = {k.removesuffix(".boxes_out"): v for k, v in counts.items() if k.endswith(".boxes_out")}
         if boxes:
             lines.append("  boxes out in this run: " + ", ".join(f"{k} {v}" for k, v in boxes.items()))
         median = m["timing"]["latency_ms"]["median"]
         ratio = ps.get("sum_vs_median")
-        lines.append(f"  sum of stages: {ps['sum_seconds'] * 1000:.3f} ms vs end-to-end median {median:.3f} ms"
-                     + (f" ({100 * ratio:.1f} %)" if ratio else ""))
+        lines.append(
+            f"  sum of stages: {ps['sum_seconds'] * 1000:.3f} ms vs end-to-end median {median:.3f} ms"
+            + (f" ({100 * ratio:.1f} %)" if ratio else "")
+        )
         if ps.get("end_to_end_seconds"):
-            lines.append(f"  vs passes without hooks taken between the staged ones: {ps['end_to_end_seconds'] * 1000:.3f} ms "
-                         f"({100 * ps['sum_vs_end_to_end']:.1f} %)")
+            lines.append(
+                f"  vs passes without hooks taken between the staged ones: {ps['end_to_end_seconds'] * 1000:.3f} ms "
+                f"({100 * ps['sum_vs_end_to_end']:.1f} %)"
+            )
     return lines
 
 
@@ -112,10 +162,12 @@ def power_lines(result: ProfileResult) -> list[str]:
         corrected = _mj(p.get("energy_per_inference_mj"))
         if p.get("energy_per_inference_mj") is None:
             corrected = p.get("energy_note") or "n/a"
-        lines.append(f"{head} ({p['sensor']}, total {p.get('total_source')}, {p['samples']} samples at "
-                     f"{p.get('sample_hz_achieved') or 0:.1f} Hz over {p['window_s']:.2f} s): "
-                     f"avg {p['avg_power_mw'] / 1000:.3f} W{idle_text}; energy/inference {corrected} "
-                     f"(raw {_mj(p.get('energy_per_inference_raw_mj'))})")
+        lines.append(
+            f"{head} ({p['sensor']}, total {p.get('total_source')}, {p['samples']} samples at "
+            f"{p.get('sample_hz_achieved') or 0:.1f} Hz over {p['window_s']:.2f} s): "
+            f"avg {p['avg_power_mw'] / 1000:.3f} W{idle_text}; energy/inference {corrected} "
+            f"(raw {_mj(p.get('energy_per_inference_raw_mj'))})"
+        )
         if p.get("energy_note") and p.get("energy_per_inference_mj") is not None:
             lines.append(f"  note: {p['energy_note']}")
         for name, t in (p.get("temperatures_c") or {}).items():
@@ -130,8 +182,9 @@ def render_measurements(result: ProfileResult, width: int | None = None) -> str:
     m = result.model
     table = Table(title=Text(f"{m['name']}: measured on this machine"), title_justify="left", pad_edge=False)
     for h in HEADINGS:
-        table.add_column(h, justify="left" if h in ("Runtime", "Status", "95% CI of median") else "right",
-                         overflow="fold")
+        table.add_column(
+            h, justify="left" if h in ("Runtime", "Status", "95% CI of median") else "right", overflow="fold"
+        )
     for row in measurement_rows(result):
         table.add_row(*(Text(c) for c in row), style="" if not row[-1].startswith("failed") else "red")
     console = recording_console(width)
@@ -139,5 +192,7 @@ def render_measurements(result: ProfileResult, width: int | None = None) -> str:
     for line in per_layer_lines(result) + per_stage_lines(result) + power_lines(result):
         console.print(Text(line))
     t = result.totals
-    console.print(Text(f"Static: {t['params']:,} params, {human(t['macs'])}MACs, weights {human(t['weight_bytes'], 'B')}"))
+    console.print(
+        Text(f"Static: {t['params']:,} params, {human(t['macs'])}MACs, weights {human(t['weight_bytes'], 'B')}")
+    )
     return exported(console)

@@ -15,8 +15,11 @@ def _num(v: Any, spec: str = ",.0f") -> str:
 
 
 def _chart(columns: list[str], rows: list[dict[str, Any]], rails: list[str]) -> str:
-    series = [(name, [(float(r["seconds"]), float(r[name])) for r in rows if r.get(name) not in ("", None)])
-              for name in [*rails, "total_mw"] if name in columns]
+    series = [
+        (name, [(float(r["seconds"]), float(r[name])) for r in rows if r.get(name) not in ("", None)])
+        for name in [*rails, "total_mw"]
+        if name in columns
+    ]
     points = [p for _, pts in series for p in pts]
     if len(points) < 2:
         return "<p>Too few samples to draw a timeline.</p>"
@@ -28,20 +31,25 @@ def _chart(columns: list[str], rows: list[dict[str, Any]], rails: list[str]) -> 
     def xy(t: float, v: float) -> str:
         return f"{PAD + (t - t0) * sx:.1f},{HEIGHT - PAD - v * sy:.1f}"
 
-    parts = [f'<svg role="img" aria-label="power over time" width="{WIDTH}" height="{HEIGHT}" '
-             f'viewBox="0 0 {WIDTH} {HEIGHT}">',
-             f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" stroke="#444"/>',
-             f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{HEIGHT - PAD}" stroke="#444"/>',
-             f'<text x="{PAD}" y="{PAD - 8}" font-size="12">mW (max {top / 1.05:,.0f})</text>',
-             f'<text x="{WIDTH - PAD}" y="{HEIGHT - PAD + 28}" font-size="12" text-anchor="end">'
-             f'seconds ({t0:g} to {t1:g})</text>']
+    parts = [
+        f'<svg role="img" aria-label="power over time" width="{WIDTH}" height="{HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}">',
+        f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" stroke="#444"/>',
+        f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{HEIGHT - PAD}" stroke="#444"/>',
+        f'<text x="{PAD}" y="{PAD - 8}" font-size="12">mW (max {top / 1.05:,.0f})</text>',
+        f'<text x="{WIDTH - PAD}" y="{HEIGHT - PAD + 28}" font-size="12" text-anchor="end">'
+        f"seconds ({t0:g} to {t1:g})</text>",
+    ]
     for i, (name, pts) in enumerate(series):
         colour = COLOURS[i % len(COLOURS)]
         label = "board total" if name == "total_mw" else name
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" '
-                     f'points="{" ".join(xy(t, v) for t, v in pts)}"><title>{escape(label)}</title></polyline>')
-        parts.append(f'<text x="{WIDTH - PAD + 4}" y="{PAD + 14 * i}" font-size="11" fill="{colour}">'
-                     f'{escape(label)}</text>')
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" '
+            f'points="{" ".join(xy(t, v) for t, v in pts)}"><title>{escape(label)}</title></polyline>'
+        )
+        parts.append(
+            f'<text x="{WIDTH - PAD + 4}" y="{PAD + 14 * i}" font-size="11" fill="{colour}">{escape(label)}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -49,46 +57,63 @@ def _chart(columns: list[str], rows: list[dict[str, Any]], rails: list[str]) -> 
 def render_power_log_html(name: str, summary: dict[str, Any], columns: list[str], rows: list[dict[str, Any]]) -> str:
     rails: dict[str, dict[str, Any]] = summary["rails"]
     total = summary["total"]
-    body = [f"<h1>Power log: {escape(name)}</h1>",
-            f"<p>{summary['samples']} samples; time from {escape(str(summary['time_source']))}; board total from "
-            f"{escape(str(total['source']))}.</p>"]
+    body = [
+        f"<h1>Power log: {escape(name)}</h1>",
+        f"<p>{summary['samples']} samples; time from {escape(str(summary['time_source']))}; board total from "
+        f"{escape(str(total['source']))}.</p>",
+    ]
     unreadable = summary.get("unreadable_lines") or {}
     if unreadable.get("count"):
-        body.append(f"<p class=warn>{unreadable['count']} line(s) could not be read and were left out, e.g. "
-                    + "; ".join(f"line {n}: <code>{escape(t[:80])}</code>" for n, t in unreadable["first"][:3])
-                    + ".</p>")
-    body.append("<table><thead><tr><th>Rail</th><th>Samples</th><th>Mean mW</th><th>Min mW</th><th>Max mW</th>"
-                "<th>Energy J</th><th>Duration s</th></tr></thead><tbody>")
+        body.append(
+            f"<p class=warn>{unreadable['count']} line(s) could not be read and were left out, e.g. "
+            + "; ".join(f"line {n}: <code>{escape(t[:80])}</code>" for n, t in unreadable["first"][:3])
+            + ".</p>"
+        )
+    body.append(
+        "<table><thead><tr><th>Rail</th><th>Samples</th><th>Mean mW</th><th>Min mW</th><th>Max mW</th>"
+        "<th>Energy J</th><th>Duration s</th></tr></thead><tbody>"
+    )
     for rail, r in [*rails.items(), ("board total", total)]:
         energy = r["energy_j"]
-        body.append(f"<tr><td>{escape(rail)}</td><td>{r['samples']}</td><td>{_num(r['mean_mw'])}</td>"
-                    f"<td>{_num(r['min_mw'])}</td><td>{_num(r['max_mw'])}</td><td>{_num(energy, ',.2f')}</td>"
-                    f"<td>{_num(r['duration_s'], ',.1f')}</td></tr>")
+        body.append(
+            f"<tr><td>{escape(rail)}</td><td>{r['samples']}</td><td>{_num(r['mean_mw'])}</td>"
+            f"<td>{_num(r['min_mw'])}</td><td>{_num(r['max_mw'])}</td><td>{_num(energy, ',.2f')}</td>"
+            f"<td>{_num(r['duration_s'], ',.1f')}</td></tr>"
+        )
     body.append("</tbody></table>")
     body.append(_chart(columns, rows, list(rails)))
     board = summary.get("board") or {}
     if board:
-        body.append("<h2>Board state</h2><ul>" + "".join(f"<li>{escape(line)}</li>" for line in board_lines(board))
-                    + "</ul>")
-    style = ("body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}"
-             ".warn{color:#a40}")
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
-            f"<title>Power log: {escape(name)}</title><style>{style}</style></head><body>"
-            + "\n".join(body) + "</body></html>\n")
+        body.append(
+            "<h2>Board state</h2><ul>" + "".join(f"<li>{escape(line)}</li>" for line in board_lines(board)) + "</ul>"
+        )
+    style = (
+        "body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}"
+        ".warn{color:#a40}"
+    )
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
+        f"<title>Power log: {escape(name)}</title><style>{style}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )
 
 
 def board_lines(board: dict[str, object]) -> list[str]:
     """RAM, CPU/GPU load and temperatures over the window, one line each."""
+
     def spread(d: object, digits: str = ",.1f") -> str:
         r: dict[str, object] = d  # type: ignore[assignment]
         if not r.get("samples"):
             return "n/a (not in the log)"
         return f"mean {_num(r['mean'], digits)}, min {_num(r['min'], digits)}, max {_num(r['max'], digits)} {r['unit']}"
 
-    lines = [f"RAM used: {spread(board['ram_used_mb'], ',.0f')} (of {_num(board['ram_total_mb'])} MB)",
-             f"CPU load (mean of online cores): {spread(board['cpu_load_pct'])}",
-             f"GPU load: {spread(board['gpu_load_pct'])}"]
+    lines = [
+        f"RAM used: {spread(board['ram_used_mb'], ',.0f')} (of {_num(board['ram_total_mb'])} MB)",
+        f"CPU load (mean of online cores): {spread(board['cpu_load_pct'])}",
+        f"GPU load: {spread(board['gpu_load_pct'])}",
+    ]
     temps: dict[str, object] = board["temperatures_c"]  # type: ignore[assignment]
     if temps:
         lines.append("temperatures: " + "; ".join(f"{n} {spread(t)}" for n, t in temps.items()))

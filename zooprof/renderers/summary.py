@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from zooprof.columns import human
-from zooprof.result import ProfileResult
+from zooprof.compare.columns import human
+from zooprof.result.document import ProfileResult
 
 
 def summary_lines(result: ProfileResult) -> list[str]:
@@ -23,8 +23,11 @@ def summary_lines(result: ProfileResult) -> list[str]:
         f"{human(t['activation_bytes'], 'B')}; peak activation memory: {human(t['peak_activation_bytes'], 'B')}"
         + (f" at {t['peak_activation_layer']}" if t.get("peak_activation_layer") else ""),
         f"Coverage: {cov['percent']:.1f} % of layers counted ({cov['counted_layers']}/{cov['layers']})"
-        + (f"; uncounted: {', '.join(f'{k} x{v}' for k, v in cov['uncounted_ops'].items())}"
-           if cov["uncounted_ops"] else ""),
+        + (
+            f"; uncounted: {', '.join(f'{k} x{v}' for k, v in cov['uncounted_ops'].items())}"
+            if cov["uncounted_ops"]
+            else ""
+        ),
     ]
     lines.extend(stage_lines(t))
     if t.get("shape_mismatches"):
@@ -57,8 +60,10 @@ def stage_lines(t: dict[str, Any]) -> list[str]:
         for s in t["stages"]:
             extra = f"; + {s['data_dependent_macs']:,} data-dependent" if s["data_dependent_macs"] else ""
             uncounted = f"; {s['uncounted_layers']} uncounted" if s["uncounted_layers"] else ""
-            lines.append(f"  {s['stage']:<{width}} {s['layers']:>4} layers  params {s['params']:>12,}  "
-                         f"MACs {s['macs']:>16,} ({human(s['macs'])}){extra}{uncounted}")
+            lines.append(
+                f"  {s['stage']:<{width}} {s['layers']:>4} layers  params {s['params']:>12,}  "
+                f"MACs {s['macs']:>16,} ({human(s['macs'])}){extra}{uncounted}"
+            )
     dd = t.get("data_dependent")
     if dd:
         lines.append("Data-dependent (cost per unit is the model's; counts are this run's, not in the totals):")
@@ -73,14 +78,21 @@ def _part_text(p: dict[str, Any]) -> str:
     if p["counted"]:
         if p["macs_per_unit"] is None:
             return f"n/a per {unit} (no {unit} in this run); {count} {unit}s"
-        return (f"{p['macs_per_unit']:,} MACs per {unit} x {count:,} {unit}s = {p['macs']:,} MACs "
-                f"({p['flops_per_unit']:,} FLOPs per {unit})")
+        return (
+            f"{p['macs_per_unit']:,} MACs per {unit} x {count:,} {unit}s = {p['macs']:,} MACs "
+            f"({p['flops_per_unit']:,} FLOPs per {unit})"
+        )
     config = p.get("config", {})
     if "boxes_into_nms" in config:
-        boxes = f"{config['boxes_into_nms']:,} boxes into NMS ({config['nms_calls']} call(s)), {config['boxes_out']:,} out"
+        boxes = (
+            f"{config['boxes_into_nms']:,} boxes into NMS ({config['nms_calls']} call(s)), {config['boxes_out']:,} out"
+        )
     elif count is not None:
-        boxes = f"{count:,} boxes out" + (" (no NMS ran: no candidate passed the score and size filters)"
-                                           if "nms_thresh" in config and not count else "")
+        boxes = f"{count:,} boxes out" + (
+            " (no NMS ran: no candidate passed the score and size filters)"
+            if "nms_thresh" in config and not count
+            else ""
+        )
     else:
         boxes = p.get("count_note", "boxes n/a")
     settings = ", ".join(f"{k} {_value(v)}" for k, v in config.items() if k not in _NOT_CONFIG)

@@ -16,8 +16,9 @@ class _Null:
 def recording_console(width: int | None, color: bool | None = False) -> Any:
     from rich.console import Console
 
-    return Console(record=True, width=width or 10_000, force_terminal=color, no_color=color is False,
-                   file=_Null(), highlight=False)
+    return Console(
+        record=True, width=width or 10_000, force_terminal=color, no_color=color is False, file=_Null(), highlight=False
+    )
 
 
 def exported(console: Any, color: bool | None = False) -> str:

@@ -35,7 +35,9 @@ class RuleRegistry:
     def register(self, rule: Rule) -> None:
         for kind in rule.kinds:
             if kind in self._rules:
-                raise ValueError(f"two rules for op {kind.value}: {type(self._rules[kind]).__name__}, {type(rule).__name__}")
+                raise ValueError(
+                    f"two rules for op {kind.value}: {type(self._rules[kind]).__name__}, {type(rule).__name__}"
+                )
             self._rules[kind] = rule
 
     def get(self, kind: OpKind) -> Rule:
@@ -46,9 +48,25 @@ class RuleRegistry:
 
 
 RULES = RuleRegistry()
-for _rule in (ConvRule(), ConvTransposeRule(), DenseRule(), MatmulRule(), NormRule(), LRNRule(), ActivationRule(),
-              PoolRule(), AdaptivePoolRule(), ElementwiseRule(), ConcatRule(), MovementRule(), ReduceRule(),
-              ResizeRule(), RoIAlignRule(), PostprocessRule(), UnknownRule()):
+for _rule in (
+    ConvRule(),
+    ConvTransposeRule(),
+    DenseRule(),
+    MatmulRule(),
+    NormRule(),
+    LRNRule(),
+    ActivationRule(),
+    PoolRule(),
+    AdaptivePoolRule(),
+    ElementwiseRule(),
+    ConcatRule(),
+    MovementRule(),
+    ReduceRule(),
+    ResizeRule(),
+    RoIAlignRule(),
+    PostprocessRule(),
+    UnknownRule(),
+):
     RULES.register(_rule)
 
 __all__ = ["RULES", "RF", "Rule", "RuleRegistry"]

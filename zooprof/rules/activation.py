@@ -9,19 +9,19 @@ from zooprof.rules.base import GLOBAL, RF, Rule
 #: FLOPs per output element, counting each compare, add, multiply, divide and
 #: transcendental (exp, tanh, erf) as one.
 ACTIVATION_FLOPS_PER_ELEMENT: dict[OpKind, int] = {
-    OpKind.RELU: 1,          # max(x, 0)
-    OpKind.RELU6: 2,         # min(max(x, 0), 6)
-    OpKind.HARDTANH: 2,      # clamp
-    OpKind.CLAMP: 1,         # one-sided clamp: max(x, lo) or min(x, hi)
-    OpKind.LEAKY_RELU: 2,    # compare, multiply
-    OpKind.ELU: 4,           # compare, exp, subtract, multiply
-    OpKind.SIGMOID: 4,       # negate, exp, add, divide
-    OpKind.TANH: 1,          # one transcendental
-    OpKind.HARDSIGMOID: 3,   # add 3, divide by 6, clamp
-    OpKind.HARDSWISH: 4,     # hardsigmoid + multiply
-    OpKind.SILU: 5,          # sigmoid + multiply
-    OpKind.GELU: 5,          # divide, erf, add, multiply, multiply
-    OpKind.SOFTMAX: 4,       # subtract max, exp, sum, divide
+    OpKind.RELU: 1,  # max(x, 0)
+    OpKind.RELU6: 2,  # min(max(x, 0), 6)
+    OpKind.HARDTANH: 2,  # clamp
+    OpKind.CLAMP: 1,  # one-sided clamp: max(x, lo) or min(x, hi)
+    OpKind.LEAKY_RELU: 2,  # compare, multiply
+    OpKind.ELU: 4,  # compare, exp, subtract, multiply
+    OpKind.SIGMOID: 4,  # negate, exp, add, divide
+    OpKind.TANH: 1,  # one transcendental
+    OpKind.HARDSIGMOID: 3,  # add 3, divide by 6, clamp
+    OpKind.HARDSWISH: 4,  # hardsigmoid + multiply
+    OpKind.SILU: 5,  # sigmoid + multiply
+    OpKind.GELU: 5,  # divide, erf, add, multiply, multiply
+    OpKind.SOFTMAX: 4,  # subtract max, exp, sum, divide
 }
 
 

@@ -67,8 +67,13 @@ NOT_APPLICABLE = RF()
 UNKNOWN_RF = RF(known=False)
 
 
-def window_rf(rf_in: RF, kernel: tuple[int, ...], stride: tuple[int, ...], pad_lo: tuple[int, ...],
-              dilation: tuple[int, ...] | None = None) -> RF:
+def window_rf(
+    rf_in: RF,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    pad_lo: tuple[int, ...],
+    dilation: tuple[int, ...] | None = None,
+) -> RF:
     """One sliding-window step (conv or pool) applied to the receptive field."""
     if not rf_in.known or rf_in.is_global or not rf_in.axes:
         return rf_in

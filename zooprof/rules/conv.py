@@ -50,8 +50,9 @@ class WindowRule(Rule):
         ceil_mode = bool(layer.attrs.get("ceil_mode", False))
         return [
             window_formula(i, k, s, a, b, d, o, ceil_mode)
-            for i, k, s, a, b, d, o in zip(layer.inputs[0].spatial, kernel, stride, lo, hi, dilation,
-                                           layer.output.spatial, strict=True)
+            for i, k, s, a, b, d, o in zip(
+                layer.inputs[0].spatial, kernel, stride, lo, hi, dilation, layer.output.spatial, strict=True
+            )
         ]
 
     def rf(self, layer: Layer, inputs: list[RF]) -> RF:

@@ -12,8 +12,18 @@ from zooprof.rules.base import RF, AxisRF, Rule, merge_rf
 
 
 class MovementRule(Rule):
-    kinds = frozenset({OpKind.FLATTEN, OpKind.RESHAPE, OpKind.PERMUTE, OpKind.SLICE, OpKind.PAD,
-                       OpKind.DROPOUT, OpKind.IDENTITY, OpKind.COPY})
+    kinds = frozenset(
+        {
+            OpKind.FLATTEN,
+            OpKind.RESHAPE,
+            OpKind.PERMUTE,
+            OpKind.SLICE,
+            OpKind.PAD,
+            OpKind.DROPOUT,
+            OpKind.IDENTITY,
+            OpKind.COPY,
+        }
+    )
 
     def rf(self, layer: Layer, inputs: list[RF]) -> RF:
         if layer.op is OpKind.PAD:
@@ -22,8 +32,13 @@ class MovementRule(Rule):
             pad = layer.attrs.get("padding")
             if rf.axes and isinstance(pad, (list, tuple)) and len(pad) == len(rf.axes):
                 lo = [p[0] if isinstance(p, (list, tuple)) else p for p in pad]
-                return RF(tuple(AxisRF(a.size, a.stride, a.padding + p * a.stride) for a, p in zip(rf.axes, lo, strict=True)),
-                          rf.is_global, rf.known, rf.aligned, rf.exact)
+                return RF(
+                    tuple(AxisRF(a.size, a.stride, a.padding + p * a.stride) for a, p in zip(rf.axes, lo, strict=True)),
+                    rf.is_global,
+                    rf.known,
+                    rf.aligned,
+                    rf.exact,
+                )
         return inputs[0] if inputs else RF()
 
 

@@ -51,8 +51,9 @@ class AdaptivePoolRule(Rule):
         if out_sp and all(d == 1 for d in out_sp) and inputs[0].applicable:
             return GLOBAL
         geometry = [adaptive_windows(i, o) for i, o in zip(in_sp, out_sp, strict=True)]
-        rf = window_rf(inputs[0], tuple(g[0] for g in geometry), tuple(g[1] for g in geometry),
-                       tuple(0 for _ in geometry))
+        rf = window_rf(
+            inputs[0], tuple(g[0] for g in geometry), tuple(g[1] for g in geometry), tuple(0 for _ in geometry)
+        )
         if all(g[2] for g in geometry):
             return rf
         return RF(rf.axes, rf.is_global, rf.known, rf.aligned, exact=False)

@@ -13,30 +13,55 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zooprof.errors import MissingDependencyError, UsageError
-from zooprof.resolve import ModelRef
+from zooprof.reference.resolve import ModelRef
 
 
 @dataclass(frozen=True)
 class RuntimeInfo:
     name: str
-    target: str                       # "module:function" returning a Session
-    packages: tuple[tuple[str, ...], ...]   # each inner tuple: alternatives, one must be importable
+    target: str  # "module:function" returning a Session
+    packages: tuple[tuple[str, ...], ...]  # each inner tuple: alternatives, one must be importable
     extra: str
     description: str
 
 
-RUNTIMES: dict[str, RuntimeInfo] = {r.name: r for r in [
-    RuntimeInfo("torch", "zooprof.runtimes.torch_rt:prepare", (("torch",),), "torch",
-                "PyTorch eager, inference mode"),
-    RuntimeInfo("onnxruntime", "zooprof.runtimes.onnxruntime_rt:prepare", (("onnxruntime",),), "onnx",
-                "ONNX Runtime (CPU; CUDA/TensorRT providers when present)"),
-    RuntimeInfo("tflite", "zooprof.runtimes.litert_rt:prepare", (("ai_edge_litert", "tflite_runtime", "tensorflow"),),
-                "tflite", "LiteRT / TFLite interpreter"),
-    RuntimeInfo("tensorflow", "zooprof.runtimes.tf_rt:prepare", (("tensorflow",),), "tf",
-                "TensorFlow/Keras, compiled tf.function"),
-]}
-ALIASES = {"pytorch": "torch", "ort": "onnxruntime", "onnx": "onnxruntime", "litert": "tflite", "tf": "tensorflow",
-           "keras": "tensorflow"}
+RUNTIMES: dict[str, RuntimeInfo] = {
+    r.name: r
+    for r in [
+        RuntimeInfo(
+            "torch", "zooprof.runtimes.torch_rt:prepare", (("torch",),), "torch", "PyTorch eager, inference mode"
+        ),
+        RuntimeInfo(
+            "onnxruntime",
+            "zooprof.runtimes.onnxruntime_rt:prepare",
+            (("onnxruntime",),),
+            "onnx",
+            "ONNX Runtime (CPU; CUDA/TensorRT providers when present)",
+        ),
+        RuntimeInfo(
+            "tflite",
+            "zooprof.runtimes.litert_rt:prepare",
+            (("ai_edge_litert", "tflite_runtime", "tensorflow"),),
+            "tflite",
+            "LiteRT / TFLite interpreter",
+        ),
+        RuntimeInfo(
+            "tensorflow",
+            "zooprof.runtimes.tf_rt:prepare",
+            (("tensorflow",),),
+            "tf",
+            "TensorFlow/Keras, compiled tf.function",
+        ),
+    ]
+}
+ALIASES = {
+    "pytorch": "torch",
+    "ort": "onnxruntime",
+    "onnx": "onnxruntime",
+    "litert": "tflite",
+    "tf": "tensorflow",
+    "keras": "tensorflow",
+}
 
 
 def parse_runtimes(text: str) -> list[str]:
@@ -59,12 +84,19 @@ def check_available(name: str) -> None:
     info = RUNTIMES[name]
     for alternatives in info.packages:
         if not any(importlib.util.find_spec(p) is not None for p in alternatives):
-            raise MissingDependencyError(f"runtime '{name}' needs {' or '.join(alternatives)}, which is not installed",
-                                         f"pip install 'zooprof[{info.extra}]'")
+            raise MissingDependencyError(
+                f"runtime '{name}' needs {' or '.join(alternatives)}, which is not installed",
+                f"pip install 'zooprof[{info.extra}]'",
+            )
 
 
-DEFAULT_RUNTIME = {"torch": "torch", "pytorch": "torch", "onnx": "onnxruntime", "tflite": "tflite",
-                   "keras": "tensorflow"}
+DEFAULT_RUNTIME = {
+    "torch": "torch",
+    "pytorch": "torch",
+    "onnx": "onnxruntime",
+    "tflite": "tflite",
+    "keras": "tensorflow",
+}
 
 
 def incompatible(name: str, ref: ModelRef) -> str | None:
@@ -77,8 +109,10 @@ def incompatible(name: str, ref: ModelRef) -> str | None:
         if ref.kind == "keras-file" and Path(ref.source).is_dir():
             return "no route to TFLite from a SavedModel folder yet: convert it with TFLiteConverter.from_saved_model"
         if ref.framework != "keras" and not (ref.entry and ref.entry.twins.get("keras")):
-            return ("no route to TFLite: zooprof converts Keras models and zoo entries with a Keras twin "
-                    "(e.g. mobilenet_v2); or give a .tflite file")
+            return (
+                "no route to TFLite: zooprof converts Keras models and zoo entries with a Keras twin "
+                "(e.g. mobilenet_v2); or give a .tflite file"
+            )
     if name == "onnxruntime" and ref.framework not in ("onnx", "torch"):
         return f"no route from {ref.framework} to ONNX yet"
     if name == "tensorflow" and ref.framework != "keras" and not (ref.entry and ref.entry.twins.get("keras")):

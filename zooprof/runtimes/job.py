@@ -1,7 +1,7 @@
 """The measurement that runs inside a worker process: load, time, measure memory, per-layer.
 
 `profile_job(spec, report)` is what `zooprof.runtimes.worker.run_isolated` calls; `spec`
-is a plain dict (picklable) built by zooprof.profiling.
+is a plain dict (picklable) built by zooprof.measure.profiling.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _reset_peak_rss() -> bool:
 
 def profile_job(spec: dict[str, Any], report: Any) -> dict[str, Any]:
     from zooprof import runtimes
-    from zooprof.timing import measure
+    from zooprof.measure.timing import measure
 
     rss_before = _status_kb("VmRSS")
     started = time.perf_counter()
@@ -44,9 +44,13 @@ def profile_job(spec: dict[str, Any], report: Any) -> dict[str, Any]:
     def progress(done: int, elapsed: float, ci_rel: float | None) -> None:
         report({"iterations": done, "elapsed": elapsed, "ci_rel": ci_rel})
 
-    timing = measure(session.run, max_time=float(spec.get("max_time", 20.0)),
-                     target_ci=float(spec.get("target_ci", 0.01)), min_time=float(spec.get("min_time", 0.0)),
-                     progress=progress)
+    timing = measure(
+        session.run,
+        max_time=float(spec.get("max_time", 20.0)),
+        target_ci=float(spec.get("target_ci", 0.01)),
+        min_time=float(spec.get("min_time", 0.0)),
+        progress=progress,
+    )
     out: dict[str, Any] = {
         "timing": timing.to_dict(),
         "session": session.info,
@@ -64,6 +68,9 @@ def profile_job(spec: dict[str, Any], report: Any) -> dict[str, Any]:
     if spec.get("per_stage"):
         report({"phase": "per-stage"})
         per_stage = getattr(session, "per_stage", None)
-        out["per_stage"] = (per_stage(int(spec.get("per_stage_iterations", 20))) if per_stage else
-                            {"method": None, "reason": f"the {spec['runtime']} runtime cannot time stages"})
+        out["per_stage"] = (
+            per_stage(int(spec.get("per_stage_iterations", 20)))
+            if per_stage
+            else {"method": None, "reason": f"the {spec['runtime']} runtime cannot time stages"}
+        )
     return out

@@ -2,7 +2,7 @@
 
 The model is a .tflite file as given, or a Keras model (a file, a `keras:` builder, or a
 PyTorch zoo entry's Keras twin such as MobileNetV2 for mobilenet_v2) converted by
-zooprof.convert.keras_to_tflite. TFLite models are NHWC: the input shape comes from the
+zooprof.measure.convert.keras_to_tflite. TFLite models are NHWC: the input shape comes from the
 model, with the batch axis set to the requested batch.
 """
 
@@ -33,7 +33,7 @@ def interpreter_class() -> tuple[Any, str]:
 
 
 def tflite_file(spec: dict[str, Any]) -> tuple[Path, dict[str, Any] | None]:
-    from zooprof.resolve import resolve
+    from zooprof.reference.resolve import resolve
     from zooprof.runtimes import incompatible
 
     ref = resolve(spec["model"])
@@ -41,19 +41,20 @@ def tflite_file(spec: dict[str, Any]) -> tuple[Path, dict[str, Any] | None]:
         return Path(ref.source), None
     if incompatible("tflite", ref):
         raise UsageError(f"no route from {ref.text} to TFLite", incompatible("tflite", ref) or "")
-    from zooprof.convert import keras_to_tflite
+    from zooprof.measure.convert import keras_to_tflite
 
     return keras_to_tflite(spec)
 
 
 def check_runnable(path: Path) -> None:
     """An Edge TPU compiled file cannot run on a stock interpreter: say so before trying."""
-    from zooprof.frontends.tflite import edgetpu_note, edgetpu_ops
+    from zooprof.frontends.tflite.read import edgetpu_note, edgetpu_ops
 
     count = edgetpu_ops(path)
     if count:
-        raise ZooprofError(edgetpu_note(count),
-                           "profile the CPU export of the same model (model.tflite or model_unquant.tflite)")
+        raise ZooprofError(
+            edgetpu_note(count), "profile the CPU export of the same model (model.tflite or model_unquant.tflite)"
+        )
 
 
 class LiteRTSession:
@@ -77,9 +78,13 @@ class LiteRTSession:
             dtype = d["dtype"]
             data = rng.random(tuple(d["shape"])) * (255 if np.issubdtype(dtype, np.integer) else 1)
             self.interpreter.set_tensor(d["index"], data.astype(dtype))
-        self.info = {"engine": engine, "threads": threads, "model_file": str(self.path),
-                     "model_file_bytes": self.path.stat().st_size,
-                     "input_shapes": [list(map(int, d["shape"])) for d in self.interpreter.get_input_details()]}
+        self.info = {
+            "engine": engine,
+            "threads": threads,
+            "model_file": str(self.path),
+            "model_file_bytes": self.path.stat().st_size,
+            "input_shapes": [list(map(int, d["shape"])) for d in self.interpreter.get_input_details()],
+        }
         if self.conversion:
             self.info["conversion"] = self.conversion
 
@@ -87,8 +92,11 @@ class LiteRTSession:
         self.interpreter.invoke()
 
     def per_layer(self, iterations: int) -> dict[str, Any]:
-        return {"method": None, "reason": "per-layer timing is not available for LiteRT: its Python interpreter "
-                "exposes no op profiler (LiteRT's C++ benchmark_model --enable_op_profiling has one)"}
+        return {
+            "method": None,
+            "reason": "per-layer timing is not available for LiteRT: its Python interpreter "
+            "exposes no op profiler (LiteRT's C++ benchmark_model --enable_op_profiling has one)",
+        }
 
 
 def prepare(spec: dict[str, Any]) -> LiteRTSession:

@@ -1,4 +1,4 @@
-"""ONNX Runtime: an ONNX file as given, or a PyTorch model exported through zooprof.convert.
+"""ONNX Runtime: an ONNX file as given, or a PyTorch model exported through zooprof.measure.convert.
 
 Providers: TensorRT and CUDA first when this onnxruntime build has them, then CPU.
 Options: `threads` (intra-op), `ort_opt_level` (disable | basic | extended | all).
@@ -14,35 +14,59 @@ from zooprof.errors import UsageError
 
 OPT_LEVELS = ("disable", "basic", "extended", "all")
 CONTROL_FLOW = frozenset({"If", "Loop", "Scan"})
-NUMPY_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64",
-               "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(int8)": "int8", "tensor(uint8)": "uint8",
-               "tensor(bool)": "bool"}
+NUMPY_TYPES = {
+    "tensor(float)": "float32",
+    "tensor(float16)": "float16",
+    "tensor(double)": "float64",
+    "tensor(int64)": "int64",
+    "tensor(int32)": "int32",
+    "tensor(int8)": "int8",
+    "tensor(uint8)": "uint8",
+    "tensor(bool)": "bool",
+}
 
 
 def onnx_file(spec: dict[str, Any]) -> tuple[Path, dict[str, Any] | None]:
     """The ONNX file to run, converting from PyTorch when the model is not ONNX already."""
-    from zooprof.resolve import resolve
+    from zooprof.reference.resolve import resolve
 
     ref = resolve(spec["model"])
     if ref.kind == "onnx-file":
         return Path(ref.source), None
-    from zooprof.convert import torch_to_onnx
+    from zooprof.measure.convert import torch_to_onnx
     from zooprof.runtimes.torch_rt import build_real, example_inputs
 
     shapes = [tuple(s) for s in spec["input_shapes"]]
     if spec.get("detector"):  # one argument, the image list; the ONNX graph takes one input per image
-        from zooprof.detection.torch_models import images
+        from zooprof.frontends.torch.detection import images
 
         n = sum(s[0] for s in shapes)
-        parts = {"model": ref.text, "source": ref.source, "kwargs": ref.kwargs, "shape": shapes, "detector": True,
-                 "weights": spec.get("weights")}
-        path, info = torch_to_onnx(lambda: build_real(spec), lambda: [images(shapes)], parts,
-                                   input_names=[f"image_{i}" for i in range(n)], dynamic_batch=False)
+        parts = {
+            "model": ref.text,
+            "source": ref.source,
+            "kwargs": ref.kwargs,
+            "shape": shapes,
+            "detector": True,
+            "weights": spec.get("weights"),
+        }
+        path, info = torch_to_onnx(
+            lambda: build_real(spec),
+            lambda: [images(shapes)],
+            parts,
+            input_names=[f"image_{i}" for i in range(n)],
+            dynamic_batch=False,
+        )
         return path, {**info, "detector": True, "images": n}
     one = [(1, *s[1:]) for s in shapes]
-    parts = {"model": ref.text, "source": ref.source, "kwargs": ref.kwargs, "shape": one, "weights": spec.get("weights")}
+    parts = {
+        "model": ref.text,
+        "source": ref.source,
+        "kwargs": ref.kwargs,
+        "shape": one,
+        "weights": spec.get("weights"),
+    }
     if ref.kind == "torch-file":
-        from zooprof.cache import _file_hash
+        from zooprof.result.cache import _file_hash
 
         parts["file"] = _file_hash(ref.source)
     return torch_to_onnx(lambda: build_real(spec), lambda: example_inputs(one), parts)
@@ -60,24 +84,31 @@ class OrtSession:
             raise UsageError(f"unknown --ort-opt-level '{level}'", f"choose from: {', '.join(OPT_LEVELS)}")
         self.options = self._options(spec, level)
         available = ort.get_available_providers()
-        self.providers = [p for p in ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
-                          if p in available]
+        self.providers = [
+            p for p in ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider") if p in available
+        ]
         self.session = ort.InferenceSession(str(self.path), self.options, providers=self.providers)
         rng = np.random.default_rng(0)
         self.feeds = {}
-        if self.conversion and self.conversion.get("detector"):   # the images the torch runtime sees
-            from zooprof.detection.torch_models import images
+        if self.conversion and self.conversion.get("detector"):  # the images the torch runtime sees
+            from zooprof.frontends.torch.detection import images
 
             imgs = images([tuple(s) for s in spec["input_shapes"]])
             self.feeds = {meta.name: img.numpy() for meta, img in zip(self.session.get_inputs(), imgs, strict=True)}
-        for meta, shape in zip(self.session.get_inputs(), spec["input_shapes"] if not self.feeds else [],
-                               strict=False):
+        for meta, shape in zip(self.session.get_inputs(), spec["input_shapes"] if not self.feeds else [], strict=False):
             dtype = NUMPY_TYPES.get(meta.type, "float32")
-            self.feeds[meta.name] = (rng.random(tuple(shape)).astype(dtype) if "float" in dtype
-                                     else np.zeros(tuple(shape), dtype=dtype))
-        self.info = {"engine": "onnxruntime", "version": ort.__version__, "providers": self.session.get_providers(),
-                     "threads": spec.get("threads"), "graph_optimization": level, "model_file": str(self.path),
-                     "model_file_bytes": self.path.stat().st_size}
+            self.feeds[meta.name] = (
+                rng.random(tuple(shape)).astype(dtype) if "float" in dtype else np.zeros(tuple(shape), dtype=dtype)
+            )
+        self.info = {
+            "engine": "onnxruntime",
+            "version": ort.__version__,
+            "providers": self.session.get_providers(),
+            "threads": spec.get("threads"),
+            "graph_optimization": level,
+            "model_file": str(self.path),
+            "model_file_bytes": self.path.stat().st_size,
+        }
         if self.conversion:
             self.info["conversion"] = self.conversion
 
@@ -126,10 +157,12 @@ class OrtSession:
         """A detector exported from PyTorch: ORT's kernel time per node, summed per stage by the
         module path in each node's name."""
         if not (self.conversion and self.conversion.get("detector")):
-            return {"method": None, "reason": "per-stage timing on onnxruntime needs a detector exported by zooprof "
-                                              "(node names carry the module path)"}
-        from zooprof.detection import STAGES
-        from zooprof.detection.stages import stage_of_onnx_node
+            return {
+                "method": None,
+                "reason": "per-stage timing on onnxruntime needs a detector exported by zooprof "
+                "(node names carry the module path)",
+            }
+        from zooprof.analysis.stages import STAGES, stage_of_onnx_node
 
         nodes = self.per_layer(iterations)
         seconds: dict[str, float] = {}
@@ -139,11 +172,15 @@ class OrtSession:
             stage = stage_of_onnx_node(node["name"])
             seconds[stage] = seconds.get(stage, 0.0) + node["seconds"]
         stages = [{"stage": s, "seconds": seconds[s]} for s in STAGES if s in seconds]
-        return {"method": "onnxruntime profiler: median kernel time per node, summed per stage by the module path in "
-                          "the node name (nodes outside every module: postprocess; control-flow nodes left out, "
-                          "their subgraph nodes are timed themselves)", "iterations": iterations,
-                "stages": stages, "sum_seconds": sum(s["seconds"] for s in stages),
-                "pass_seconds": nodes["pass_seconds"]}
+        return {
+            "method": "onnxruntime profiler: median kernel time per node, summed per stage by the module path in "
+            "the node name (nodes outside every module: postprocess; control-flow nodes left out, "
+            "their subgraph nodes are timed themselves)",
+            "iterations": iterations,
+            "stages": stages,
+            "sum_seconds": sum(s["seconds"] for s in stages),
+            "pass_seconds": nodes["pass_seconds"],
+        }
 
     def graph_node_names(self) -> set[str]:
         try:
@@ -169,11 +206,22 @@ def summarize_ort_profile(events: list[dict[str, Any]], iterations: int, origina
     layers = []
     for name, values in per_node.items():
         values.sort()
-        layers.append({"name": name, "op": ops[name], "seconds": values[len(values) // 2],
-                       "fused": bool(original) and name not in original})
+        layers.append(
+            {
+                "name": name,
+                "op": ops[name],
+                "seconds": values[len(values) // 2],
+                "fused": bool(original) and name not in original,
+            }
+        )
     runs.sort()
-    return {"method": "onnxruntime profiler, kernel time per node", "iterations": iterations, "layers": layers,
-            "sum_seconds": sum(x["seconds"] for x in layers), "pass_seconds": runs[len(runs) // 2] if runs else None}
+    return {
+        "method": "onnxruntime profiler, kernel time per node",
+        "iterations": iterations,
+        "layers": layers,
+        "sum_seconds": sum(x["seconds"] for x in layers),
+        "pass_seconds": runs[len(runs) // 2] if runs else None,
+    }
 
 
 def prepare(spec: dict[str, Any]) -> OrtSession:

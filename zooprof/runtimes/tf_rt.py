@@ -16,7 +16,7 @@ from zooprof.errors import UsageError, ZooprofError
 
 
 def _load_file(path: Path, trust: bool) -> Any:
-    from zooprof.frontends.keras import _import_keras, _quiet
+    from zooprof.frontends.keras.read import _import_keras, _quiet
 
     keras = _import_keras()
     errors = []
@@ -33,14 +33,16 @@ def _load_file(path: Path, trust: bool) -> Any:
             errors.append("tf_keras is not installed")
         except Exception as exc:
             errors.append(f"tf_keras: {str(exc).splitlines()[0][:160]}")
-    raise ZooprofError(f"cannot load {path.name} for running: {'; '.join(errors)}",
-                       "pip install 'zooprof[tf]' (tf_keras loads Keras 2 files)")
+    raise ZooprofError(
+        f"cannot load {path.name} for running: {'; '.join(errors)}",
+        "pip install 'zooprof[tf]' (tf_keras loads Keras 2 files)",
+    )
 
 
 def build(spec: dict[str, Any]) -> tuple[Any, str]:
     """(the Keras model, where it came from)."""
-    from zooprof.frontends.keras import build_model
-    from zooprof.resolve import resolve
+    from zooprof.frontends.keras.read import build_model
+    from zooprof.reference.resolve import resolve
 
     ref = resolve(spec["model"])
     if ref.kind == "keras-file":
@@ -55,7 +57,9 @@ def build(spec: dict[str, Any]) -> tuple[Any, str]:
     elif ref.entry is not None and ref.entry.twins.get("keras"):
         source = ref.entry.twins["keras"]
     else:
-        raise UsageError(f"no route from {ref.text} to TensorFlow", "use a Keras model or a zoo entry with a Keras twin")
+        raise UsageError(
+            f"no route from {ref.text} to TensorFlow", "use a Keras model or a zoo entry with a Keras twin"
+        )
     nchw = [tuple(s) for s in spec["input_shapes"]] if spec.get("input_shapes") else None
     model, what, built_by, _ = build_model(source, ref.kwargs, nchw)
     if isinstance(model, dict):
@@ -66,7 +70,7 @@ def build(spec: dict[str, Any]) -> tuple[Any, str]:
 class TFSession:
     def __init__(self, spec: dict[str, Any]) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        from zooprof.frontends.keras import _triton_first
+        from zooprof.frontends.keras.read import _triton_first
 
         _triton_first()
         import numpy as np
@@ -85,8 +89,13 @@ class TFSession:
         model = self.model
         self.fn = tf.function(lambda *x: model(list(x) if len(x) > 1 else x[0], training=False))
         self.fn(*self.inputs)  # trace once, outside the timed loop
-        self.info = {"engine": "tensorflow (tf.function)", "version": tf.__version__, "threads": spec.get("threads"),
-                     "model": origin, "input_shapes": [list(map(int, t.shape)) for t in self.inputs]}
+        self.info = {
+            "engine": "tensorflow (tf.function)",
+            "version": tf.__version__,
+            "threads": spec.get("threads"),
+            "model": origin,
+            "input_shapes": [list(map(int, t.shape)) for t in self.inputs],
+        }
 
     def run(self) -> None:
         out = self.fn(*self.inputs)

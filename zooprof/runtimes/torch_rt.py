@@ -18,13 +18,15 @@ def build_real(spec: dict[str, Any]) -> Any:
     block_triton_after_tensorflow()
     import torch
 
-    from zooprof.frontends import torch as frontend
-    from zooprof.resolve import resolve
+    from zooprof.frontends.torch import read as frontend
+    from zooprof.reference.resolve import resolve
 
     ref = resolve(spec["model"])
     if ref.framework != "torch":
-        raise UsageError(f"the torch runtime runs PyTorch models, and {ref.text} is {ref.framework}",
-                         "use --runtime onnxruntime for ONNX files")
+        raise UsageError(
+            f"the torch runtime runs PyTorch models, and {ref.text} is {ref.framework}",
+            "use --runtime onnxruntime for ONNX files",
+        )
     torch.manual_seed(int(spec.get("seed", 0)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -72,25 +74,32 @@ class TorchSession:
             torch.set_num_threads(int(spec["threads"]))
         self.torch = torch
         self.model = build_real(spec)
-        from zooprof.detection import torch_models as detection
+        from zooprof.frontends.torch import detection
 
         self.detector = detection.is_detector(self.model)
         shapes = [tuple(s) for s in spec["input_shapes"]]
         # a detector takes one argument, the list of images (NxCxHxW -> N images; same values as the analysis)
         self.inputs = [detection.images(shapes)] if self.detector else example_inputs(shapes)
-        self.info = {"engine": "pytorch eager", "device": "cpu", "threads": torch.get_num_threads(),
-                     "version": torch.__version__}
+        self.info = {
+            "engine": "pytorch eager",
+            "device": "cpu",
+            "threads": torch.get_num_threads(),
+            "version": torch.__version__,
+        }
 
     def run(self) -> None:
         with self.torch.inference_mode():
             self.model(*self.inputs)
 
     def per_stage(self, iterations: int) -> dict[str, Any]:
-        """Median seconds per stage of a detection model (zooprof.detection.stage_timer)."""
+        """Median seconds per stage of a detection model (zooprof.runtimes.stage_timer)."""
         if not self.detector:
-            return {"method": None, "reason": "per-stage timing is for detection models (transform, backbone, neck, "
-                                              "head, postprocess); use --per-layer"}
-        from zooprof.detection.stage_timer import measure_stages
+            return {
+                "method": None,
+                "reason": "per-stage timing is for detection models (transform, backbone, neck, "
+                "head, postprocess); use --per-layer",
+            }
+        from zooprof.runtimes.stage_timer import measure_stages
 
         with self.torch.inference_mode():
             return measure_stages(self.model, lambda: self.model(*self.inputs), iterations)
@@ -99,7 +108,7 @@ class TorchSession:
         """Median seconds per IR layer over `iterations` FX-interpreted passes."""
         from torch import fx
 
-        from zooprof.frontends import torch as frontend
+        from zooprof.frontends.torch import read as frontend
 
         try:
             gm = self.model if isinstance(self.model, fx.GraphModule) else fx.symbolic_trace(self.model)
@@ -113,8 +122,13 @@ class TorchSession:
             values = sorted(r.get(name, 0.0) for r in runs)
             layers.append({"name": name, "seconds": values[len(values) // 2]})
         totals = sorted(sum(r.values()) for r in runs)
-        return {"method": "fx interpreter, wall time per layer", "iterations": iterations, "layers": layers,
-                "sum_seconds": sum(x["seconds"] for x in layers), "pass_seconds": totals[len(totals) // 2]}
+        return {
+            "method": "fx interpreter, wall time per layer",
+            "iterations": iterations,
+            "layers": layers,
+            "sum_seconds": sum(x["seconds"] for x in layers),
+            "pass_seconds": totals[len(totals) // 2],
+        }
 
 
 def prepare(spec: dict[str, Any]) -> TorchSession:

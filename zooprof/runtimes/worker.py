@@ -26,9 +26,9 @@ Progress = Callable[[dict[str, Any]], None]
 class WorkerOutcome:
     ok: bool
     result: dict[str, Any] = field(default_factory=dict)
-    failure: str | None = None          # "exception" | "crash" | "timeout"
-    reason: str | None = None           # one line for the report
-    detail: str | None = None           # traceback text, for --debug
+    failure: str | None = None  # "exception" | "crash" | "timeout"
+    reason: str | None = None  # one line for the report
+    detail: str | None = None  # traceback text, for --debug
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,8 +105,12 @@ def run_isolated(job: Job, args: tuple[Any, ...], timeout: float, progress: Prog
             if remaining <= 0:
                 proc.kill()
                 proc.join(5)
-                return WorkerOutcome(False, failure="timeout", reason=f"timed out after {timeout:g} s (--timeout)",
-                                     seconds=time.monotonic() - start)
+                return WorkerOutcome(
+                    False,
+                    failure="timeout",
+                    reason=f"timed out after {timeout:g} s (--timeout)",
+                    seconds=time.monotonic() - start,
+                )
             try:
                 ready = parent.poll(min(remaining, 0.2))
             except (OSError, EOFError):
@@ -125,8 +129,9 @@ def run_isolated(job: Job, args: tuple[Any, ...], timeout: float, progress: Prog
                 proc.join(10)
                 if message[0] == "done":
                     return WorkerOutcome(True, result=message[1], seconds=time.monotonic() - start)
-                return WorkerOutcome(False, failure="exception", reason=message[1], detail=message[2],
-                                     seconds=time.monotonic() - start)
+                return WorkerOutcome(
+                    False, failure="exception", reason=message[1], detail=message[2], seconds=time.monotonic() - start
+                )
             if not proc.is_alive():
                 # drain a message sent just before exiting
                 if parent.poll(0):
@@ -134,8 +139,11 @@ def run_isolated(job: Job, args: tuple[Any, ...], timeout: float, progress: Prog
                 break
         proc.join(5)
         code = proc.exitcode
-        reason = (f"worker crashed ({_signal_name(code)})" if code is not None and code < 0
-                  else f"worker exited with code {code} without a result")
+        reason = (
+            f"worker crashed ({_signal_name(code)})"
+            if code is not None and code < 0
+            else f"worker exited with code {code} without a result"
+        )
         return WorkerOutcome(False, failure="crash", reason=reason, seconds=time.monotonic() - start)
     finally:
         if proc.is_alive():

@@ -81,27 +81,56 @@ class Trace:
         return (len(self.t) - 1) / (self.t[-1] - self.t[0])
 
     def shifted(self, offset: float) -> Trace:
-        out = Trace(self.sensor, dict(self.channels), [t + offset for t in self.t],
-                    {k: list(v) for k, v in self.series.items()}, self.total, self.total_source, self.requested_hz,
-                    self.errors)
+        out = Trace(
+            self.sensor,
+            dict(self.channels),
+            [t + offset for t in self.t],
+            {k: list(v) for k, v in self.series.items()},
+            self.total,
+            self.total_source,
+            self.requested_hz,
+            self.errors,
+        )
         return out
 
     def between(self, t0: float, t1: float) -> Trace:
         keep = [i for i, t in enumerate(self.t) if t0 <= t <= t1]
-        return Trace(self.sensor, dict(self.channels), [self.t[i] for i in keep],
-                     {k: [v[i] for i in keep] for k, v in self.series.items()}, self.total, self.total_source,
-                     self.requested_hz, self.errors)
+        return Trace(
+            self.sensor,
+            dict(self.channels),
+            [self.t[i] for i in keep],
+            {k: [v[i] for i in keep] for k, v in self.series.items()},
+            self.total,
+            self.total_source,
+            self.requested_hz,
+            self.errors,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sensor": self.sensor, "total": self.total, "total_source": self.total_source,
-                "channels": {k: {"unit": c.unit, "kind": c.kind, "wrap": c.wrap} for k, c in self.channels.items()},
-                "t": self.t, "series": self.series, "requested_hz": self.requested_hz, "errors": self.errors}
+        return {
+            "sensor": self.sensor,
+            "total": self.total,
+            "total_source": self.total_source,
+            "channels": {k: {"unit": c.unit, "kind": c.kind, "wrap": c.wrap} for k, c in self.channels.items()},
+            "t": self.t,
+            "series": self.series,
+            "requested_hz": self.requested_hz,
+            "errors": self.errors,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Trace:
         channels = {k: Channel(k, c["unit"], c["kind"], c.get("wrap")) for k, c in d["channels"].items()}
-        return cls(d["sensor"], channels, list(d["t"]), {k: list(v) for k, v in d["series"].items()},
-                   d.get("total"), d.get("total_source"), d.get("requested_hz"), d.get("errors", 0))
+        return cls(
+            d["sensor"],
+            channels,
+            list(d["t"]),
+            {k: list(v) for k, v in d["series"].items()},
+            d.get("total"),
+            d.get("total_source"),
+            d.get("requested_hz"),
+            d.get("errors", 0),
+        )
 
 
 class Sensor:

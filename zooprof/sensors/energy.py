@@ -77,8 +77,10 @@ def average_power(t: list[float], p: list[float], a: float, b: float) -> tuple[f
     inside = sum(1 for x in t if a <= x <= b)
     if inside < MIN_SAMPLES:
         rate = f" at {(len(t) - 1) / (t[-1] - t[0]):.1f} Hz" if len(t) >= 2 and t[-1] > t[0] else ""
-        return None, (f"only {inside} sample(s) in the {b - a:.3f} s window{rate}; need {MIN_SAMPLES} "
-                      f"(raise --sample-hz or --max-time)")
+        return None, (
+            f"only {inside} sample(s) in the {b - a:.3f} s window{rate}; need {MIN_SAMPLES} "
+            f"(raise --sample-hz or --max-time)"
+        )
     energy, covered = integrate(t, p, a, b)
     if covered < MIN_COVERAGE * (b - a):
         return None, f"the trace covers {100 * covered / (b - a):.0f} % of the window (need {100 * MIN_COVERAGE:.0f} %)"
@@ -115,25 +117,37 @@ def _timeline(trace: Trace, a: float) -> dict[str, Any]:
     elif trace.total:
         t, p = power_series(trace, trace.total)
         out = {"t_s": [round(x - a, 4) for x in t[::step]], "total_mw": p[::step]}
-    rails = {n: [trace.series[n][i] for i in idx] for n, c in trace.channels.items()
-             if c.kind == POWER and n != trace.total}
+    rails = {
+        n: [trace.series[n][i] for i in idx] for n, c in trace.channels.items() if c.kind == POWER and n != trace.total
+    }
     if rails and len(out["t_s"]) == len(idx):
         out["rails"] = rails
     return out
 
 
-def energy_record(trace: Trace, window: tuple[float, float], iterations: int, idle_mw: float | None = None,
-                  idle_seconds: float | None = None, idle_reason: str | None = None) -> dict[str, Any]:
+def energy_record(
+    trace: Trace,
+    window: tuple[float, float],
+    iterations: int,
+    idle_mw: float | None = None,
+    idle_seconds: float | None = None,
+    idle_reason: str | None = None,
+) -> dict[str, Any]:
     """The `power` record of a measurement row (docs/result-schema.md)."""
     a, b = window
     inside = trace.between(a, b)
     rec: dict[str, Any] = {
-        "sensor": trace.sensor, "total_source": trace.total_source,
+        "sensor": trace.sensor,
+        "total_source": trace.total_source,
         "sample_hz_requested": trace.requested_hz,
         "sample_hz_achieved": round(hz, 2) if (hz := trace.achieved_hz()) else None,
-        "samples": inside.samples, "samples_total": trace.samples, "read_errors": trace.errors,
-        "window_s": round(b - a, 6), "iterations": iterations,
-        "idle_power_mw": round(idle_mw, 3) if idle_mw is not None else None, "idle_seconds": idle_seconds,
+        "samples": inside.samples,
+        "samples_total": trace.samples,
+        "read_errors": trace.errors,
+        "window_s": round(b - a, 6),
+        "iterations": iterations,
+        "idle_power_mw": round(idle_mw, 3) if idle_mw is not None else None,
+        "idle_seconds": idle_seconds,
     }
     if not trace.total:
         rec.update(status="n/a", reason=f"{trace.sensor} gives no total power")
@@ -141,13 +155,21 @@ def energy_record(trace: Trace, window: tuple[float, float], iterations: int, id
     t, p = power_series(trace, trace.total)
     avg, why = average_power(t, p, a, b) if b > a else (None, "empty measurement window")
     if avg is None:
-        rec.update(status="n/a", reason=why, energy_per_inference_mj=None, energy_per_inference_raw_mj=None,
-                   energy_note=f"n/a ({why})")
+        rec.update(
+            status="n/a",
+            reason=why,
+            energy_per_inference_mj=None,
+            energy_per_inference_raw_mj=None,
+            energy_note=f"n/a ({why})",
+        )
         rec["temperatures_c"] = _temperatures(trace, a, b)
         return rec
     duration = b - a
-    rec.update(status="ok", avg_power_mw=round(avg, 3),
-               energy_per_inference_raw_mj=round(avg * duration / iterations, 6) if iterations else None)
+    rec.update(
+        status="ok",
+        avg_power_mw=round(avg, 3),
+        energy_per_inference_raw_mj=round(avg * duration / iterations, 6) if iterations else None,
+    )
     if idle_mw is None:
         rec["energy_per_inference_mj"] = None
         rec["energy_note"] = f"n/a ({idle_reason or 'no idle baseline: use --idle 5s'})"
@@ -170,5 +192,11 @@ def energy_record(trace: Trace, window: tuple[float, float], iterations: int, id
 
 
 def not_available(reason: str, **extra: Any) -> dict[str, Any]:
-    return {"status": "n/a", "reason": reason, "energy_per_inference_mj": None, "energy_per_inference_raw_mj": None,
-            "energy_note": f"n/a ({reason})", **extra}
+    return {
+        "status": "n/a",
+        "reason": reason,
+        "energy_per_inference_mj": None,
+        "energy_per_inference_raw_mj": None,
+        "energy_note": f"n/a ({reason})",
+        **extra,
+    }

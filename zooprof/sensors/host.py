@@ -73,10 +73,16 @@ class HostSensor(PollingSensor):
     def probe(self) -> Probe:
         self._discover()
         found = []
-        found.append(f"{len(self._zones or {})} thermal zone(s)" if self._zones else
-                     f"no thermal zone (no /{THERMAL}/thermal_zone*)")
-        found.append(f"cpufreq on {len(self._freqs)} CPU(s)" if self._freqs else
-                     "no cpufreq (no scaling_cur_freq: a VM or container?)")
+        found.append(
+            f"{len(self._zones or {})} thermal zone(s)"
+            if self._zones
+            else f"no thermal zone (no /{THERMAL}/thermal_zone*)"
+        )
+        found.append(
+            f"cpufreq on {len(self._freqs)} CPU(s)"
+            if self._freqs
+            else "no cpufreq (no scaling_cur_freq: a VM or container?)"
+        )
         found.append("psutil CPU % and memory" if self._psutil else "psutil not installed")
         ok = bool(self._zones or self._freqs or self._psutil)
         return Probe(self.name, ok, "; ".join(found), tuple(self.channels()))

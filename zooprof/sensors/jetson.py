@@ -90,8 +90,13 @@ def hwmon_rails(folder: Path, device: str) -> list[Rail]:
     for label in sorted(folder.glob("in*_label"), key=_nat_key):
         m = re.fullmatch(r"in(\d+)_label", label.name)
         name = read_text(label)
-        if not m or not name or int(m.group(1)) == SUM_CHANNEL or "sum of shunt" in name.lower() \
-                or name.upper() == "NC":
+        if (
+            not m
+            or not name
+            or int(m.group(1)) == SUM_CHANNEL
+            or "sum of shunt" in name.lower()
+            or name.upper() == "NC"
+        ):
             continue
         volts, amps = folder / f"in{m.group(1)}_input", folder / f"curr{m.group(1)}_input"
         if volts.exists() and amps.exists():
@@ -114,8 +119,9 @@ def find_rails(root: Path) -> tuple[list[Rail], list[str]]:
     for r in rails:
         counts[r.name] = counts.get(r.name, 0) + 1
     # the same label on two chips (rare): keep both, named after their device
-    rails = [Rail(f"{r.name}@{r.device}", r.device, r.power, r.volts, r.amps) if counts[r.name] > 1 else r
-             for r in rails]
+    rails = [
+        Rail(f"{r.name}@{r.device}", r.device, r.power, r.volts, r.amps) if counts[r.name] > 1 else r for r in rails
+    ]
     return rails, seen
 
 
@@ -155,11 +161,15 @@ class JetsonSysfsSensor(PollingSensor):
                 try:
                     float(f.read_text().strip())
                 except OSError as exc:
-                    return Probe(self.name, False, f"INA3221 rail {rail.name} not readable: {exc.strerror} "
-                                                   f"(/{f.relative_to(self.root)})")
+                    return Probe(
+                        self.name,
+                        False,
+                        f"INA3221 rail {rail.name} not readable: {exc.strerror} (/{f.relative_to(self.root)})",
+                    )
                 except ValueError:
-                    return Probe(self.name, False, f"INA3221 rail {rail.name}: not a number in "
-                                                   f"/{f.relative_to(self.root)}")
+                    return Probe(
+                        self.name, False, f"INA3221 rail {rail.name}: not a number in /{f.relative_to(self.root)}"
+                    )
         total, how = self.total()
         layout = "iio (JetPack 4)" if rails[0].power is not None else "hwmon (JetPack 5+)"
         why = f"INA3221 {layout} at {', '.join(self._seen)}: {', '.join(r.name for r in rails)}; total {how}"
@@ -259,8 +269,12 @@ class JtopSensor(Sensor):
             return Probe(self.name, False, f"jtop: {type(exc).__name__}: {text}")
         if self._channels is None or self._total[0] is None:
             return Probe(self.name, False, "jtop is running but reports no power rail")
-        return Probe(self.name, True, f"jtop.service: rails {', '.join(self._rail_names())}; total {self._total[1]}",
-                     tuple(self._channels))
+        return Probe(
+            self.name,
+            True,
+            f"jtop.service: rails {', '.join(self._rail_names())}; total {self._total[1]}",
+            tuple(self._channels),
+        )
 
     def _rail_names(self) -> list[str]:
         return [n for n, c in (self._channels or {}).items() if c.kind == POWER and n != "total"]
@@ -328,8 +342,9 @@ class JtopSensor(Sensor):
         self._clock = clock
         total, how = self._total
         with self._lock:
-            self._trace = Trace(self.name, self.channels(), total=total, total_source=how,
-                                requested_hz=min(hz, self.max_hz or hz))
+            self._trace = Trace(
+                self.name, self.channels(), total=total, total_source=how, requested_hz=min(hz, self.max_hz or hz)
+            )
 
     def stop(self) -> Trace:
         with self._lock:

@@ -15,15 +15,41 @@ from pathlib import Path
 
 JETPACK: dict[str, str] = {
     # JetPack 4 (L4T R32: Nano, TX1/TX2, Xavier)
-    "32.1.0": "4.2", "32.2.0": "4.2.1", "32.2.1": "4.2.2", "32.2.3": "4.2.3", "32.3.1": "4.3",
-    "32.4.2": "4.4 DP", "32.4.3": "4.4", "32.4.4": "4.4.1", "32.5.0": "4.5", "32.5.1": "4.5.1", "32.5.2": "4.5.1",
-    "32.6.1": "4.6", "32.7.1": "4.6.1", "32.7.2": "4.6.2", "32.7.3": "4.6.3", "32.7.4": "4.6.4", "32.7.5": "4.6.5",
+    "32.1.0": "4.2",
+    "32.2.0": "4.2.1",
+    "32.2.1": "4.2.2",
+    "32.2.3": "4.2.3",
+    "32.3.1": "4.3",
+    "32.4.2": "4.4 DP",
+    "32.4.3": "4.4",
+    "32.4.4": "4.4.1",
+    "32.5.0": "4.5",
+    "32.5.1": "4.5.1",
+    "32.5.2": "4.5.1",
+    "32.6.1": "4.6",
+    "32.7.1": "4.6.1",
+    "32.7.2": "4.6.2",
+    "32.7.3": "4.6.3",
+    "32.7.4": "4.6.4",
+    "32.7.5": "4.6.5",
     "32.7.6": "4.6.6",
     # JetPack 5 (L4T R34/R35: Xavier, Orin)
-    "34.1.0": "5.0 DP", "34.1.1": "5.0.1 DP", "35.1.0": "5.0.2", "35.2.1": "5.1", "35.3.1": "5.1.1",
-    "35.4.1": "5.1.2", "35.5.0": "5.1.3", "35.6.0": "5.1.4", "35.6.1": "5.1.5",
+    "34.1.0": "5.0 DP",
+    "34.1.1": "5.0.1 DP",
+    "35.1.0": "5.0.2",
+    "35.2.1": "5.1",
+    "35.3.1": "5.1.1",
+    "35.4.1": "5.1.2",
+    "35.5.0": "5.1.3",
+    "35.6.0": "5.1.4",
+    "35.6.1": "5.1.5",
     # JetPack 6 (L4T R36: Orin)
-    "36.2.0": "6.0 DP", "36.3.0": "6.0", "36.4.0": "6.1", "36.4.2": "6.1.1", "36.4.3": "6.2", "36.4.4": "6.2.1",
+    "36.2.0": "6.0 DP",
+    "36.3.0": "6.0",
+    "36.4.0": "6.1",
+    "36.4.2": "6.1.1",
+    "36.4.3": "6.2",
+    "36.4.4": "6.2.1",
     "36.4.7": "6.2.1",
     # JetPack 7 (L4T R38: Thor)
     "38.2.0": "7.0",
@@ -61,7 +87,7 @@ def parse_nvpmodel(text: str) -> str | None:
         m = re.match(r"NV Power Mode:\s*(.+)", line)
         if m:
             name = m.group(1).strip()
-            mode = next((x for x in lines[i + 1:] if x.isdigit()), None)
+            mode = next((x for x in lines[i + 1 :] if x.isdigit()), None)
             return f"{name} (mode {mode})" if mode is not None else name
     return None
 
@@ -94,8 +120,9 @@ def run_tool(name: str, args: list[str], root: Path) -> tuple[str | None, str | 
     if exe is None:
         return None, f"{name} not found"
     try:
-        r = subprocess.run([exe, *args], capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S,
-                           stdin=subprocess.DEVNULL)
+        r = subprocess.run(
+            [exe, *args], capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, stdin=subprocess.DEVNULL
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"{name} {' '.join(args)} failed: {exc}"
     if r.returncode != 0:

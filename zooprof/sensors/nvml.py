@@ -56,8 +56,11 @@ class NvmlSensor(PollingSensor):
             count = pynvml.nvmlDeviceGetCount()
             if count <= self.index:
                 self.close()
-                return Probe(self.name, False, "NVML: no NVIDIA GPU" if count == 0 else
-                             f"NVML: no GPU {self.index} ({count} found)")
+                return Probe(
+                    self.name,
+                    False,
+                    "NVML: no NVIDIA GPU" if count == 0 else f"NVML: no GPU {self.index} ({count} found)",
+                )
             self._handle = pynvml.nvmlDeviceGetHandleByIndex(self.index)
             name = pynvml.nvmlDeviceGetName(self._handle)
             self._gpu_name = name.decode() if isinstance(name, bytes) else str(name)
@@ -77,13 +80,13 @@ class NvmlSensor(PollingSensor):
         candidates: list[tuple[Channel, Callable[[], float]]] = [
             (Channel("gpu_power", "mW", POWER), lambda: float(nv.nvmlDeviceGetPowerUsage(h))),
             (Channel("gpu_energy", "mJ", ENERGY), lambda: float(nv.nvmlDeviceGetTotalEnergyConsumption(h))),
-            (Channel("gpu_memory_used", "MB", MEMORY),
-             lambda: nv.nvmlDeviceGetMemoryInfo(h).used / 2**20),
+            (Channel("gpu_memory_used", "MB", MEMORY), lambda: nv.nvmlDeviceGetMemoryInfo(h).used / 2**20),
             (Channel("gpu_load", "%", LOAD), lambda: float(nv.nvmlDeviceGetUtilizationRates(h).gpu)),
-            (Channel("gpu_sm_clock", "MHz", CLOCK),
-             lambda: float(nv.nvmlDeviceGetClockInfo(h, nv.NVML_CLOCK_SM))),
-            (Channel("temp_gpu", "C", TEMPERATURE),
-             lambda: float(nv.nvmlDeviceGetTemperature(h, nv.NVML_TEMPERATURE_GPU))),
+            (Channel("gpu_sm_clock", "MHz", CLOCK), lambda: float(nv.nvmlDeviceGetClockInfo(h, nv.NVML_CLOCK_SM))),
+            (
+                Channel("temp_gpu", "C", TEMPERATURE),
+                lambda: float(nv.nvmlDeviceGetTemperature(h, nv.NVML_TEMPERATURE_GPU)),
+            ),
         ]
         self._readers, self._channels = {}, {}
         for channel, reader in candidates:

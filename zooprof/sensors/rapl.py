@@ -43,8 +43,9 @@ def _nat_key(path: Path) -> list[Any]:
 def find_zones(root: Path) -> list[Zone]:
     base = Path(root) / POWERCAP
     names: dict[str, str] = {}
-    folders = [f for f in sorted(base.glob("intel-rapl:*"), key=_nat_key)
-               if re.fullmatch(r"intel-rapl:\d+(:\d+)?", f.name)]
+    folders = [
+        f for f in sorted(base.glob("intel-rapl:*"), key=_nat_key) if re.fullmatch(r"intel-rapl:\d+(:\d+)?", f.name)
+    ]
     for f in folders:
         try:
             names[f.name] = (f / "name").read_text().strip()
@@ -63,8 +64,9 @@ def find_zones(root: Path) -> list[Zone]:
     seen: dict[str, int] = {}
     for z in zones:
         seen[z.channel] = seen.get(z.channel, 0) + 1
-    return [Zone(f"{z.channel}@{z.zone}", z.zone, z.energy, z.range_uj, z.top) if seen[z.channel] > 1 else z
-            for z in zones]
+    return [
+        Zone(f"{z.channel}@{z.zone}", z.zone, z.energy, z.range_uj, z.top) if seen[z.channel] > 1 else z for z in zones
+    ]
 
 
 class RaplSensor(PollingSensor):
@@ -91,14 +93,19 @@ class RaplSensor(PollingSensor):
             try:
                 float(z.energy.read_text().strip())
             except PermissionError:
-                return Probe(self.name, False, f"RAPL zones found but /{POWERCAP}/{z.zone}/energy_uj is readable by "
-                                               "root only (Linux >= 5.10): run as root or "
-                                               f"`sudo chmod a+r /{POWERCAP}/intel-rapl:*/energy_uj`")
+                return Probe(
+                    self.name,
+                    False,
+                    f"RAPL zones found but /{POWERCAP}/{z.zone}/energy_uj is readable by "
+                    "root only (Linux >= 5.10): run as root or "
+                    f"`sudo chmod a+r /{POWERCAP}/intel-rapl:*/energy_uj`",
+                )
             except (OSError, ValueError) as exc:
                 return Probe(self.name, False, f"RAPL /{POWERCAP}/{z.zone}/energy_uj unreadable: {exc}")
         _, how = self.total()
-        return Probe(self.name, True, f"RAPL zones {', '.join(z.channel for z in zones)}; total {how}",
-                     tuple(self.channels()))
+        return Probe(
+            self.name, True, f"RAPL zones {', '.join(z.channel for z in zones)}; total {how}", tuple(self.channels())
+        )
 
     def _packages(self) -> list[Zone]:
         return [z for z in self.zones() if z.top and not z.channel.startswith("psys")]
@@ -112,13 +119,16 @@ class RaplSensor(PollingSensor):
         if len(packages) == 1:
             return packages[0].channel, f"{packages[0].channel} (RAPL package counter: CPU package, not the machine)"
         if packages:
-            return "total", (f"sum of RAPL package zones {' + '.join(z.channel for z in packages)} "
-                             "(CPU packages, not the machine)")
+            return "total", (
+                f"sum of RAPL package zones {' + '.join(z.channel for z in packages)} (CPU packages, not the machine)"
+            )
         return None, None
 
     def channels(self) -> dict[str, Channel]:
-        out = {z.channel: Channel(z.channel, "mJ", ENERGY, z.range_uj / 1000.0 if z.range_uj else None)
-               for z in self.zones()}
+        out = {
+            z.channel: Channel(z.channel, "mJ", ENERGY, z.range_uj / 1000.0 if z.range_uj else None)
+            for z in self.zones()
+        }
         if self.total()[0] == "total":
             out["total"] = Channel("total", "mJ", ENERGY)  # zooprof's own sum: wrap-corrected, never wraps
         return out

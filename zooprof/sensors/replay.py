@@ -30,22 +30,29 @@ class ReplaySensor(Sensor):
         try:
             text = p.read_text()
         except OSError as exc:
-            raise UsageError(f"cannot read the replay trace '{path}': {exc.strerror}",
-                             "give a Trace JSON or a tegrastats log") from None
+            raise UsageError(
+                f"cannot read the replay trace '{path}': {exc.strerror}", "give a Trace JSON or a tegrastats log"
+            ) from None
         if p.suffix.lower() == ".json":
             try:
                 trace = Trace.from_dict(json.loads(text))
             except (ValueError, KeyError, TypeError) as exc:
-                raise UsageError(f"'{path}' is not a zooprof sensor trace ({exc})",
-                                 "give a Trace JSON (sensor, channels, t, series) or a tegrastats log") from None
+                raise UsageError(
+                    f"'{path}' is not a zooprof sensor trace ({exc})",
+                    "give a Trace JSON (sensor, channels, t, series) or a tegrastats log",
+                ) from None
         else:
             trace = trace_from_tegrastats(text, source=p.name)
         return cls(trace, f"replay:{p.name}")
 
     def probe(self) -> Probe:
         ok = self.trace.samples > 0
-        return Probe(self.name, ok, f"{self.trace.samples} recorded samples" if ok else "the trace is empty",
-                     tuple(self.trace.channels))
+        return Probe(
+            self.name,
+            ok,
+            f"{self.trace.samples} recorded samples" if ok else "the trace is empty",
+            tuple(self.trace.channels),
+        )
 
     def channels(self) -> dict[str, Channel]:
         return dict(self.trace.channels)

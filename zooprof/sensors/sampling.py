@@ -56,16 +56,28 @@ def _host_summary(trace: Trace, a: float, b: float) -> dict[str, Any]:
     for name, ch in trace.channels.items():
         vals = [v for t, v in zip(trace.t, trace.series.get(name, []), strict=False) if a <= t <= b and v is not None]
         if vals:
-            out[name] = {"unit": ch.unit, "kind": ch.kind, "mean": round(sum(vals) / len(vals), 3),
-                         "max": max(vals), "start": vals[0], "end": vals[-1]}
+            out[name] = {
+                "unit": ch.unit,
+                "kind": ch.kind,
+                "mean": round(sum(vals) / len(vals), 3),
+                "max": max(vals),
+                "start": vals[0],
+                "end": vals[-1],
+            }
     return out
 
 
 class PowerSession:
     """One profile run's power measuring: created once, then `sampling()` around each worker."""
 
-    def __init__(self, options: PowerOptions, sensor: Sensor | None = None, host: Sensor | None = None,
-                 probes: list[Probe] | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        options: PowerOptions,
+        sensor: Sensor | None = None,
+        host: Sensor | None = None,
+        probes: list[Probe] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         from zooprof import sensors
 
         if options.sample_hz <= 0:
@@ -110,10 +122,13 @@ class PowerSession:
         return max(MIN_WINDOW_S, MIN_WINDOW_SAMPLES / self.rate())
 
     def environment(self) -> dict[str, Any]:
-        return {"options": self.options.to_dict(), "power_sensor": self.sensor.name if self.sensor else None,
-                "sample_hz_used": self.rate() if self.sensor else None,
-                "host_sensor": self.host.name if self.host else None,
-                "probes": [p.to_dict() for p in self.probes]}
+        return {
+            "options": self.options.to_dict(),
+            "power_sensor": self.sensor.name if self.sensor else None,
+            "sample_hz_used": self.rate() if self.sensor else None,
+            "host_sensor": self.host.name if self.host else None,
+            "probes": [p.to_dict() for p in self.probes],
+        }
 
     def measure_idle(self) -> None:
         """Average power while nothing runs, for `idle_s` seconds (0: no baseline)."""
@@ -136,7 +151,9 @@ class PowerSession:
         self._failure = None
         traces: list[Trace | None] = [None, None]
         started: list[tuple[int, Sensor]] = []
-        for i, (s, hz) in enumerate(((self.sensor, self.rate()), (self.host, min(self.options.sample_hz, HOST_MAX_HZ)))):
+        for i, (s, hz) in enumerate(
+            ((self.sensor, self.rate()), (self.host, min(self.options.sample_hz, HOST_MAX_HZ)))
+        ):
             if s is None:
                 continue
             try:
@@ -168,8 +185,14 @@ class PowerSession:
             rec = not_available("the measurement has no timed window")
         else:
             (a, b), iterations = window
-            rec = energy_record(power_trace, (a, b), iterations, self.idle_mw,
-                                self.options.idle_s if self.idle_mw is not None else None, self.idle_reason)
+            rec = energy_record(
+                power_trace,
+                (a, b),
+                iterations,
+                self.idle_mw,
+                self.options.idle_s if self.idle_mw is not None else None,
+                self.idle_reason,
+            )
         if host_trace is not None and window is not None:
             (a, b), _ = window
             rec["host"] = _host_summary(host_trace, a, b)
@@ -179,4 +202,3 @@ class PowerSession:
         for s in (self.sensor, self.host):
             if s is not None:
                 s.close()
-

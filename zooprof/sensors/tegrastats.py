@@ -58,7 +58,7 @@ def parse_line(line: str) -> Sample | None:
             s.timestamp = datetime.strptime(m.group(1), "%m-%d-%Y %H:%M:%S")
         except ValueError:
             s.timestamp = None
-        text = text[m.end():]
+        text = text[m.end() :]
     m = _RAM.search(text)
     if m:
         s.ram_used_mb, s.ram_total_mb = int(m.group(1)), int(m.group(2))
@@ -159,12 +159,16 @@ def _stats(times: list[float], values: list[float]) -> dict[str, object]:
     return out
 
 
-def summarize(samples: Sequence[Sample], interval_s: float | None = None,
-              t_from: float | None = None, t_to: float | None = None) -> dict[str, object]:
+def summarize(
+    samples: Sequence[Sample], interval_s: float | None = None, t_from: float | None = None, t_to: float | None = None
+) -> dict[str, object]:
     """Per-rail samples, mean/min/max mW and trapezoidal energy (J) over [t_from, t_to] (s from start)."""
     times, source = sample_times(samples, interval_s)
-    window = [(t, s) for t, s in zip(times, samples, strict=True)
-              if (t_from is None or t >= t_from) and (t_to is None or t <= t_to)]
+    window = [
+        (t, s)
+        for t, s in zip(times, samples, strict=True)
+        if (t_from is None or t >= t_from) and (t_to is None or t <= t_to)
+    ]
     names: list[str] = []
     for _, s in window:
         names.extend(n for n in s.rails if n not in names)
@@ -191,8 +195,13 @@ def summarize(samples: Sequence[Sample], interval_s: float | None = None,
 def _spread(values: list[float], unit: str) -> dict[str, object]:
     if not values:
         return {"unit": unit, "samples": 0, "mean": None, "min": None, "max": None}
-    return {"unit": unit, "samples": len(values), "mean": round(sum(values) / len(values), 3),
-            "min": min(values), "max": max(values)}
+    return {
+        "unit": unit,
+        "samples": len(values),
+        "mean": round(sum(values) / len(values), 3),
+        "min": min(values),
+        "max": max(values),
+    }
 
 
 def cpu_load(s: Sample) -> float | None:
@@ -220,8 +229,9 @@ def board_state(samples: Sequence[Sample]) -> dict[str, object]:
     }
 
 
-def timeline(samples: Sequence[Sample], interval_s: float | None = None,
-             t_from: float | None = None, t_to: float | None = None) -> tuple[list[str], list[dict[str, object]]]:
+def timeline(
+    samples: Sequence[Sample], interval_s: float | None = None, t_from: float | None = None, t_to: float | None = None
+) -> tuple[list[str], list[dict[str, object]]]:
     """Per-sample rows: seconds, timestamp, one column per rail (mW), total_mw. Returns (columns, rows)."""
     times, _ = sample_times(samples, interval_s)
     names: list[str] = []
@@ -230,8 +240,16 @@ def timeline(samples: Sequence[Sample], interval_s: float | None = None,
     temps: list[str] = []
     for s in samples:
         temps.extend(n for n in s.temperatures if n not in temps)
-    columns = ["seconds", "timestamp", *names, "total_mw", "ram_used_mb", "cpu_load_pct", "gpu_load_pct",
-               *(f"temp_{n}_c" for n in temps)]
+    columns = [
+        "seconds",
+        "timestamp",
+        *names,
+        "total_mw",
+        "ram_used_mb",
+        "cpu_load_pct",
+        "gpu_load_pct",
+        *(f"temp_{n}_c" for n in temps),
+    ]
     rows = []
     for t, s in zip(times, samples, strict=True):
         if (t_from is not None and t < t_from) or (t_to is not None and t > t_to):
@@ -240,8 +258,11 @@ def timeline(samples: Sequence[Sample], interval_s: float | None = None,
         row.update({n: s.rails.get(n, "") for n in names})
         row["total_mw"] = s.total_mw if s.total_mw is not None else ""
         load = cpu_load(s)
-        row.update(ram_used_mb=_blank(s.ram_used_mb), cpu_load_pct=_blank(round(load, 2) if load is not None else None),
-                   gpu_load_pct=_blank(s.gpu_load_pct))
+        row.update(
+            ram_used_mb=_blank(s.ram_used_mb),
+            cpu_load_pct=_blank(round(load, 2) if load is not None else None),
+            gpu_load_pct=_blank(s.gpu_load_pct),
+        )
         row.update({f"temp_{n}_c": _blank(s.temperatures.get(n)) for n in temps})
         rows.append(row)
     return columns, rows

@@ -86,15 +86,24 @@ class TegrastatsSensor(Sensor):
         if not sample.rails:
             return Probe(self.name, False, "tegrastats shows no power rail on this board")
         self._first = sample
-        return Probe(self.name, True, f"{self._exe}: rails {', '.join(sample.rails)}; total {sample.total_source}",
-                     tuple(self.channels()))
+        return Probe(
+            self.name,
+            True,
+            f"{self._exe}: rails {', '.join(sample.rails)}; total {sample.total_source}",
+            tuple(self.channels()),
+        )
 
     def _first_sample(self) -> tuple[Sample | None, str | None]:
         """The first tegrastats line that parses, at a 100 ms interval, and the last line that did
         not (a warning printed first is skipped). (None, ...) on a timeout or an early exit."""
         assert self._exe is not None
-        proc = subprocess.Popen([self._exe, "--interval", "100"], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen(
+            [self._exe, "--interval", "100"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
         other: str | None = None
         try:
             assert proc.stdout is not None
@@ -139,11 +148,17 @@ class TegrastatsSensor(Sensor):
         self._hz = min(hz, self.max_hz or hz)
         interval_ms = max(1, round(1000.0 / self._hz))
         self._rows = []
-        self._proc = subprocess.Popen([self._exe or "tegrastats", "--interval", str(interval_ms)],
-                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                                      text=True, bufsize=1)
-        self._reader = threading.Thread(target=self._read_lines, args=(self._proc, clock),
-                                        name="zooprof-sensor-tegrastats", daemon=True)
+        self._proc = subprocess.Popen(
+            [self._exe or "tegrastats", "--interval", str(interval_ms)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+        )
+        self._reader = threading.Thread(
+            target=self._read_lines, args=(self._proc, clock), name="zooprof-sensor-tegrastats", daemon=True
+        )
         self._reader.start()
 
     def _read_lines(self, proc: subprocess.Popen[str], clock: Clock) -> None:

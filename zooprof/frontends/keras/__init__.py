@@ -1,0 +1,1 @@
+"""Keras frontend: Keras 2/3 and tfjs-layers model configs -> Graph, in pure Python."""

@@ -1,0 +1,1 @@
+"""ONNX frontend: ONNX files -> Graph (static shape inference, op mapping, BN folding noted)."""

@@ -1,0 +1,1 @@
+"""TFLite frontend: flatbuffers read with the standard library -> Graph."""

@@ -1,0 +1,519 @@
+"""The one timing harness every runtime uses, and the statistics it reports.
+
+    result = measure(lambda: session.run(None, feeds))
+    result.stats.median            # seconds per call
+    result.to_dict()["latency_ms"]  # {"median": ..., "p90": ..., "ci_low": ..., "cv": ..., "n": ...}
+
+`measure` warms the function up until its time per call is stable, groups very fast calls
+into blocks so the clock's resolution and overhead do not matter, records a monotonic
+(start, end) pair per sample, and stops once the median is known to `target_ci` (or a
+time or sample budget runs out). `Stats` is the summary of a list of per-call durations.
+The clock is injected: tests pass a `FakeClock` and programmed durations instead of
+sleeping. Method and formulas: docs/measurement.md. Standard library only.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import statistics
+import time
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal, Protocol
+
+StopReason = Literal["target_ci", "max_time", "max_iterations"]
+ProgressCallback = Callable[[int, float, float], object]
+"""progress(iterations_done, elapsed_seconds, ci_rel_halfwidth), called at each CI check."""
+
+CI_LEVEL = 0.95
+PERCENTILE_METHOD = "linear (Hyndman-Fan type 7, numpy's default)"
+OUTLIER_METHOD = "Tukey fences, 1.5 x IQR"
+EXACT_CI_MAX_N = 1000
+"""Up to this many samples the median's CI uses exact binomial ranks; above, the normal approximation."""
+MAX_CALLS_PER_SAMPLE = 1_000_000
+CHECK_COST_RATIO = 50
+"""The adaptive stop checks the CI only after 50x the time its last check took (<= 2% overhead)."""
+
+_Z = statistics.NormalDist().inv_cdf(0.5 + CI_LEVEL / 2)  # 1.959963984540054
+
+
+class Clock(Protocol):
+    """Where the harness reads time: `now()` is monotonic seconds from an arbitrary origin."""
+
+    def now(self) -> float: ...
+
+
+class PerfCounterClock:
+    """The real clock, `time.perf_counter` (monotonic, the finest resolution Python offers)."""
+
+    now = staticmethod(time.perf_counter)
+
+
+class FakeClock:
+    """A clock that moves only when told to, so timing logic can be tested without sleeping.
+
+    A timed stand-in calls `advance(dt)` (or is built with `workload`) to "take" dt seconds.
+    """
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.time = start
+
+    def now(self) -> float:
+        """The current fake time in seconds."""
+        return self.time
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` pass."""
+        if seconds < 0:
+            raise ValueError(f"a monotonic clock cannot go back ({seconds} s)")
+        self.time += seconds
+
+    def workload(self, durations: Sequence[float] | Callable[[int], float]) -> FakeFunction:
+        """A function to time whose i-th call (from 0) takes `durations[i]` seconds of fake time.
+
+        `durations` is a list (its last value repeats once it runs out) or a function of i.
+        """
+        return FakeFunction(self, durations)
+
+
+class FakeFunction:
+    """A callable that advances a `FakeClock` by programmed durations; `calls` counts its calls."""
+
+    def __init__(self, clock: FakeClock, durations: Sequence[float] | Callable[[int], float]) -> None:
+        if not callable(durations) and not durations:
+            raise ValueError("durations is empty")
+        self.clock = clock
+        self.durations = durations
+        self.calls = 0
+
+    def __call__(self) -> None:
+        d = self.durations
+        i = self.calls
+        self.calls += 1
+        self.clock.advance(d(i) if callable(d) else d[min(i, len(d) - 1)])
+
+
+# ---------------------------------------------------------------------------------------------
+# statistics
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100) of already sorted values, by linear interpolation (type 7).
+
+    Same as numpy.percentile's default: position h = (n-1)q/100, value interpolated between
+    the order statistics at floor(h) and floor(h)+1 (0-based).
+    """
+    n = len(sorted_values)
+    if n == 0:
+        raise ValueError("percentile of no values")
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile {q} is outside 0..100")
+    h = (n - 1) * q / 100
+    i = math.floor(h)
+    if i >= n - 1:
+        return sorted_values[-1]
+    lo = sorted_values[i]
+    return lo + (h - i) * (sorted_values[i + 1] - lo)
+
+
+def median_ci_ranks(n: int) -> tuple[int, int]:
+    """1-based ranks (j, k) such that [x(j), x(k)] is a 95% CI of the median of n samples.
+
+    Distribution-free (order statistics): the number of samples below the true median is
+    Binomial(n, 1/2). n <= EXACT_CI_MAX_N: j is the largest rank with P(B <= j-1) <= 2.5%
+    (exact); above, j = floor(n/2 - 1.96 sqrt(n)/2). Both take k = n + 1 - j (symmetric).
+    For n < 6 no interval reaches 95%: (1, n), the widest there is, is returned.
+    """
+    if n < 1:
+        raise ValueError("a CI needs at least one sample")
+    j = _exact_lower_rank(n) if n <= EXACT_CI_MAX_N else math.floor(n / 2 - _Z * math.sqrt(n) / 2)
+    j = max(1, j)
+    return j, n + 1 - j
+
+
+def median_ci_method(n: int) -> str:
+    """How `median_ci_ranks(n)` was computed, in words (stored beside the figures)."""
+    if n < 6:
+        return "min-max (n < 6: coverage below 95%)"
+    return "exact binomial order statistics" if n <= EXACT_CI_MAX_N else "normal approximation to binomial ranks"
+
+
+@cache
+def _exact_lower_rank(n: int) -> int:
+    # largest j with P(B <= j-1) <= (1 - CI_LEVEL)/2, B ~ Bin(n, 1/2); integer arithmetic, exact:
+    # P(B <= j-1) = sum_{i<j} C(n, i) / 2^n <= 1/40  <=>  40 * sum <= 2^n
+    limit = 2**n
+    tail_den = round(2 / (1 - CI_LEVEL))  # 40
+    cum, term, j = 0, 1, 0  # term = C(n, j)
+    while tail_den * (cum + term) <= limit:
+        cum += term
+        term = term * (n - j) // (j + 1)
+        j += 1
+    return j  # P(B <= j-1) = cum <= 1/40, P(B <= j) > 1/40; 0 when even P(B = 0) is too large
+
+
+def _rel_halfwidth(low: float, high: float, median: float) -> float:
+    width = high - low
+    if width == 0:
+        return 0.0
+    return width / 2 / median if median > 0 else math.inf
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Summary of per-call durations in seconds: robust centre and spread, tails, CI of the median."""
+
+    n: int
+    median: float
+    p90: float
+    p95: float
+    p99: float
+    mean: float
+    std: float
+    """Sample standard deviation (ddof=1); NaN for n = 1."""
+    min: float
+    max: float
+    cv: float
+    """Coefficient of variation std/mean; NaN for n = 1."""
+    ci_low: float
+    ci_high: float
+    ci_rel_halfwidth: float
+    """(ci_high - ci_low) / 2 / median: the precision the adaptive stop aims at."""
+    outliers: int
+    """Samples outside Tukey's fences [Q1 - 1.5 IQR, Q3 + 1.5 IQR]."""
+    ci_method: str
+
+    @classmethod
+    def from_samples(cls, samples: Sequence[float]) -> Stats:
+        """Compute every figure from a list of durations (seconds, any order)."""
+        xs = sorted(samples)
+        n = len(xs)
+        if n == 0:
+            raise ValueError("no samples to summarise")
+        lo, hi = xs[0], xs[-1]
+        if n == 1:
+            mean, std = lo, math.nan
+        elif lo == hi:  # exact for a constant sample (a float mean need not round back to the value)
+            mean, std = lo, 0.0
+        else:
+            mean = math.fsum(xs) / n
+            std = math.sqrt(math.fsum((x - mean) ** 2 for x in xs) / (n - 1))
+        cv = std if math.isnan(std) or std == 0 else (std / mean if mean > 0 else math.inf)
+        median = percentile(xs, 50)
+        j, k = median_ci_ranks(n)
+        q1, q3 = percentile(xs, 25), percentile(xs, 75)
+        fence = 1.5 * (q3 - q1)
+        outliers = bisect_left(xs, q1 - fence) + n - bisect_right(xs, q3 + fence)
+        return cls(
+            n=n,
+            median=median,
+            p90=percentile(xs, 90),
+            p95=percentile(xs, 95),
+            p99=percentile(xs, 99),
+            mean=mean,
+            std=std,
+            min=lo,
+            max=hi,
+            cv=cv,
+            ci_low=xs[j - 1],
+            ci_high=xs[k - 1],
+            ci_rel_halfwidth=_rel_halfwidth(xs[j - 1], xs[k - 1], median),
+            outliers=outliers,
+            ci_method=median_ci_method(n),
+        )
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        """The `latency_ms` record: times in milliseconds; cv, n, outliers, ci_rel_halfwidth unitless.
+
+        A figure that cannot be computed (std of one sample) is None, never 0.
+        """
+        d: dict[str, float | int | None] = {
+            key: _finite(getattr(self, key) * 1e3)
+            for key in ("median", "p90", "p95", "p99", "mean", "std", "min", "max", "ci_low", "ci_high")
+        }
+        d.update(cv=_finite(self.cv), ci_rel_halfwidth=_finite(self.ci_rel_halfwidth), n=self.n, outliers=self.outliers)
+        return d
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# the harness
+
+
+@dataclass(frozen=True)
+class TimingResult:
+    """What `measure` found: the statistics, every sample with its timestamps, and how it ran."""
+
+    stats: Stats
+    samples: list[float]
+    """Seconds per call, one per sample (a block's duration / calls_per_sample)."""
+    timestamps: list[tuple[float, float]]
+    """(start, end) clock readings of each sample, same order and length as `samples`."""
+    warmup_iterations: int
+    """Calls made during warm-up (not part of the samples)."""
+    warmup_stable: bool
+    """True when warm-up ended because times settled; False when its time budget ran out."""
+    calls_per_sample: int
+    stop_reason: StopReason
+    wall_time: float
+    """Seconds from the first warm-up call to the last sample (warm-up, calibration, measurement)."""
+
+    def to_dict(self, include_samples: bool = True) -> dict[str, Any]:
+        """JSON-ready record: `latency_ms` statistics, samples in ms, timestamps in clock seconds."""
+        d: dict[str, Any] = {
+            "latency_ms": self.stats.to_dict(),
+            "warmup_iterations": self.warmup_iterations,
+            "warmup_stable": self.warmup_stable,
+            "calls_per_sample": self.calls_per_sample,
+            "stop_reason": self.stop_reason,
+            "wall_time_s": self.wall_time,
+            "method": {
+                "percentile": PERCENTILE_METHOD,
+                "median_ci": self.stats.ci_method,
+                "ci_level": CI_LEVEL,
+                "outliers": OUTLIER_METHOD,
+            },
+        }
+        if include_samples:
+            d["samples_ms"] = [s * 1e3 for s in self.samples]
+            d["timestamps_s"] = [[a, b] for a, b in self.timestamps]
+        return d
+
+
+def measure(
+    fn: Callable[[], object],
+    *,
+    clock: Clock | None = None,
+    min_warmup: int = 3,
+    max_warmup_time: float = 5.0,
+    warmup_stable_rel: float = 0.05,
+    warmup_window: int = 5,
+    target_ci: float = 0.01,
+    min_iterations: int = 10,
+    max_iterations: int = 100_000,
+    max_time: float = 20.0,
+    batch_calibration: bool = True,
+    min_sample_time: float = 1e-4,
+    min_time: float = 0.0,
+    progress: ProgressCallback | None = None,
+) -> TimingResult:
+    """Time `fn()` (no arguments; bind inputs beforehand) to a stated precision of its median.
+
+    1. Warm-up: call until the median time per call of the last `warmup_window` samples is
+       within `warmup_stable_rel` of the window before (at least `min_warmup` calls; at most
+       `max_warmup_time` seconds, after which the result says `warmup_stable=False`).
+    2. Calibration (during warm-up, if `batch_calibration`): a function faster than
+       `min_sample_time` is timed in blocks of `calls_per_sample` calls per clock reading,
+       so that a sample lasts at least about `min_sample_time`; samples are per-call times.
+    3. Measurement: samples until the 95% CI of the median is within `target_ci` of it
+       (checked from `min_iterations` samples on, each time there are ~5% more), or
+       `max_iterations` samples, or `max_time` seconds (a budget: `min_iterations` samples
+       are always taken). With `min_time`, the CI stop waits until the samples span at least
+       that many seconds (capped by `max_time`): a power sensor needs a window long enough
+       to hold enough of its samples.
+
+    An iteration is one sample. `progress(iterations, elapsed, ci_rel)` is called at each check.
+    """
+    _check_options(
+        min_warmup,
+        max_warmup_time,
+        warmup_stable_rel,
+        warmup_window,
+        target_ci,
+        min_iterations,
+        max_iterations,
+        max_time,
+        min_sample_time,
+    )
+    now = (clock if clock is not None else PerfCounterClock()).now
+    t_start = now()
+    warmup_calls, calls, stable = _warm_up(
+        fn,
+        now,
+        min_warmup,
+        max_warmup_time,
+        warmup_stable_rel,
+        warmup_window,
+        min_sample_time if batch_calibration else 0.0,
+    )
+    starts, ends, reason = _sample(
+        _repeat(fn, calls),
+        now,
+        target_ci,
+        min_iterations,
+        max_iterations,
+        max_time,
+        progress,
+        min(max(min_time, 0.0), max_time),
+    )
+    samples = [(b - a) / calls for a, b in zip(starts, ends, strict=True)]
+    return TimingResult(
+        stats=Stats.from_samples(samples),
+        samples=samples,
+        timestamps=list(zip(starts, ends, strict=True)),
+        warmup_iterations=warmup_calls,
+        warmup_stable=stable,
+        calls_per_sample=calls,
+        stop_reason=reason,
+        wall_time=ends[-1] - t_start,
+    )
+
+
+def _check_options(
+    min_warmup: int,
+    max_warmup_time: float,
+    warmup_stable_rel: float,
+    warmup_window: int,
+    target_ci: float,
+    min_iterations: int,
+    max_iterations: int,
+    max_time: float,
+    min_sample_time: float,
+) -> None:
+    problems = [
+        msg
+        for bad, msg in [
+            (min_warmup < 1, "min_warmup must be >= 1 (calibration needs one call)"),
+            (warmup_window < 1, "warmup_window must be >= 1"),
+            (
+                min(max_warmup_time, warmup_stable_rel, target_ci, max_time) < 0,
+                "max_warmup_time, warmup_stable_rel, target_ci and max_time must be >= 0",
+            ),
+            (not 1 <= min_iterations <= max_iterations, "need 1 <= min_iterations <= max_iterations"),
+            (min_sample_time <= 0, "min_sample_time must be > 0"),
+        ]
+        if bad
+    ]
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+def _repeat(fn: Callable[[], object], calls: int) -> Callable[[], object]:
+    """`fn` itself, or a function that calls it `calls` times (one block = one sample)."""
+    if calls == 1:
+        return fn
+    loop = range(calls)
+
+    def block() -> None:
+        for _ in loop:
+            fn()
+
+    return block
+
+
+def _warm_up(
+    fn: Callable[[], object],
+    now: Callable[[], float],
+    min_warmup: int,
+    max_time: float,
+    stable_rel: float,
+    window: int,
+    min_sample_time: float,
+) -> tuple[int, int, bool]:
+    """Run warm-up samples; return (calls made, calls per sample to measure with, stable?)."""
+    per_call: list[float] = []
+    calls, total = 1, 0
+    t_begin = now()
+    while True:
+        target = _repeat(fn, calls)
+        t0 = now()
+        target()
+        t1 = now()
+        total += calls
+        dt = t1 - t0
+        per_call.append(dt / calls)
+        if dt < min_sample_time and calls < MAX_CALLS_PER_SAMPLE:
+            # aim 20% above the floor so noise does not push the next block under it again;
+            # a reading of 0 (below the clock's resolution) grows the block tenfold
+            grow = 10.0 if dt <= 0 else 1.2 * min_sample_time / dt
+            calls = min(MAX_CALLS_PER_SAMPLE, max(calls + 1, math.ceil(calls * grow)))
+            continue  # the block size changed: the next sample is the first at the new size
+        if total >= min_warmup and len(per_call) >= 2 * window:
+            prev = statistics.median(per_call[-2 * window : -window])
+            if abs(statistics.median(per_call[-window:]) - prev) <= stable_rel * prev:
+                return total, calls, True
+        if total >= min_warmup and t1 - t_begin >= max_time:
+            return total, calls, False
+
+
+def _sample(
+    target: Callable[[], object],
+    now: Callable[[], float],
+    target_ci: float,
+    min_iterations: int,
+    max_iterations: int,
+    max_time: float,
+    progress: ProgressCallback | None,
+    min_time: float = 0.0,
+) -> tuple[list[float], list[float], StopReason]:
+    """The measurement loop: (starts, ends, stop reason).
+
+    Per sample: two clock readings, two appends, two comparisons. The CI check sorts all
+    samples, so it waits until there are ~5% more samples than at the last check *and*
+    CHECK_COST_RATIO times its own cost has passed (checks then cost <= 2% of the time).
+    """
+    starts: list[float] = []
+    ends: list[float] = []
+    add_start, add_end = starts.append, ends.append
+    t_begin = now()
+    deadline = t_begin + max_time
+    earliest = t_begin + min_time
+    n, n_next, t_next = 0, 1, t_begin
+    while True:
+        t0 = now()
+        target()
+        t1 = now()
+        add_start(t0)
+        add_end(t1)
+        n += 1
+        if n < n_next and t1 < deadline:
+            continue
+        if t1 < t_next and t1 < deadline and n < max_iterations:  # due by count, not yet by time
+            period = (t1 - t_begin) / n
+            n_next = min(n + (max(1, int((t_next - t1) / period)) if period > 0 else 1), max_iterations)
+            continue
+        ci_rel = _median_ci_rel(starts, ends)
+        if progress is not None:
+            progress(n, t1 - t_begin, ci_rel)
+        if n >= min_iterations and ci_rel <= target_ci and t1 >= earliest:
+            return starts, ends, "target_ci"
+        if n >= max_iterations:
+            return starts, ends, "max_iterations"
+        if n >= min_iterations and t1 >= deadline:
+            return starts, ends, "max_time"
+        n_next = min(n + max(1, n // 20), max_iterations)
+        t_after = now()
+        t_next = t_after + CHECK_COST_RATIO * (t_after - t1)
+
+
+def _median_ci_rel(starts: list[float], ends: list[float]) -> float:
+    """Relative CI half-width of the median of the samples so far (blocks need no per-call scaling)."""
+    xs = sorted(map(operator.sub, ends, starts))
+    j, k = median_ci_ranks(len(xs))
+    return _rel_halfwidth(xs[j - 1], xs[k - 1], percentile(xs, 50))
+
+
+__all__ = [
+    "CI_LEVEL",
+    "EXACT_CI_MAX_N",
+    "OUTLIER_METHOD",
+    "PERCENTILE_METHOD",
+    "Clock",
+    "FakeClock",
+    "FakeFunction",
+    "PerfCounterClock",
+    "ProgressCallback",
+    "Stats",
+    "StopReason",
+    "TimingResult",
+    "measure",
+    "median_ci_method",
+    "median_ci_ranks",
+    "percentile",
+]
