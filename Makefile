@@ -1,4 +1,4 @@
-# zooprof: make demo | make test | make bench | make lint
+# zooprof: make demo | make test | make bench | make lint (ruff check + ruff format --check)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -47,6 +47,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check zooprof tests bench
+	$(BIN)/ruff format --check zooprof tests bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache reports/*.txt reports/*.csv reports/*.json

@@ -1,17 +1,24 @@
-"""Shared fixtures: an isolated analysis cache per test session, and a small graph builder."""
+"""Shared fixtures: an isolated analysis cache per test session, a machine without devices for
+every test, and a small graph builder."""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from zooprof.frontends.compat import triton_first
 from zooprof.ir.graph import Graph, Layer, ParamSpec, TensorSpec
 from zooprof.ir.ops import OpKind
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Tests load TensorFlow and PyTorch in one process in any order; triton imported after TensorFlow
+# crashes the process, so import it first, as zooprof itself does (frontends/compat.py).
+triton_first()
 SHARED = ROOT.parent / "shared"
 
 
@@ -24,6 +31,19 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ.pop("ZOOPROF_CACHE_DIR", None)
     else:
         os.environ["ZOOPROF_CACHE_DIR"] = old
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_machine(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test runs on an empty machine: sysfs and /proc under an empty root (no INA3221,
+    RAPL, thermal zones, tegrastats), and no NVML or jetson-stats, so a GPU host or a Jetson gives
+    the same results as a laptop. A test that needs a device builds a fake one (a tree under its
+    own ZOOPROF_SYSFS_ROOT, a fake `pynvml` / `jtop` module in sys.modules)."""
+    root = tmp_path_factory.getbasetemp() / "empty-machine"
+    root.mkdir(exist_ok=True)
+    monkeypatch.setenv("ZOOPROF_SYSFS_ROOT", str(root))
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # import pynvml -> ImportError
+    monkeypatch.setitem(sys.modules, "jtop", None)
 
 
 def t(name: str, *shape: int, dtype: str = "float32") -> TensorSpec:

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 import zooprof
-from zooprof.compare.columns import CSV_COLUMNS
-from zooprof.compare.rows import CSV_KEYS
 from zooprof.errors import MissingDependencyError, UsageError
 from zooprof.renderers import render
+from zooprof.result.columns import CSV_COLUMNS
 from zooprof.result.document import ProfileResult
 from zooprof.result.schema import ResultFileError
+from zooprof.result.summary import CSV_KEYS
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "tiny_result.json"
 
@@ -145,7 +145,7 @@ def test_what_cannot_be_derived_stays_missing(tmp_path: Path) -> None:
         del row["live_bytes"]
     r = zooprof.load(write(tmp_path, doc))
     assert "peak_activation_bytes" not in r.totals
-    from zooprof.compare.rows import compare_rows
+    from zooprof.result.summary import compare_rows
 
     assert {row["peak_activation_mb"] for row in compare_rows([r], ["r.json"])} == {None}  # n/a, not 0
 

@@ -40,9 +40,10 @@ def profile(
     Options: threads, max_time, target_ci (0.01 = 1 %), timeout, per_layer, trust, weights,
     ort_opt_level, use_cache. See `zooprof profile --help`.
     """
+    from zooprof.measure.options import ProfileOptions
     from zooprof.measure.profiling import profile as _profile
 
-    return _profile(model, runtime=runtime, batch=batch, input_shape=input_shape, **options)
+    return _profile(model, ProfileOptions.parse(runtime=runtime, batch=batch, input_shape=input_shape, **options))
 
 
 def load(path: str | PathLike[str]) -> Any:

@@ -6,44 +6,16 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from zooprof.cli import main
-from zooprof.compare.columns import CSV_COLUMNS
+from tests.helpers import heavy_imports, run
+from zooprof.result.columns import CSV_COLUMNS
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exc.value.code if isinstance(exc.value.code, int) else (0 if exc.value.code is None else 1)
-    return code, out, err
-
-
-HEAVY = ("torch", "tensorflow", "onnxruntime", "keras", "torchvision")
-
-
-def heavy_imports(*args: str, env: dict[str, str] | None = None) -> list[str]:
-    code = textwrap.dedent(f"""
-        import sys
-        from zooprof.cli import main
-        try:
-            main({list(args)!r})
-        except SystemExit:
-            pass
-        print("HEAVY=" + ",".join(m for m in {HEAVY!r} if m in sys.modules))
-    """)
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env or os.environ.copy())
-    line = [x for x in r.stdout.splitlines() if x.startswith("HEAVY=")]
-    assert line, r.stderr
-    return [m for m in line[-1][6:].split(",") if m]
-
-
+@pytest.mark.slow
 def test_help_and_list_import_no_framework() -> None:
     assert heavy_imports("--help") == []
     assert heavy_imports("list") == []

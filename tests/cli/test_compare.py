@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_cli import run
+from tests.helpers import run
 from zooprof.compare.regression import METRICS, check_rules, parse_rule
-from zooprof.compare.rows import CSV_KEYS, ROW_KEYS, compare_entries, compare_rows, mark_pareto
+from zooprof.compare.rows import compare_entries
 from zooprof.errors import UsageError
 from zooprof.result.document import ProfileResult
+from zooprof.result.summary import CSV_KEYS, ROW_KEYS, compare_rows, mark_pareto
 
 
 def measurement(

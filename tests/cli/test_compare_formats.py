@@ -8,15 +8,18 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli.test_cli import run
 from tests.conftest import SHARED
 from tests.frontends import keras_fixtures as kfx
-from zooprof.compare.parity import compare, params_finding
+from tests.helpers import run
+from zooprof.compare.parity import compare
+from zooprof.compare.parity.findings import params_finding
+from zooprof.compare.parity.model import BatchNormStats, FormatFigures, FormatRecord, ParityReport
 
 TM = SHARED / "fixtures" / "teachable-machine"
 needs_shared = pytest.mark.skipif(not TM.is_dir(), reason=f"the real Teachable Machine exports ({TM}) are absent")
@@ -24,6 +27,10 @@ needs_shared = pytest.mark.skipif(not TM.is_dir(), reason=f"the real Teachable M
 
 def by_label(comparison: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f["column"]: f for f in comparison["formats"]}
+
+
+def by_column(report: ParityReport) -> dict[str, FormatRecord]:
+    return {f.column: f for f in report.formats}
 
 
 # --------------------------------------------------------------------------------------
@@ -122,12 +129,12 @@ def test_teachable_markdown_and_csv(tm_folder: Path, tmp_path: Path, capsys: pyt
 def test_teachable_explicit_references_and_an_unexplained_difference(capsys: pytest.CaptureFixture[str]) -> None:
     """Keras 2-class against TF.js 5-class: not the same model, and the view says so."""
     c = compare([str(TM / "keras-2class" / "keras_model.h5"), str(TM / "tfjs-5class" / "model.json")])
-    (finding,) = c["params"]["findings"]
-    assert finding["difference"] == 300 and not finding["explained"]
-    assert "unexplained difference of 300" in finding["text"] and "dense +300" in finding["text"]
-    assert not c["macs"]["equal"] and any("#54 sequential_3/dense_Dense2 (200 vs 500)" in t for t in c["macs"]["texts"])
-    assert not c["layers"]["agree"]
-    assert c["layers"]["first_disagreement"].startswith("#54 (dense sequential_3/dense_Dense2)")
+    (finding,) = c.params_findings
+    assert finding.difference == 300 and not finding.explained
+    assert "unexplained difference of 300" in finding.text and "dense +300" in finding.text
+    assert not c.macs.equal and any("#54 sequential_3/dense_Dense2 (200 vs 500)" in t for t in c.macs.texts)
+    assert not c.layers.agree and c.layers.macs_differ == [54]
+    assert (c.layers.first_disagreement or "").startswith("#54 (dense sequential_3/dense_Dense2)")
 
 
 @needs_shared
@@ -173,22 +180,22 @@ def test_self_made_keras_float_int8(small: Path) -> None:
     from tests.frontends import tflite_fixtures as fx
 
     c = compare([str(small)])
-    f = by_label(c)
+    f = by_column(c)
     assert list(f) == ["Keras float32", "TFLite float32", "TFLite int8"]
-    assert f["Keras float32"]["params"] == fx.KERAS_PARAMS
-    assert f["TFLite float32"]["params"] == f["TFLite int8"]["params"] == fx.TFLITE_PARAMS
-    for finding in c["params"]["findings"]:
-        assert finding["explained"] and finding["difference"] == fx.TFLITE_PARAMS - fx.KERAS_PARAMS
-        assert "params differ by 48 = BN folding of 1 BatchNorm layer (sum C = 16)" in finding["text"]
-    assert c["macs"]["equal"] and set(c["macs"]["values"].values()) == {fx.MACS}
-    assert all(x["explained"] for x in c["flops"]["findings"])
-    q8 = f["TFLite int8"]
-    assert q8["weight_bytes"] == (fx.TFLITE_PARAMS - fx.BIASES) + 4 * fx.BIASES
-    assert (q8["quantize_layers"], q8["dequantize_layers"]) == (1, 1)
-    (quant,) = c["quantisation"]
-    ratio = 4 * fx.TFLITE_PARAMS / q8["weight_bytes"]
-    assert f"weights stored as int8: weight bytes x{ratio:.2f} smaller than float32" in quant["text"]
-    assert c["layers"]["agree"] and len(c["layers"]["rows"]) == 6  # 4 convs, 2 dense
+    assert f["Keras float32"].read_figures.params == fx.KERAS_PARAMS
+    assert f["TFLite float32"].read_figures.params == f["TFLite int8"].read_figures.params == fx.TFLITE_PARAMS
+    for finding in c.params_findings:
+        assert finding.explained and finding.difference == fx.TFLITE_PARAMS - fx.KERAS_PARAMS
+        assert "params differ by 48 = BN folding of 1 BatchNorm layer (sum C = 16)" in finding.text
+    assert c.macs.equal and set(c.macs.values.values()) == {fx.MACS}
+    assert all(x.explained for x in c.flops_findings)
+    q8 = f["TFLite int8"].read_figures
+    assert q8.weight_bytes == (fx.TFLITE_PARAMS - fx.BIASES) + 4 * fx.BIASES
+    assert (q8.quantize_layers, q8.dequantize_layers) == (1, 1)
+    (quant,) = c.quantisation
+    ratio = 4 * fx.TFLITE_PARAMS / q8.weight_bytes
+    assert f"weights stored as int8: weight bytes x{ratio:.2f} smaller than float32" in quant.text
+    assert c.layers.agree and len(c.layers.rows) == 6  # 4 convs, 2 dense
 
 
 def test_self_made_explicit_files_keep_their_order(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -196,10 +203,10 @@ def test_self_made_explicit_files_keep_their_order(small: Path, capsys: pytest.C
     code, out, err = run(capsys, "compare-formats", *files)
     assert code == 0, err
     c = compare(files)
-    assert [f["column"] for f in c["formats"]] == ["TFLite int8", "Keras float32", "TFLite float32"]
-    assert c["baseline"] == "TFLite int8"
-    keras = c["params"]["findings"][0]
-    assert keras["format"] == "Keras float32" and keras["difference"] == 48 and keras["explained"]
+    assert [f.column for f in c.formats] == ["TFLite int8", "Keras float32", "TFLite float32"]
+    assert c.baseline == "TFLite int8"
+    keras = c.params_findings[0]
+    assert keras.format == "Keras float32" and keras.difference == 48 and keras.explained
     assert "BN folding of 1 BatchNorm layer" in out and "MACs equal across formats: 363,136" in out
 
 
@@ -215,10 +222,11 @@ model = nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU
 x = torch.randn(1, 3, 32, 32)
 torch.export.save(torch.export.export(model, (x,)), folder + "/tiny.pt2")
 torch.onnx.export(model, (x,), folder + "/tiny.onnx", dynamo=False)
-print("RESULT=" + json.dumps(compare([folder + "/tiny.pt2", folder + "/tiny.onnx"])))
+print("RESULT=" + json.dumps(compare([folder + "/tiny.pt2", folder + "/tiny.onnx"]).to_dict()))
 """
 
 
+@pytest.mark.slow
 def test_torch_export_vs_onnx_bn_folded_by_the_exporter(tmp_path: Path) -> None:
     """torch.onnx.export folds eval-mode BatchNorm: one BN after a conv without bias (gains a
     bias), one after a conv with a bias (folded into it). In a subprocess: torch.export after
@@ -249,37 +257,58 @@ def test_a_format_that_cannot_be_read_keeps_the_others(tmp_path: Path, capsys: p
     code, out, err = run(capsys, "compare-formats", str(tmp_path))
     assert code == 1
     c = compare([str(tmp_path)])
-    broken = next(f for f in c["formats"] if f["file"] == "broken.tflite")
-    assert broken["status"] == "failed" and "not a valid TFLite file" in broken["reason"]
+    assert c.failed == 1
+    broken = next(f for f in c.formats if f.file == "broken.tflite")
+    assert broken.status == "failed" and broken.figures is None and "not a valid TFLite file" in (broken.reason or "")
     assert "broken.tflite" in out and "not a valid TFLite file" in out
-    (finding,) = c["params"]["findings"]  # the two TF.js models are still compared
-    assert finding["difference"] == -100 and "unexplained difference of 100" in finding["text"]
+    (finding,) = c.params_findings  # the two TF.js models are still compared
+    assert finding.difference == -100 and "unexplained difference of 100" in finding.text
     assert kfx.tm_small_params(3) - kfx.tm_small_params(2) == 100
-    assert c["layers"]["first_disagreement"].endswith("1x3, TF.js float32 (two/model.json) 1x2")
+    assert (c.layers.first_disagreement or "").endswith("1x3, TF.js float32 (two/model.json) 1x2")
 
 
 def test_params_finding_bn_statistics_counted_differently() -> None:
-    def fmt(column: str, params: int, bn_params: int, buffers: int) -> dict[str, Any]:
-        bn = {
-            "layers": 2,
-            "channels": 48,
-            "params": bn_params,
-            "flops": 0,
-            "bias_gain": 0,
-            "bias_add_flops": 0,
-            "after_conv_without_bias": 2,
-            "after_conv_with_bias": 0,
-            "not_after_conv": 0,
-            "not_after_conv_channels": 0,
-        }
-        return {"column": column, "params": params, "buffers": buffers, "batchnorm": bn, "params_by_op": {}}
+    def fmt(column: str, params: int, bn_params: int, buffers: int) -> FormatRecord:
+        bn = BatchNormStats(layers=2, channels=48, params=bn_params, after_conv_without_bias=2)
+        figures = FormatFigures(
+            kind="model",
+            name=column,
+            params=params,
+            trainable_params=params,
+            non_trainable_params=0,
+            buffers=buffers,
+            non_trainable_or_buffers=buffers,
+            macs=0,
+            flops=0,
+            weight_bytes=4 * params,
+            weight_dtypes=["float32"],
+            weight_elements={"float32": params},
+            storage_dtype="float32",
+            float32_weight_bytes=4 * params,
+            weight_bytes_ratio=1.0,
+            quantised=False,
+            input_dtypes=["float32"],
+            activation_dtype="float32",
+            layers=0,
+            mac_layers=0,
+            coverage_percent=100,
+            uncounted_ops={},
+            quantize_layers=0,
+            dequantize_layers=0,
+            batchnorm=bn,
+            shared_param_values=0,
+            params_by_op={},
+            flops_by_op={},
+        )
+        return FormatRecord(column, column, "ok", None, None, column, column=column, figures=figures)
 
     keras, torch = fmt("Keras", 1_000 + 4 * 48, 4 * 48, 0), fmt("PyTorch", 1_000 + 2 * 48, 2 * 48, 2 * 48 + 2)
     finding = params_finding(keras, torch)
-    assert finding["explained"] and finding["cause"] == "batchnorm statistics counted differently"
-    assert "Keras counts 4 values per channel as params, PyTorch 2" in finding["text"]
-    torch["params"] += 1
-    assert "unexplained difference of 95" in params_finding(keras, torch)["text"]
+    assert finding.explained and finding.cause == "batchnorm statistics counted differently"
+    assert "Keras counts 4 values per channel as params, PyTorch 2" in finding.text
+    assert "expected" not in finding.to_dict() and finding.to_dict()["channels"] == 48
+    torch = replace(torch, figures=replace(torch.read_figures, params=torch.read_figures.params + 1))
+    assert "unexplained difference of 95" in params_finding(keras, torch).text
 
 
 def test_one_format_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -306,7 +335,8 @@ def test_latency_cell_says_why_a_format_cannot_run(tmp_path: Path, capsys: pytes
     code, out, _ = run(capsys, "compare-formats", str(tmp_path), "--latency", "--max-time", "0.3")
     assert code == 0
     c = compare([str(tmp_path)], latency=True, max_time=0.3)
-    for f in c["formats"]:
-        assert f["latency"]["status"] == "n/a" and f["latency"]["median_ms"] is None
-        assert f["latency"]["text"] == "n/a (no runtime runs TF.js models)"
+    for f in c.formats:
+        assert f.latency is not None and f.latency.status == "n/a" and f.latency.median_ms is None
+        assert f.latency.text == "n/a (no runtime runs TF.js models)"
+        assert "ci_rel_halfwidth" not in f.to_dict()["latency"]
     assert "n/a (no runtime runs TF.js models)" in out

@@ -50,14 +50,14 @@ def tiny() -> ProfileResult:
 
 
 def test_console_prints_names_literally() -> None:
-    from zooprof.compare.columns import COLUMNS
+    from zooprof.result.columns import COLUMNS
 
     text = render(tiny(), "table", columns=[COLUMNS["name"], COLUMNS["op"]], color=False)
     assert EVIL in text
 
 
 def test_markdown_and_html_fragment_escape() -> None:
-    from zooprof.compare.columns import COLUMNS
+    from zooprof.result.columns import COLUMNS
 
     md = render(tiny(), "md", columns=[COLUMNS["name"]])
     assert EVIL in md

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import run
+from tests.helpers import run
 from tests.renderers.results import real_hostile, with_measurements
-from zooprof.compare.columns import parse_columns
 from zooprof.renderers import render
 from zooprof.renderers.html import render_html
+from zooprof.result.columns import parse_columns
 from zooprof.result.document import ProfileResult
 
 STAMP = re.compile(r'<span id="rendered-at">[^<]*</span>')
@@ -99,6 +99,7 @@ def test_bad_output_and_folder_without_result(
     assert code == 2 and "no result.json in the folder" in err
 
 
+@pytest.mark.slow
 def test_report_imports_no_framework(saved: tuple[ProfileResult, Path], tmp_path: Path) -> None:
     _, path = saved
     code = textwrap.dedent(f"""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import heavy_imports, run
+from tests.helpers import heavy_imports, run
 from tests.sensors import fake_boards as fb
 from zooprof.sensors import POWER_SOURCES
 
@@ -73,5 +73,6 @@ def test_a_fake_orin_nx_is_found(bare_machine: Path, capsys: pytest.CaptureFixtu
     assert "uses jetson-sysfs" in out
 
 
+@pytest.mark.slow
 def test_sysinfo_imports_no_framework() -> None:
     assert heavy_imports("sysinfo") == []

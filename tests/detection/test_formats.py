@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import zooprof
-from tests.cli.test_cli import run
+from tests.helpers import run
 from zooprof.ir.ops import OpKind
 
 

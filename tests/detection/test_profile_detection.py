@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("torchvision")
 
 import zooprof  # noqa: E402
-from tests.cli.test_cli import run  # noqa: E402
+from tests.helpers import run  # noqa: E402
 
 STAGES = ["transform", "backbone", "neck", "head", "postprocess", "other"]
 

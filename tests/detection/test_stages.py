@@ -9,11 +9,12 @@ import pytest
 
 from tests.conftest import graph, layer, t
 from zooprof.analysis import analyze
-from zooprof.analysis.stages import annotate, per_unit, stage_of_onnx_node, stage_of_scope
+from zooprof.analysis.stages import annotate, per_unit
 from zooprof.errors import UsageError
 from zooprof.frontends.tflite import flexbuffers
 from zooprof.ir.graph import ParamSpec
 from zooprof.ir.ops import OpKind
+from zooprof.ir.stages import stage_of_onnx_node, stage_of_scope
 from zooprof.reference.shapes import check_image_shapes
 from zooprof.rules import RULES
 from zooprof.rules.base import RF, AxisRF
@@ -114,8 +115,7 @@ def test_fixed_cost_apart_from_the_per_proposal_cost() -> None:
     per_proposal = 16 * 32  # dense 32 -> 16
     for proposals in (5, 12):
         g = _two_stage_graph(proposals)
-        a = analyze(g)
-        annotate(g, a.layers, a.totals)
+        a = analyze(g)  # the stages pass runs inside analyze
         assert a.totals["macs"] == fixed_macs
         assert a.totals["flops"] == 2 * fixed_macs
         dd = a.totals["data_dependent"]
@@ -161,7 +161,6 @@ def test_nms_in_a_file_is_post_processing_without_a_count() -> None:
     nms = layer("nms", OpKind.NMS, [t("boxes", 1, 100, 4)], t("sel", 7, 3), iou_threshold=0.5, boxes=100)
     g = graph([t("boxes", 1, 100, 4)], [nms])
     a = analyze(g)
-    annotate(g, a.layers, a.totals)
     assert a.layers[0]["stage"] == "postprocess" and a.layers[0]["data_dependent"] == "box"
     part = a.totals["data_dependent"]["parts"][0]
     assert part["count"] is None and "100 candidate boxes" in part["count_note"]

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_cli import run
 from tests.frontends import keras_fixtures as F
+from tests.helpers import run
 from zooprof.analysis import analyze
 from zooprof.errors import ModelShapeError, UsageError
 from zooprof.frontends import ReadOptions
-from zooprof.frontends.keras.config import graph_from_config
+from zooprof.frontends.keras.graph import graph_from_config
 from zooprof.ir.ops import OpKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,7 +169,7 @@ def test_unknown_builtin_is_uncounted_custom_needs_trust() -> None:
 
 
 def test_weights_must_agree_with_the_config() -> None:
-    from zooprof.frontends.keras.config import FileWeight
+    from zooprof.frontends.keras.weights import FileWeight
 
     cfg = _functional([_input("x", [4]), _layer("Dense", "d", "x", units=2, use_bias=True)], ["x"], ["d"])
     good = [FileWeight("d", "kernel", (4, 2)), FileWeight("d", "bias", (2,))]
@@ -219,9 +219,9 @@ def test_bad_shapes_name_the_layer() -> None:
 
 
 def _import(name: str) -> Any:
-    from zooprof.frontends.keras.read import _triton_first
+    from zooprof.frontends.compat import triton_first
 
-    _triton_first()  # TensorFlow loaded before triton crashes a later torch import
+    triton_first()  # TensorFlow loaded before triton crashes a later torch import
     return pytest.importorskip(name)
 
 
@@ -490,7 +490,7 @@ def test_tm_image_v2_classes_option(keras3: Any) -> None:
 
 
 def test_keras_metadata_pb_decoder() -> None:
-    from zooprof.frontends.keras.read import keras_metadata_config
+    from zooprof.frontends.keras.files import keras_metadata_config
 
     meta = json.dumps({"class_name": "Sequential", "config": {"name": "s", "layers": []}}).encode()
 

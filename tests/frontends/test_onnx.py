@@ -17,7 +17,8 @@ from torch import nn  # noqa: E402
 import zooprof  # noqa: E402
 from zooprof.analysis import analyze  # noqa: E402
 from zooprof.errors import ModelShapeError, UsageError  # noqa: E402
-from zooprof.frontends.onnx.read import read_onnx, scope_of  # noqa: E402
+from zooprof.frontends.onnx.build import scope_of  # noqa: E402
+from zooprof.frontends.onnx.read import read_onnx  # noqa: E402
 from zooprof.ir.ops import OpKind  # noqa: E402
 
 F = TensorProto.FLOAT

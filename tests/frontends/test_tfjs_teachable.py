@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 import zooprof
-from tests.cli.test_cli import run
 from tests.frontends import keras_fixtures as F
+from tests.helpers import run
 from zooprof.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,6 +123,7 @@ def test_tfjs_shard_outside_the_folder_is_refused(tmp_path: Path) -> None:
         inspect(F.write_tfjs(tmp_path / "m", shard="../secret.bin", shard_bytes=-1))
 
 
+@pytest.mark.slow
 def test_inspecting_tfjs_and_teachable_imports_no_tensorflow(tmp_path: Path) -> None:
     """Performance requirement: a TF.js export is read without importing TensorFlow."""
     F.write_tfjs(tmp_path / "m")
@@ -196,13 +197,13 @@ def test_teachable_keras_zip_without_tensorflow(tmp_path: Path) -> None:
 
 def test_teachable_tflite_is_delegated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """TFLite exports go to zooprof.frontends.tflite.read with a tflite-file reference."""
-    from zooprof.frontends.keras import config as keras_config
+    from zooprof.frontends.keras import graph as keras_graph
 
     seen: dict[str, Any] = {}
 
     def fake_read(ref: Any, shapes: Any, options: Any) -> Any:
         seen.update(kind=ref.kind, name=Path(ref.source).name, exists=Path(ref.source).is_file())
-        return keras_config.graph_from_config(F.TFJS_TOPOLOGY, framework="tflite")
+        return keras_graph.graph_from_config(F.TFJS_TOPOLOGY, framework="tflite")
 
     monkeypatch.setitem(sys.modules, "zooprof.frontends.tflite.read", types.SimpleNamespace(read=fake_read))
     folder = tmp_path / "converted_tflite_quantized"

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_cli import heavy_imports, run
 from tests.conftest import SHARED
 from tests.frontends import tflite_fixtures as fx
+from tests.helpers import heavy_imports, run
 from zooprof.errors import UsageError
 from zooprof.frontends.tflite import read as tflite
+from zooprof.frontends.tflite.custom_ops import edgetpu_note
+from zooprof.frontends.tflite.schema import load
 from zooprof.ir.ops import OpKind
 from zooprof.measure.static import inspect
 
@@ -106,7 +108,7 @@ def test_layers_attributes_and_logical_shapes(built: fx.Built) -> None:
     assert [p.shape for p in fc1.params] == [(64, 32), (64,)]
     (sm,) = by_source(g, "SOFTMAX")
     assert sm.attrs["axis"] == 1 and g.outputs == (sm.output.name,)
-    ops = tflite.load(built.float_file).ops
+    ops = load(built.float_file).ops
     assert len([x for x in g.layers if "fused" not in x.source_op]) == len(ops) == 13  # a layer per operator
     assert any("fused activation" in n for n in g.notes) and any("BatchNorm" in n for n in g.notes)
 
@@ -238,7 +240,7 @@ def test_dynamic_input_needs_a_shape(built: fx.Built, capsys: pytest.CaptureFixt
 
 def test_edgetpu_style_file(built: fx.Built) -> None:
     g, shapes = tflite.read_tflite(built.edgetpu_file)
-    assert tflite.edgetpu_note(1) in g.notes
+    assert edgetpu_note(1) in g.notes
     (layer,) = g.layers
     assert layer.op is OpKind.UNKNOWN and layer.source_op == "edgetpu-custom-op"
     x = g.inputs[0]
@@ -256,7 +258,7 @@ def test_truncated_file_is_one_line_exit_2(
     bad = tmp_path / "model.tflite"
     bad.write_bytes(data[:keep])
     with pytest.raises(UsageError, match="model.tflite is not a valid TFLite file"):
-        tflite.load(bad)
+        load(bad)
     code, out, err = run(capsys, "inspect", str(bad), "--no-cache")
     assert code == 2 and "model.tflite is not a valid TFLite file" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
@@ -269,6 +271,7 @@ def test_not_a_flatbuffer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 2 and "not a valid TFLite file: no TFL3 identifier" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_inspect_cli_end_to_end(built: fx.Built, capsys: pytest.CaptureFixture[str]) -> None:
     assert heavy_imports("inspect", str(built.int8_file), "--no-cache") == []  # static: no TensorFlow, no LiteRT
     code, out, _ = run(capsys, "inspect", str(built.int8_file), "--no-cache")
@@ -336,7 +339,7 @@ def test_teachable_float_and_quantised() -> None:
 @needs_shared
 def test_teachable_edgetpu_inspect(capsys: pytest.CaptureFixture[str]) -> None:
     r = static(EDGETPU)
-    assert tflite.edgetpu_note(1) in r.model["notes"]
+    assert edgetpu_note(1) in r.model["notes"]
     assert r.totals["coverage"]["uncounted_ops"] == {"edgetpu-custom-op": 1}
     assert r.model["inputs"][0] == {
         "name": "serving_default_sequential_1_input:0",
@@ -361,7 +364,7 @@ def test_teachable_truncated_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
 @pytest.mark.slow
 def test_teachable_profile_on_litert() -> None:
     pytest.importorskip("ai_edge_litert")
-    from zooprof.measure.profiling import profile
+    from zooprof import profile
 
     rows = {}
     for path in (UNQUANT, QUANT, EDGETPU):

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from zooprof.compare.columns import parse_columns
-from zooprof.compare.rows import CSV_KEYS, compare_rows, coverage_notes
+from zooprof.compare.rows import coverage_notes
 from zooprof.renderers import render
 from zooprof.renderers.compare_text import render_compare_csv, render_compare_markdown
+from zooprof.result.columns import parse_columns
 from zooprof.result.document import ProfileResult
+from zooprof.result.summary import CSV_KEYS, compare_rows
 
 HERE = Path(__file__).resolve().parent
 UPDATE = os.environ.get("ZOOPROF_UPDATE_GOLDEN") == "1"

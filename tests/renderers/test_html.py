@@ -262,7 +262,7 @@ def test_html_format_is_chosen_by_extension_and_name() -> None:
 
 
 def test_given_columns_are_the_table_columns() -> None:
-    from zooprof.compare.columns import parse_columns
+    from zooprof.result.columns import parse_columns
 
     html = render(hostile(), "html", columns=parse_columns("name,rf,macs"), columns_given=True)
     assert [c["key"] for c in payload(html)["table"]["columns"]] == ["name", "rf", "macs"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import run
+from tests.helpers import run
 from zooprof import runtimes
 
 pytest.importorskip("torch")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.runtimes import jobs
 from zooprof.runtimes.worker import run_isolated
+
+pytestmark = pytest.mark.slow  # every test spawns a worker process
 
 
 def test_good_job_returns_result_and_progress() -> None:

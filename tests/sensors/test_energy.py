@@ -128,6 +128,7 @@ class CountingSensor(PollingSensor):
         return {"P": 1234.0}
 
 
+@pytest.mark.slow
 def test_polling_sensor_samples_on_the_perf_counter_clock_in_a_thread() -> None:
     s = CountingSensor()
     before = time.perf_counter()
@@ -141,6 +142,7 @@ def test_polling_sensor_samples_on_the_perf_counter_clock_in_a_thread() -> None:
     assert trace.series["P"] == [1234.0] * trace.samples
 
 
+@pytest.mark.slow
 def test_replay_sensor_pins_the_recorded_trace_to_its_start(tmp_path) -> None:
     path = tmp_path / "trace.json"
     path.write_text(json.dumps(constant(5000.0, 0.0, 100.0).to_dict()))
@@ -179,6 +181,7 @@ def test_window_of_a_worker_timing_record() -> None:
     assert window_of({"timestamps_s": []}) is None
 
 
+@pytest.mark.slow
 def test_power_session_idle_baseline_then_sampling(tmp_path) -> None:
     trace = power_trace([(i / 100, 2000.0 if i < 50 else 5000.0) for i in range(10_001)])
     session = PowerSession(PowerOptions("replay", 100.0, 0.3), sensor=ReplaySensor(trace), probes=[])

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import run
+from tests.helpers import run
 from zooprof.sensors.base import POWER, Channel, Trace
 
 pytest.importorskip("torch")
 
 
+@pytest.mark.slow
 def test_power_on_a_machine_without_sensors_is_na_and_exit_0(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -30,6 +31,7 @@ def test_power_on_a_machine_without_sensors_is_na_and_exit_0(
     assert "power: n/a" in err
 
 
+@pytest.mark.slow
 def test_replayed_constant_trace_gives_power_times_window_over_iterations(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

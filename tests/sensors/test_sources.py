@@ -113,6 +113,7 @@ def overwrite(path: Path, text: str) -> None:
         os.close(fd)
 
 
+@pytest.mark.slow
 def test_polling_over_a_fake_tree_gives_the_expected_trace(tmp_path: Path) -> None:
     folder = fb.orin_nx(tmp_path)
     s = JetsonSysfsSensor(tmp_path)
@@ -134,6 +135,7 @@ def test_polling_over_a_fake_tree_gives_the_expected_trace(tmp_path: Path) -> No
     assert s._fds == []  # files closed at stop
 
 
+@pytest.mark.slow
 def test_polling_counts_failed_reads(tmp_path: Path) -> None:
     folder = fb.nano_iio(tmp_path)
     s = JetsonSysfsSensor(tmp_path)
@@ -285,10 +287,10 @@ while True:
     )
 
 
+@pytest.mark.slow
 def test_tegrastats_live_with_a_fake_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    bin_dir = tmp_path / "bin"
+    bin_dir = tmp_path / "root/usr/bin"
     fake_tegrastats(bin_dir, XNX_JP5)
-    monkeypatch.setenv("PATH", str(bin_dir))
     s = TegrastatsSensor(tmp_path / "root")
     p = s.probe()
     assert p.available and "VDD_IN" in p.reason, p.reason
@@ -314,10 +316,10 @@ def test_tegrastats_live_with_a_fake_script(tmp_path: Path, monkeypatch: pytest.
     assert again.samples >= 1 and again.t[0] > trace.t[-1]
 
 
+@pytest.mark.slow
 def test_tegrastats_live_agx_orin_sums_the_rails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    bin_dir = tmp_path / "bin"
+    bin_dir = tmp_path / "usr/bin"
     fake_tegrastats(bin_dir, AGX_ORIN)
-    monkeypatch.setenv("PATH", str(bin_dir))
     s = TegrastatsSensor(tmp_path)
     assert s.probe().available
     assert s.total() == ("total", SUMMED)
@@ -332,6 +334,12 @@ def test_tegrastats_not_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("PATH", str(tmp_path))
     p = TegrastatsSensor(tmp_path).probe()
     assert not p.available and "tegrastats not found" in p.reason
+
+
+def test_a_fake_root_is_the_whole_machine_path_is_not_searched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_tegrastats(tmp_path / "bin", XNX_JP5)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # a tegrastats on PATH, as on a real Jetson
+    assert not TegrastatsSensor(tmp_path / "root").probe().available
 
 
 def test_tegrastats_found_under_the_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -534,6 +542,7 @@ def test_nvml_without_energy_counter_uses_power(tmp_path: Path, monkeypatch: pyt
     assert s.total()[0] == "gpu_power"
 
 
+@pytest.mark.slow
 def test_nvml_sampling_with_the_fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     state = fake_pynvml(monkeypatch)
     s = NvmlSensor(tmp_path)

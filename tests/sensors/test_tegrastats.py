@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import run
 from tests.conftest import SHARED
+from tests.helpers import run
 from zooprof.sensors.tegrastats import SUMMED, Sample, parse_line, parse_log, summarize
 
 FIXTURE = SHARED / "fixtures" / "jetson" / "tegrastats_samples.txt"

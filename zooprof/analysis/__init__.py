@@ -1,4 +1,5 @@
-"""Static analyses over a Graph. Each pass returns one record per layer; `analyze` joins them.
+"""Static analyses over a Graph. Each pass returns one record per layer; `analyze` joins them,
+then the detection pass (`stages`) splits fixed from data-dependent cost where a graph has stages.
 
 Analyses never print and never import a framework.
 """
@@ -14,6 +15,7 @@ from zooprof.analysis.memory import analyze_memory
 from zooprof.analysis.params import analyze_params
 from zooprof.analysis.receptive_field import analyze_receptive_field
 from zooprof.analysis.shapes import analyze_shapes
+from zooprof.analysis.stages import annotate as annotate_stages
 from zooprof.ir.graph import Graph
 from zooprof.rules import RF
 
@@ -126,4 +128,5 @@ def analyze(graph: Graph) -> Analysis:
         "shape_mismatches": sum(1 for r in rows if "shape_mismatch" in r),
         "rf_not_aligned": [r["name"] for r in rows if r["rf"] and not r["rf"]["aligned"]][:1],
     }
+    annotate_stages(graph, rows, totals)  # detection: stages, fixed vs data-dependent cost (no-op otherwise)
     return Analysis(rows, totals)

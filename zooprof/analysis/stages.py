@@ -16,57 +16,14 @@ from typing import Any
 
 from zooprof.ir.graph import Graph, Layer
 from zooprof.ir.ops import OpKind
+from zooprof.ir.stages import STAGES
 
 Row = dict[str, Any]
 
-#: The stages of a detection model's report, in execution order.
-STAGES = ("transform", "backbone", "neck", "head", "postprocess")
-
-#: What each stage holds (for reports and docs).
-STAGE_HELP = {
-    "transform": "resize and normalise the input images (GeneralizedRCNNTransform)",
-    "backbone": "feature extractor (backbone.body / backbone.features)",
-    "neck": "feature pyramid or extra layers (backbone.fpn / backbone.extra)",
-    "head": "box and class predictors, anchors, RPN and RoI heads",
-    "postprocess": "box decoding, score filtering, top-k, NMS, rescaling boxes to the input size",
-}
-
 POSTPROCESS_OPS = frozenset({OpKind.NMS, OpKind.DETECTION_POSTPROCESS})
 
-#: Module paths (torchvision's attribute names) of the neck; the rest of `backbone` is the backbone.
-NECK_SCOPES = ("backbone.fpn", "backbone.extra")
-HEAD_SCOPES = ("head", "rpn", "roi_heads", "anchor_generator")
 #: Layer attributes that are bookkeeping, not the op's configuration.
 BOOKKEEPING = ("stage", "data_dependent", "count", "aten_ops")
-
-
-def _under(scope: str, prefix: str) -> bool:
-    return scope == prefix or scope.startswith(prefix + ".")
-
-
-def stage_of_scope(scope: str) -> str:
-    """The stage of a layer of a torchvision detector, from its module path.
-
-    Ops of the model's own forward outside any module (e.g. RetinaNet splitting the head
-    outputs per level before decoding them) belong to post-processing.
-    """
-    top = scope.split(".")[0]
-    if top == "transform":
-        return "transform"
-    if top == "backbone":
-        return "neck" if any(_under(scope, p) for p in NECK_SCOPES) else "backbone"
-    if top in HEAD_SCOPES:
-        return "head"
-    return "postprocess"
-
-
-def stage_of_onnx_node(name: str) -> str:
-    """The stage of a node of a detector exported by torch.onnx.export: its name carries the
-    module path ('/backbone/extra.0/extra.0.0/Conv'); nodes outside every module belong to
-    post-processing (the exporter keeps the model's own forward at the top level)."""
-    if not name.startswith("/"):
-        return "postprocess"
-    return stage_of_scope(".".join(name.strip("/").split("/")[:-1]))
 
 
 def op_config(layer: Layer) -> dict[str, Any]:

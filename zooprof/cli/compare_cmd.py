@@ -50,7 +50,7 @@ def compare(
     from zooprof.renderers import format_for
 
     # validate every option before loading or measuring anything
-    kind = format_for(output, fmt)
+    kind = format_for(output, fmt, "compare")
     rules = parse_rules(fail_if)
     if rules and len(items) < 2:
         raise UsageError(
@@ -64,17 +64,23 @@ def compare(
             "--batch, --max-time and --threads apply to measurements",
             "add --runtime (e.g. --runtime torch) to measure the models",
         )
-    names: list[str] = []
-    batches = [1]
+    options = None
     if measure:
-        from zooprof import runtimes as rt
-        from zooprof.measure.profiling import parse_batches
+        from zooprof.measure.options import ProfileOptions
 
-        names = [] if runtime.strip().lower() == "default" else rt.parse_runtimes(runtime)
-        for name in names:
-            rt.check_available(name)
-        batches = parse_batches(batch or "1")
-    if input_shape:
+        # "--runtime default": each model on its own runtime
+        options = ProfileOptions.parse(
+            runtime=None if runtime.strip().lower() == "default" else runtime,
+            batch=batch or "1",
+            input_shape=input_shape,
+            threads=threads,
+            max_time=20.0 if max_time is None else max_time,
+            trust=trust,
+            use_cache=not no_cache,
+            command="zooprof " + " ".join(sys.argv[1:]),
+        )
+        options.check_available()
+    elif input_shape:
         from zooprof.reference.resolve import parse_shape
 
         parse_shape(input_shape)
@@ -90,9 +96,7 @@ def compare(
             result = analyze_or_report(
                 item,
                 paths,
-                lambda m: _model_result(
-                    m, input_shape, trust, not no_cache, command, measure, names, batches, max_time, threads
-                ),
+                lambda m: _model_result(m, input_shape, trust, not no_cache, command, options),
             )
         if result is None:
             baseline_failed = baseline_failed or n == 0
@@ -106,12 +110,13 @@ def compare(
 
     from zooprof.compare.regression import check_rules
     from zooprof.compare.rows import compare_entries, coverage_notes, source_record
+    from zooprof.renderers import render_document
+    from zooprof.renderers.documents import Comparison
 
     entries = compare_entries(results, sources)
     rows = [e.row for e in entries]
     checks = check_rules(entries, rules) if rules and not baseline_failed else []
-    text = _render(
-        kind,
+    comparison = Comparison(
         results,
         rows,
         [source_record(r, s) for r, s in zip(results, sources, strict=True)],
@@ -119,6 +124,7 @@ def compare(
         [c.to_dict() for c in checks] if rules else None,
         width,
     )
+    text = render_document("compare", kind, comparison)
     if output:
         from zooprof.result.document import write_atomic
 
@@ -182,65 +188,14 @@ def _load_or_report(path: str, items: list[str]) -> Any:
         return None
 
 
-def _model_result(
-    model: str,
-    input_shape: str | None,
-    trust: bool,
-    use_cache: bool,
-    command: str,
-    measure: bool,
-    names: list[str],
-    batches: list[int],
-    max_time: float | None,
-    threads: int | None,
-) -> Any:
-    """Static analysis of one model, measured on `names` x `batches` when asked."""
-    from zooprof.measure.static import inspect as api_inspect
+def _model_result(model: str, input_shape: str | None, trust: bool, use_cache: bool, command: str, options: Any) -> Any:
+    """Static analysis of one model, measured with `options` (ProfileOptions) when given."""
+    if options is None:
+        from zooprof.measure.static import inspect
 
-    result = api_inspect(model, input_shape=input_shape, trust=trust, use_cache=use_cache, command=command)
-    if not measure:
-        return result
-    from zooprof import runtimes as rt
-    from zooprof.cli.profile_cmd import _progress
-    from zooprof.measure.profiling import measure_model
+        return inspect(model, input_shape=input_shape, trust=trust, use_cache=use_cache, command=command)
+    from zooprof.cli.progress import Progress
+    from zooprof.measure.profiling import profile
 
-    chosen = names or [rt.DEFAULT_RUNTIME.get(result.model["framework"], "torch")]
-    for name in chosen:
-        rt.check_available(name)
-    result.measurements = []
-    with _progress() as progress:
-        measure_model(
-            result,
-            model,
-            chosen,
-            batches,
-            threads=threads,
-            max_time=20.0 if max_time is None else max_time,
-            trust=trust,
-            progress=progress,
-        )
-    return result
-
-
-def _render(
-    kind: str,
-    results: list[Any],
-    rows: list[dict[str, Any]],
-    sources: list[dict[str, Any]],
-    extra_notes: list[str],
-    checks: list[dict[str, Any]] | None,
-    width: int | None,
-) -> str:
-    from zooprof.renderers import compare_text
-
-    if kind == "csv":
-        return compare_text.render_compare_csv(rows)
-    if kind == "md":
-        return compare_text.render_compare_markdown(rows, extra_notes)
-    if kind == "json":
-        return compare_text.render_compare_json(rows, sources, checks)
-    if kind == "html":
-        from zooprof.renderers.html import render_compare_html
-
-        return render_compare_html(results, rows)
-    return compare_text.render_compare_table(rows, extra_notes, width)
+    with Progress() as progress:
+        return profile(model, options, progress)

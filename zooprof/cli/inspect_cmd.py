@@ -28,10 +28,10 @@ def inspect(
 ) -> None:
     """Per-layer shapes, kernel/stride/padding, receptive field, params, MACs/FLOPs and memory."""
     from zooprof.cli.common import analyze_or_report, safe_name
-    from zooprof.compare.columns import parse_columns
     from zooprof.errors import UsageError
     from zooprof.renderers import format_for, render
     from zooprof.renderers.views import collapse
+    from zooprof.result.columns import parse_columns
 
     # validate every option before loading anything
     kind = format_for(output, fmt)

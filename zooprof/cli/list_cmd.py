@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from zooprof.compare.columns import human
+from zooprof.result.columns import human
 
 
 def list_models(

@@ -1,4 +1,7 @@
-"""`zooprof power-log`: rail power and energy from a Jetson tegrastats log (imports no framework)."""
+"""`zooprof power-log`: rail power and energy from a Jetson tegrastats log (imports no framework).
+
+Parses and checks the options, reads the log (zooprof.sensors.tegrastats) and prints or writes
+what the power-log renderers (zooprof.renderers.powerlog_text, powerlog_html) make of it."""
 
 from __future__ import annotations
 
@@ -6,10 +9,6 @@ import re
 from pathlib import Path
 
 import typer
-
-
-def _fmt(v: object, spec: str = ",.0f") -> str:
-    return format(v, spec) if isinstance(v, (int, float)) else ("–" if v is None else str(v))
 
 
 def parse_when(value: str | None, first_ts: object, option: str) -> float | None:
@@ -60,15 +59,16 @@ def power_log(
     ),
 ) -> None:
     """Per-rail power (mean/min/max mW) and energy (J, trapezoidal) from a Jetson tegrastats log."""
-    import json
-
     from zooprof.errors import UsageError
+    from zooprof.renderers import extensions_text, format_by_extension, render_document
+    from zooprof.renderers.documents import PowerLog
     from zooprof.sensors.tegrastats import read_log, summarize, timeline
 
     if interval is not None and not interval > 0:
         raise UsageError(f"--interval {interval}: must be a positive number of seconds")
-    if output is not None and output.suffix.lower() not in (".csv", ".json", ".html"):
-        raise UsageError(f"-o {output}: unknown output type", "use a .csv, .json or .html file name")
+    kind = None if output is None else format_by_extension(str(output), "power-log")
+    if output is not None and kind is None:
+        raise UsageError(f"-o {output}: unknown output type", f"use a {extensions_text('power-log')} file name")
     try:
         text = file.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
@@ -101,56 +101,23 @@ def power_log(
             f"the log spans 0 to {summarize(samples, interval)['end_s']:g} s",
         )
 
+    import shutil
     import sys
 
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(
-        title=f"{file.name}: {summary['samples']} samples, time from {summary['time_source']}", title_justify="left"
+    tty = sys.stdout.isatty()
+    doc = PowerLog(
+        str(file),
+        file.name,
+        summary,
+        columns,
+        rows,
+        color=tty,
+        width=shutil.get_terminal_size().columns if tty else 200,
     )
-    for heading in ("Rail", "Samples", "Mean mW", "Min mW", "Max mW", "Energy J", "Duration s"):
-        table.add_column(heading, justify="left" if heading == "Rail" else "right", no_wrap=True)
-    rails: dict[str, dict[str, object]] = summary["rails"]  # type: ignore[assignment]
-    total: dict[str, object] = summary["total"]  # type: ignore[assignment]
-    for name, r in [*rails.items(), ("board total", total)]:
-        table.add_row(
-            name,
-            str(r["samples"]),
-            _fmt(r["mean_mw"]),
-            _fmt(r["min_mw"]),
-            _fmt(r["max_mw"]),
-            _fmt(r["energy_j"], ",.2f"),
-            _fmt(r["duration_s"], ",.1f"),
-        )
-    console = Console(width=None if sys.stdout.isatty() else 200)
-    console.print(table)
-    console.print(
-        f"board total: {_fmt(total['mean_mw'])} mW mean, {_fmt(total['energy_j'], ',.2f')} J "
-        f"(total from {total['source']})",
-        highlight=False,
-    )
-    from zooprof.renderers.powerlog_html import board_lines
-
-    for line in board_lines(summary["board"]):  # type: ignore[arg-type]
-        console.print(line, highlight=False)
-
-    if output is not None:
+    table = render_document("power-log", "table", doc)
+    typer.echo(table, nl=not table.endswith("\n"))
+    if output is not None and kind is not None:
         from zooprof.result.document import write_atomic
 
-        if output.suffix.lower() == ".html":
-            from zooprof.renderers.powerlog_html import render_power_log_html
-
-            write_atomic(output, render_power_log_html(file.name, summary, columns, rows))
-        elif output.suffix.lower() == ".csv":
-            import csv
-            import io
-
-            buf = io.StringIO()
-            w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-            w.writeheader()
-            w.writerows(rows)
-            write_atomic(output, buf.getvalue())
-        else:
-            write_atomic(output, json.dumps({"file": str(file), "summary": summary, "timeline": rows}, indent=2) + "\n")
+        write_atomic(output, render_document("power-log", kind, doc))
         typer.echo(f"wrote {output}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -49,29 +48,40 @@ def profile(
     report: str = typer.Option(None, "--report", help="Also write the HTML report (PATH.html); {model} allowed."),
 ) -> None:
     """Measure latency, throughput and memory of models on one or more runtimes, each in its own worker."""
-    from zooprof import runtimes as rt
     from zooprof.cli.common import analyze_or_report, safe_name
+    from zooprof.cli.progress import Progress
     from zooprof.errors import UsageError
-    from zooprof.measure.profiling import measure_model, parse_batches, parse_percent
+    from zooprof.measure.options import ProfileOptions
+    from zooprof.measure.profiling import profile as measure_profile
+    from zooprof.renderers import format_by_extension
     from zooprof.renderers.measurements import render_measurements
 
-    names = rt.parse_runtimes(runtime) if runtime else []
-    batches = parse_batches(batch)
-    ci = parse_percent(target_ci)
-    for name in names:
-        rt.check_available(name)
+    # every option validated once, before any model is loaded
+    options = ProfileOptions.parse(
+        runtime=runtime,
+        batch=batch,
+        input_shape=input_shape,
+        target_ci=target_ci,
+        threads=threads,
+        max_time=max_time,
+        timeout=timeout,
+        per_layer=per_layer,
+        per_stage=per_stage,
+        trust=trust,
+        weights=weights,
+        ort_opt_level=ort_opt_level,
+        use_cache=not no_cache,
+        command="zooprof " + " ".join(sys.argv[1:]),
+    )
+    options.check_available()
     if output and len(models) > 1 and "{model}" not in output:
         raise UsageError("several models but one output file", "put {model} in the name, e.g. -o reports/{model}.json")
-    if report and not report.lower().endswith((".html", ".htm")):
+    if report and format_by_extension(report) != "html":
         raise UsageError(
             f"--report writes HTML, not '{Path(report).suffix or report}'", "e.g. --report reports/{model}.html"
         )
     if report and len(models) > 1 and "{model}" not in report:
         raise UsageError("several models but one report file", "put {model} in the name: --report reports/{model}.html")
-    if input_shape:
-        from zooprof.reference.resolve import parse_shape
-
-        parse_shape(input_shape)
 
     session = None
     if power or sensor:
@@ -88,41 +98,15 @@ def profile(
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     failed = False
-    from zooprof.measure.static import inspect as api_inspect
-
-    command = "zooprof " + " ".join(sys.argv[1:])
     try:
         for model in models:
-            result = analyze_or_report(
-                model,
-                models,
-                lambda m: api_inspect(m, input_shape=input_shape, trust=trust, use_cache=not no_cache, command=command),
-            )
+            with Progress() as progress:
+                result = analyze_or_report(
+                    model, models, lambda m, progress=progress: measure_profile(m, options, progress, session)
+                )
             if result is None:
                 failed = True
                 continue
-            result.measurements = []
-            chosen = names or [rt.DEFAULT_RUNTIME.get(result.model["framework"], "torch")]
-            for name in chosen:
-                rt.check_available(name)
-            with _progress() as progress:
-                measure_model(
-                    result,
-                    model,
-                    chosen,
-                    batches,
-                    threads=threads,
-                    max_time=max_time,
-                    target_ci=ci,
-                    timeout=timeout,
-                    per_layer=per_layer,
-                    per_stage=per_stage,
-                    trust=trust,
-                    weights=weights,
-                    ort_opt_level=ort_opt_level,
-                    progress=progress,
-                    power_session=session,
-                )
             path = (
                 Path(output.replace("{model}", safe_name(model)))
                 if output
@@ -144,34 +128,3 @@ def profile(
             session.close()
     if failed:
         raise typer.Exit(1)
-
-
-class _progress:
-    """Progress on stderr: a live line on a terminal, one line per measurement otherwise."""
-
-    def __enter__(self) -> Any:
-        self.tty = sys.stderr.isatty()
-        self.status = None
-        if self.tty:
-            from rich.console import Console
-
-            self.status = Console(stderr=True).status("starting...")
-            self.status.__enter__()
-        return self
-
-    def __call__(self, label: str, info: dict[str, Any]) -> None:
-        phase = info.get("phase")
-        if self.status is not None:
-            if "iterations" in info:
-                ci = info.get("ci_rel")
-                ci_text = f", CI ±{100 * ci:.1f}%" if ci is not None and ci == ci else ""
-                self.status.update(f"{label}: {info['iterations']} iterations, {info['elapsed']:.1f} s{ci_text}")
-            elif phase:
-                self.status.update(f"{label}: {phase}")
-        elif phase in ("starting", "done"):
-            extra = f" ({info['status']})" if phase == "done" else ""
-            print(f"{label}: {phase}{extra}", file=sys.stderr, flush=True)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.status is not None:
-            self.status.__exit__(*exc)

@@ -25,9 +25,9 @@ def report(
     width: int = typer.Option(None, "--width", help="Table width in characters."),
 ) -> None:
     """Render a saved result again, anywhere: measure on the board once, report on a laptop."""
-    from zooprof.compare.columns import parse_columns
     from zooprof.renderers import format_for, render
     from zooprof.renderers.views import collapse
+    from zooprof.result.columns import parse_columns
     from zooprof.result.document import write_atomic
 
     kind = format_for(output, fmt)

@@ -1,7 +1,9 @@
-"""Comparing results: the column vocabulary, side-by-side rows, the regression gate, format parity.
+"""Comparing results: side-by-side entries, the regression gate, format parity.
 
-- `columns`: the one column vocabulary (key, heading, unit, digits) of every renderer.
-- `rows`: `zooprof compare` rows (one per result x measurement) and the Pareto front.
+The column vocabulary and the rows of one result live in `zooprof.result` (`columns`, `summary`),
+so a result can describe itself without importing this package.
+
+- `rows`: `zooprof compare` entries over several results (Pareto front, coverage notes, sources).
 - `regression`: the `--fail-if` rule grammar and checks.
 - `parity`: one model in several formats side by side (`zooprof compare-formats`).
 """

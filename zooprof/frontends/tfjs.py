@@ -9,7 +9,7 @@ tfjs-layers, Keras 2 style) and whose `weightsManifest` lists the weight shards:
 Before anything else the shards are checked: each must exist next to model.json, and the
 bytes of each group's shards must equal the sum of its weights' sizes (elements x dtype
 size, the quantised dtype where a weight is quantised). Then the topology is read by
-`zooprof.frontends.keras.config` and the manifest's weight shapes are checked against it.
+`zooprof.frontends.keras.graph` and the manifest's weight shapes are checked against it.
 The weight values are never read. TF.js graph models (a GraphDef) are not layers models and
 are refused with a hint.
 """
@@ -23,7 +23,8 @@ from typing import Any
 
 from zooprof.errors import UsageError
 from zooprof.frontends import ReadOptions
-from zooprof.frontends.keras.config import FileWeight, graph_from_config, weight_key
+from zooprof.frontends.keras.graph import graph_from_config
+from zooprof.frontends.keras.weights import FileWeight, weight_key
 from zooprof.ir.graph import Graph, numel
 
 Shape = tuple[int, ...]

@@ -124,8 +124,9 @@ def keras_to_tflite(spec: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
         tf_version = None
     if tf_version is None:
         raise MissingDependencyError("the Keras -> TFLite route needs TensorFlow", "pip install 'zooprof[tf]'")
+    from zooprof.measure.cache_key import module_file
     from zooprof.reference.resolve import resolve
-    from zooprof.result.cache import _file_hash, _module_file, cache_dir
+    from zooprof.result.cache import cache_dir, file_hash
 
     ref = resolve(spec["model"])
     shapes = [[1, *s[1:]] for s in spec.get("input_shapes") or []] or None
@@ -139,10 +140,10 @@ def keras_to_tflite(spec: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
         "route": "keras -> TFLiteConverter.from_keras_model",
     }
     if ref.kind == "keras-file":
-        parts["file"] = _file_hash(ref.source)
+        parts["file"] = file_hash(ref.source)
     elif source.count(":") >= 2:  # keras:module:callable - the builder's code is part of the model
-        origin = _module_file(source.split(":", 1)[1])
-        parts["file"] = _file_hash(origin) if origin else None
+        origin = module_file(source.split(":", 1)[1])
+        parts["file"] = file_hash(origin) if origin else None
     path = cache_dir() / "convert" / f"{_key(parts)}.tflite"
     info = {
         "route": "keras twin -> tflite" if twin else "keras -> tflite",

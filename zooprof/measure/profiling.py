@@ -1,4 +1,7 @@
-"""`zooprof profile`: static analysis plus measured latency and memory per runtime x batch.
+"""Measuring a model: static analysis plus measured latency and memory per runtime x batch.
+
+`profile(model, options)` is the one orchestration used by `zooprof profile`, `zooprof compare
+--runtime`, `zooprof.profile` and `compare-formats --latency`.
 
 Each (model, runtime, batch) runs in its own worker process (zooprof.runtimes.worker) with
 a time limit; a failure is recorded in that row with its reason and the others are kept.
@@ -12,108 +15,122 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
 
-from zooprof.errors import UsageError
+from zooprof.measure.options import ProfileOptions
 from zooprof.result.document import ProfileResult
-from zooprof.sensors.sampling import PowerOptions, PowerSession
+from zooprof.sensors.sampling import PowerSession
 
 Progress = Callable[[str, dict[str, Any]], None]
-
-
-def parse_batches(text: str | list[int] | tuple[int, ...] | int) -> list[int]:
-    if isinstance(text, int):
-        return [text]
-    if isinstance(text, (list, tuple)):
-        return [int(b) for b in text]
-    try:
-        out = [int(x) for x in str(text).split(",") if x.strip()]
-    except ValueError:
-        out = []
-    if not out or any(b < 1 for b in out):
-        raise UsageError(f"malformed --batch '{text}'", "give positive integers, e.g. --batch 1,8")
-    return out
-
-
-def parse_percent(text: str | float) -> float:
-    """'1%' or '0.01' -> 0.01."""
-    s = str(text).strip()
-    try:
-        value = float(s[:-1]) / 100 if s.endswith("%") else float(s)
-    except ValueError:
-        raise UsageError(f"malformed percentage '{text}'", "e.g. --target-ci 1%") from None
-    if not 0 < value < 1:
-        raise UsageError(f"--target-ci {text} is out of range", "give a value between 0 and 100 %")
-    return value
 
 
 def with_batch(shapes: list[tuple[int, ...]], batch: int) -> list[list[int]]:
     return [[batch, *s[1:]] for s in shapes]
 
 
+def profile(
+    model: str,
+    options: ProfileOptions,
+    progress: Progress | None = None,
+    power_session: PowerSession | None = None,
+) -> ProfileResult:
+    """The one orchestration of a measurement, used by the CLI, the Python API and sweeps:
+    static analysis (cached), then one isolated worker per runtime x batch."""
+    from zooprof.measure.static import inspect
+
+    options.check_available()
+    result = inspect(
+        model,
+        input_shape=list(options.input_shapes) if options.input_shapes else None,
+        trust=options.trust,
+        use_cache=options.use_cache,
+        command=options.command,
+    )
+    return measure_model(result, model, options, progress, power_session)
+
+
+def runtimes_for(result: ProfileResult, options: ProfileOptions) -> list[str]:
+    """The runtimes asked for, or the model's own (one rule: zooprof.runtimes.default_runtime).
+    Empty when no runtime runs the model's framework."""
+    from zooprof import runtimes as rt
+
+    if options.runtimes:
+        return list(options.runtimes)
+    name = rt.default_runtime(result.model["framework"])
+    if name is None:
+        return []
+    rt.check_available(name)
+    return [name]
+
+
 def measure_model(
     result: ProfileResult,
     model: str,
-    runtimes: list[str],
-    batches: list[int],
-    *,
-    threads: int | None = None,
-    max_time: float = 20.0,
-    target_ci: float = 0.01,
-    timeout: float = 300.0,
-    per_layer: bool = False,
-    per_stage: bool = False,
-    trust: bool = False,
-    weights: str | None = None,
-    ort_opt_level: str | None = None,
+    options: ProfileOptions,
     progress: Progress | None = None,
-    power: PowerOptions | None = None,
     power_session: PowerSession | None = None,
 ) -> ProfileResult:
-    """Add one measurement per runtime x batch to a static ProfileResult. With `power` (or a
-    ready `power_session`), a sensor samples while each worker measures (zooprof.sensors)."""
+    """Replace a static ProfileResult's measurements with one per runtime x batch. With
+    `options.power` (or a ready `power_session`), a sensor samples while each worker measures."""
     from zooprof.reference.resolve import resolve
 
     ref = resolve(model)
-    result.environment["threads"] = threads
+    result.measurements = []
+    result.environment["threads"] = options.threads
     result.environment["profiled"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    result.environment["profile_options"] = {
-        "max_time": max_time,
-        "target_ci": target_ci,
-        "timeout": timeout,
-        "per_layer": per_layer,
-        "per_stage": per_stage,
-        "ort_opt_level": ort_opt_level,
-    }
+    result.environment["profile_options"] = options.record()
     shapes = [tuple(i["shape"]) for i in result.model["inputs"]]
     if result.totals.get("stages") and result.model.get("input_shapes"):
         # a detector's inputs are its images; what it was given (and a worker rebuilds them from) is NxCxHxW
         shapes = [tuple(s) for s in result.model["input_shapes"]]
     base_batch = shapes[0][0] if shapes and shapes[0] else 1
     macs_per_sample = result.totals["macs"] / base_batch if base_batch else None
-    session = power_session or (PowerSession(power) if power else None)
-    try:
-        _measure_each(
-            result,
-            ref,
-            shapes,
-            runtimes,
-            batches,
-            session,
-            progress,
-            macs_per_sample,
-            threads=threads,
-            max_time=max_time,
-            target_ci=target_ci,
-            timeout=timeout,
-            per_layer=per_layer,
-            per_stage=per_stage,
-            trust=trust,
-            weights=weights,
-            ort_opt_level=ort_opt_level,
+    runtimes = runtimes_for(result, options)
+    if not runtimes:
+        framework = result.model["framework"]
+        result.measurements.append(
+            {
+                "runtime": "none",
+                "batch": options.batches[0],
+                "threads": options.threads,
+                "status": "failed",
+                "failure": "unsupported",
+                "reason": f"no runtime runs {framework} models: profile its Keras (.h5), TFLite or ONNX export",
+            }
         )
+        return result
+    session = power_session or (PowerSession(options.power) if options.power else None)
+    try:
+        _measure_each(result, ref, shapes, runtimes, options, session, progress, macs_per_sample)
     finally:
         if session is not None and power_session is None:
             session.close()  # a session made here is ours to close; the caller closes its own
     return result
+
+
+def worker_spec(
+    result: ProfileResult,
+    runtime: str,
+    batch: int,
+    shapes: list[tuple[int, ...]],
+    options: ProfileOptions,
+    min_time: float,
+) -> dict[str, Any]:
+    """What a worker is told (JSON-ready): the model, one runtime and batch, the timing options."""
+    return {
+        "model": result.model["reference"],
+        "runtime": runtime,
+        "input_shapes": with_batch(shapes, batch),
+        "threads": options.threads,
+        "max_time": options.max_time,
+        "target_ci": options.target_ci,
+        "per_layer": options.per_layer,
+        "per_stage": options.per_stage,
+        "detector": bool(result.totals.get("stages")),
+        "trust": options.trust,
+        "weights": options.weights,
+        "ort_opt_level": options.ort_opt_level,
+        "seed": 0,
+        "min_time": min_time,
+    }
 
 
 def _measure_each(
@@ -121,20 +138,10 @@ def _measure_each(
     ref: Any,
     shapes: list[tuple[int, ...]],
     runtimes: list[str],
-    batches: list[int],
+    options: ProfileOptions,
     session: PowerSession | None,
     progress: Progress | None,
     macs_per_sample: float | None,
-    *,
-    threads: int | None,
-    max_time: float,
-    target_ci: float,
-    timeout: float,
-    per_layer: bool,
-    per_stage: bool,
-    trust: bool,
-    weights: str | None,
-    ort_opt_level: str | None,
 ) -> None:
     """One worker per runtime x batch, each row appended to `result.measurements` as it ends."""
     from zooprof.runtimes import incompatible
@@ -148,23 +155,8 @@ def _measure_each(
         session.measure_idle()
         result.environment["power"]["idle_power_mw"] = session.idle_mw
     for runtime in runtimes:
-        for batch in batches:
-            spec = {
-                "model": result.model["reference"],
-                "runtime": runtime,
-                "input_shapes": with_batch(shapes, batch),
-                "threads": threads,
-                "max_time": max_time,
-                "target_ci": target_ci,
-                "per_layer": per_layer,
-                "per_stage": per_stage,
-                "detector": bool(result.totals.get("stages")),
-                "trust": trust,
-                "weights": weights,
-                "ort_opt_level": ort_opt_level,
-                "seed": 0,
-                "min_time": session.min_window() if session is not None else 0.0,
-            }
+        for batch in options.batches:
+            spec = worker_spec(result, runtime, batch, shapes, options, session.min_window() if session else 0.0)
             label = f"{result.model['name']} {runtime} b{batch}"
 
             def forward(info: dict[str, Any], label: str = label) -> None:
@@ -174,7 +166,7 @@ def _measure_each(
             row: dict[str, Any] = {
                 "runtime": runtime,
                 "batch": batch,
-                "threads": threads,
+                "threads": options.threads,
                 "input_shapes": spec["input_shapes"],
             }
             why_not = incompatible(runtime, ref)
@@ -185,7 +177,7 @@ def _measure_each(
             if progress:
                 progress(label, {"phase": "starting"})
             with session.sampling() if session is not None else nullcontext():
-                outcome = run_isolated(profile_job, (spec,), timeout, forward)
+                outcome = run_isolated(profile_job, (spec,), options.timeout, forward)
             row.update(status="ok" if outcome.ok else "failed", worker_seconds=round(outcome.seconds, 3))
             if not outcome.ok:
                 row.update(failure=outcome.failure, reason=outcome.reason)
@@ -222,32 +214,3 @@ def _shares(record: dict[str, Any] | None, key: str, median_ms: float | None) ->
     for part in record[key]:
         part["share"] = round(part["seconds"] / total, 5) if total else 0.0
     record["sum_vs_median"] = round(total * 1000.0 / median_ms, 4) if median_ms else None
-
-
-def profile(
-    model: str, runtime: str | list[str] | None = None, batch: Any = 1, input_shape: Any = None, **options: Any
-) -> ProfileResult:
-    """Python API: static analysis + measurements for one model (runtime default: the
-    model's own framework). See `zooprof profile --help`."""
-    from zooprof import runtimes as rt
-    from zooprof.measure.static import inspect
-
-    names = rt.parse_runtimes(runtime if isinstance(runtime, str) else ",".join(runtime)) if runtime else []
-    for name in names:
-        rt.check_available(name)
-    result = inspect(
-        model,
-        input_shape=input_shape,
-        trust=options.get("trust", False),
-        use_cache=options.pop("use_cache", True),
-        command=options.pop("command", None),
-    )
-    if not names:
-        names = [rt.DEFAULT_RUNTIME.get(result.model["framework"], "torch")]
-        rt.check_available(names[0])
-    result.measurements = []
-    if options.get("power") is True:
-        options["power"] = PowerOptions()
-    elif not options.get("power"):
-        options.pop("power", None)
-    return measure_model(result, model, names, parse_batches(batch), **options)

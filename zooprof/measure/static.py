@@ -1,4 +1,6 @@
-"""The Python API behind `zooprof inspect` (and, later, profile and compare)."""
+"""Static analysis: a model reference -> frontend -> analyses -> ProfileResult, cached (`inspect`).
+
+Used by `zooprof inspect`, `zooprof.inspect`, and by `measure.profiling` before it measures."""
 
 from __future__ import annotations
 
@@ -28,9 +30,10 @@ def inspect(
     shapes = _shapes(input_shape)
     key = None
     if use_cache:
+        from zooprof.measure.cache_key import cache_key
         from zooprof.result import cache
 
-        key = cache.cache_key(ref, shapes, {"trust": trust})
+        key = cache_key(ref, shapes, {"trust": trust})
         hit = cache.load(key)
         if hit is not None:
             hit.environment["cache"] = "hit"
@@ -58,9 +61,6 @@ def _analyze(ref: ModelRef, shapes: list[tuple[int, ...]] | None, trust: bool, c
 
     graph, shapes = read_model(ref, shapes, ReadOptions(trust=trust))
     analysis = analyze(graph)
-    from zooprof.analysis.stages import annotate
-
-    annotate(graph, analysis.layers, analysis.totals)  # detection: stages, fixed vs data-dependent cost
     model = {
         "name": ref.name,
         "reference": ref.text,

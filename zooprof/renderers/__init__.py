@@ -1,41 +1,106 @@
-"""Renderers: ProfileResult -> text, chosen by name or by the output file's extension."""
+"""Renderers: documents -> text, chosen by name (--format) or by the output file's extension.
+
+`REGISTRY` is the one table of renderers. Each line declares one: the kind of document it renders
+(zooprof.renderers.documents), its format name, its file extensions (the first is the one hints
+name) and its entry point, "module:function", imported only when that renderer is used. A new
+renderer is one module plus one line here; `format_for`, `render` and every command read this
+table.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zooprof.compare.columns import COLUMNS, CSV_COLUMNS, Column
 from zooprof.errors import UsageError
+from zooprof.renderers.documents import LayerReport
+from zooprof.result.columns import Column
 from zooprof.result.document import ProfileResult
 
-FORMATS = ("table", "csv", "json", "md", "html")
-EXTENSIONS = {
-    ".txt": "table",
-    ".csv": "csv",
-    ".json": "json",
-    ".md": "md",
-    ".markdown": "md",
-    ".html": "html",
-    ".htm": "html",
-}
+
+@dataclass(frozen=True)
+class Renderer:
+    document: str  # "result", "compare", "power-log" (zooprof.renderers.documents) or "parity" (a ParityReport)
+    name: str  # the --format name
+    extensions: tuple[str, ...]  # output file extensions, lower case; the first is the usual one
+    entry: str  # "module:function": takes the document's record, returns the text
+
+    def load(self) -> Callable[[Any], str]:
+        module, _, function = self.entry.partition(":")
+        fn: Callable[[Any], str] = getattr(importlib.import_module(module), function)
+        return fn
 
 
-def format_for(output: str | None, fmt: str | None) -> str:
+REGISTRY: tuple[Renderer, ...] = (
+    Renderer("result", "table", (".txt",), "zooprof.renderers.console:report_table"),
+    Renderer("result", "csv", (".csv",), "zooprof.renderers.csvfile:report_csv"),
+    Renderer("result", "json", (".json",), "zooprof.renderers.jsonfile:report_json"),
+    Renderer("result", "md", (".md", ".markdown"), "zooprof.renderers.markdown:report_markdown"),
+    Renderer("result", "html", (".html", ".htm"), "zooprof.renderers.html:report_html"),
+    Renderer("compare", "table", (".txt",), "zooprof.renderers.compare_text:comparison_table"),
+    Renderer("compare", "csv", (".csv",), "zooprof.renderers.compare_text:comparison_csv"),
+    Renderer("compare", "json", (".json",), "zooprof.renderers.jsonfile:comparison_json"),
+    Renderer("compare", "md", (".md", ".markdown"), "zooprof.renderers.compare_text:comparison_markdown"),
+    Renderer("compare", "html", (".html", ".htm"), "zooprof.renderers.html:comparison_html"),
+    Renderer("power-log", "table", (), "zooprof.renderers.powerlog_text:power_log_table"),
+    Renderer("power-log", "csv", (".csv",), "zooprof.renderers.powerlog_text:power_log_csv"),
+    Renderer("power-log", "json", (".json",), "zooprof.renderers.powerlog_text:power_log_json"),
+    Renderer("power-log", "html", (".html",), "zooprof.renderers.powerlog_html:power_log_html"),
+    Renderer("parity", "md", (".md", ".markdown"), "zooprof.renderers.parity_text:render_markdown"),
+    Renderer("parity", "csv", (".csv",), "zooprof.renderers.parity_data:render_csv"),
+    Renderer("parity", "json", (".json",), "zooprof.renderers.parity_data:render_json"),
+)
+
+
+def renderers(document: str) -> list[Renderer]:
+    """The renderers of one kind of document, in registry order."""
+    return [r for r in REGISTRY if r.document == document]
+
+
+def format_names(document: str = "result") -> tuple[str, ...]:
+    return tuple(r.name for r in renderers(document))
+
+
+def format_by_extension(output: str, document: str = "result") -> str | None:
+    """The format an output file's extension asks for, or None when no renderer writes it."""
+    suffix = Path(output).suffix.lower()
+    return next((r.name for r in renderers(document) if suffix in r.extensions), None)
+
+
+def extensions_text(document: str = "result") -> str:
+    """'.txt, .csv, .json, .md or .html': the usual extension of each format, for hints."""
+    usual = [r.extensions[0] for r in renderers(document) if r.extensions]
+    return usual[0] if len(usual) == 1 else f"{', '.join(usual[:-1])} or {usual[-1]}"
+
+
+def format_for(output: str | None, fmt: str | None, document: str = "result") -> str:
     """--format wins; else the extension of -o; else a table."""
+    names = format_names(document)
     if fmt:
-        if fmt not in FORMATS:
-            raise UsageError(f"unknown format '{fmt}'", f"choose from: {', '.join(FORMATS)}")
+        if fmt not in names:
+            raise UsageError(f"unknown format '{fmt}'", f"choose from: {', '.join(names)}")
         return fmt
     if output:
-        suffix = Path(output).suffix.lower()
-        if suffix not in EXTENSIONS:
+        kind = format_by_extension(output, document)
+        if kind is None:
             raise UsageError(
                 f"cannot tell the format of '{output}' from its extension",
-                f"use .txt, .csv, .json, .md or .html, or give --format ({', '.join(FORMATS)})",
+                f"use {extensions_text(document)}, or give --format ({', '.join(names)})",
             )
-        return EXTENSIONS[suffix]
+        return kind
     return "table"
+
+
+def render_document(document: str, fmt: str, record: Any) -> str:
+    """Render `record` (zooprof.renderers.documents) with the registered renderer `fmt`."""
+    found = next((r for r in renderers(document) if r.name == fmt), None)
+    if found is None:
+        names = format_names(document)
+        raise UsageError(f"unknown format '{fmt}'", f"choose from: {', '.join(names)}")
+    return found.load()(record)
 
 
 def render(
@@ -47,23 +112,6 @@ def render(
     width: int | None = None,
     columns_given: bool = False,
 ) -> str:
+    """One result's layer report in format `fmt` (rows: all layers unless given)."""
     rows = result.layers if rows is None else rows
-    if fmt == "json":
-        return result.to_json()
-    if fmt == "csv":
-        cols = columns if (columns and columns_given) else [COLUMNS[k] for k in CSV_COLUMNS]
-        from zooprof.renderers.csvfile import render_csv
-
-        return render_csv(result, rows, cols)
-    if fmt == "html":
-        from zooprof.renderers.html import render_html
-
-        return render_html(result, rows, columns if (columns and columns_given) else None)
-    cols = columns or []
-    if fmt == "md":
-        from zooprof.renderers.markdown import render_markdown
-
-        return render_markdown(result, rows, cols)
-    from zooprof.renderers.console import render_console
-
-    return render_console(result, rows, cols, width=width, color=color)
+    return render_document("result", fmt, LayerReport(result, rows, columns or [], columns_given, color, width))

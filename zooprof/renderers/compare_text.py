@@ -1,54 +1,16 @@
-"""`zooprof compare` as a console table, CSV, Markdown or JSON, from the rows of
-zooprof.compare.rows (the HTML form is renderers/html.py `render_compare_html`). Computes nothing."""
+"""`zooprof compare` as a console table, CSV or Markdown, from the rows of zooprof.result.summary
+(JSON: renderers/jsonfile.py; HTML: renderers/html.py `render_compare_html`). Headings, digits and
+the text of a missing value are the summary columns' (`SUMMARY_COLUMNS`). Computes nothing."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-from typing import Any
 
-from zooprof.compare.columns import human
-from zooprof.compare.rows import CSV_KEYS, STATIC_STATUS, Row
+from zooprof.renderers.documents import Comparison
+from zooprof.result.summary import CSV_KEYS, NA, STATIC_STATUS, SUMMARY_COLUMNS, SUMMARY_TABLE_COLUMNS, Row
 
-#: key, heading, how to write the number (None: as text; "int": 1,234; "si": 1.23 G; n: n decimals)
-COMPARE_COLUMNS: tuple[tuple[str, str, str | int | None], ...] = (
-    ("model", "Model", None),
-    ("runtime", "Runtime", None),
-    ("batch", "Batch", None),
-    ("status", "Status", None),
-    ("params", "Params", "int"),
-    ("macs", "MACs", "si"),
-    ("weights_mb", "Weights MB", 2),
-    ("peak_activation_mb", "Peak act. MB", 2),
-    ("latency_median_ms", "Median ms", 3),
-    ("latency_p99_ms", "p99 ms", 3),
-    ("throughput_per_s", "Throughput/s", 1),
-    ("energy_per_inference_mj", "Energy mJ", 3),
-    ("achieved_gflops", "GFLOP/s", 2),
-    ("pareto", "Pareto", None),
-    ("source", "Source", None),
-)
-NUMERIC = {k for k, _, how in COMPARE_COLUMNS if how is not None} | {"batch"}
-NA_NOTE = "n/a: not measured or not available for that row (never 0); figures are per call at the row's batch"
-
-
-def cell(key: str, how: str | int | None, row: Row) -> str:
-    v = row.get(key)
-    if key == "pareto":
-        return "yes" if v else ""
-    if key == "runtime" and v is None:
-        return "–"
-    if v is None:
-        return "n/a"
-    if how == "int" and isinstance(v, (int, float)):
-        return f"{v:,}"
-    if how == "si" and isinstance(v, (int, float)):
-        return human(v)
-    if isinstance(how, int) and isinstance(v, (int, float)):
-        # small figures keep 3 significant digits instead of rounding to 0.00
-        return f"{v:.3g}" if 0 < abs(v) < 10 ** -(how - 1) else f"{v:,.{how}f}"
-    return str(v)
+NA_NOTE = f"{NA}: not measured or not available for that row (never 0); figures are per call at the row's batch"
 
 
 def notes(rows: list[Row], extra: list[str] | None = None) -> list[str]:
@@ -71,24 +33,16 @@ def render_compare_table(rows: list[Row], extra_notes: list[str] | None = None, 
     from zooprof.renderers.textconsole import exported, recording_console
 
     table = Table(title=Text("Comparison"), title_justify="left", pad_edge=False)
-    for key, heading, _ in COMPARE_COLUMNS:
-        table.add_column(heading, justify="right" if key in NUMERIC else "left", overflow="fold")
+    for col in SUMMARY_TABLE_COLUMNS:
+        table.add_column(col.heading, justify="right" if col.numeric else "left", overflow="fold")
     for r in rows:
         style = "red" if r.get("status") not in ("ok", STATIC_STATUS) else ""
-        table.add_row(*(Text(cell(k, how, r)) for k, _, how in COMPARE_COLUMNS), style=style)
+        table.add_row(*(Text(col.text(r)) for col in SUMMARY_TABLE_COLUMNS), style=style)
     console = recording_console(width)
     console.print(table)
     for line in notes(rows, extra_notes):
         console.print(Text(line))
     return exported(console)
-
-
-def _csv_value(v: Any) -> Any:
-    if v is None:
-        return "n/a"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return v
 
 
 def render_compare_csv(rows: list[Row]) -> str:
@@ -97,7 +51,7 @@ def render_compare_csv(rows: list[Row]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_KEYS)
     for r in rows:
-        writer.writerow([_csv_value(r.get(k)) if k != "reason" else (r.get("reason") or "") for k in CSV_KEYS])
+        writer.writerow([SUMMARY_COLUMNS[k].value(r) for k in CSV_KEYS])
     return buf.getvalue()
 
 
@@ -108,21 +62,25 @@ def _md(text: str) -> str:
 def render_compare_markdown(rows: list[Row], extra_notes: list[str] | None = None) -> str:
     models = list(dict.fromkeys(str(r["model"]) for r in rows))
     lines = [f"## Comparison: {_md(', '.join(models))}", ""]
-    lines.append("| " + " | ".join(h for _, h, _ in COMPARE_COLUMNS) + " |")
-    lines.append("|" + "|".join("---:" if k in NUMERIC else "---" for k, _, _ in COMPARE_COLUMNS) + "|")
+    lines.append("| " + " | ".join(c.heading for c in SUMMARY_TABLE_COLUMNS) + " |")
+    lines.append("|" + "|".join("---:" if c.numeric else "---" for c in SUMMARY_TABLE_COLUMNS) + "|")
     for r in rows:
-        lines.append("| " + " | ".join(_md(cell(k, how, r)) for k, _, how in COMPARE_COLUMNS) + " |")
+        lines.append("| " + " | ".join(_md(c.text(r)) for c in SUMMARY_TABLE_COLUMNS) + " |")
     lines.append("")
     lines.extend(f"- {_md(s)}" for s in notes(rows, extra_notes))
     return "\n".join(lines) + "\n"
 
 
-def render_compare_json(
-    rows: list[Row],
-    sources: list[dict[str, Any]],
-    checks: list[dict[str, Any]] | None = None,
-) -> str:
-    doc: dict[str, Any] = {"kind": "zooprof-compare", "rows": rows, "sources": sources}
-    if checks is not None:
-        doc["checks"] = checks
-    return json.dumps(doc, indent=2) + "\n"
+def comparison_table(doc: Comparison) -> str:
+    """The registry's entry (zooprof.renderers): the console table with its notes."""
+    return render_compare_table(doc.rows, doc.notes, doc.width)
+
+
+def comparison_csv(doc: Comparison) -> str:
+    """The registry's entry (zooprof.renderers): the stable compare CSV."""
+    return render_compare_csv(doc.rows)
+
+
+def comparison_markdown(doc: Comparison) -> str:
+    """The registry's entry (zooprof.renderers): the Markdown table with its notes."""
+    return render_compare_markdown(doc.rows, doc.notes)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from zooprof.compare.columns import Column
-from zooprof.renderers.summary import summary_lines, title
+from zooprof.renderers.documents import LayerReport
 from zooprof.renderers.textconsole import exported, recording_console
+from zooprof.result.columns import Column
 from zooprof.result.document import ProfileResult
+from zooprof.result.lines import summary_lines, title
 
 
 def render_console(
@@ -37,3 +38,8 @@ def render_console(
     for line in summary_lines(result):
         console.print(Text(line))
     return exported(console, color)
+
+
+def report_table(doc: LayerReport) -> str:
+    """The registry's entry (zooprof.renderers): the columns given, or none."""
+    return render_console(doc.result, doc.rows, doc.columns, width=doc.width, color=doc.color)

@@ -6,7 +6,8 @@ import csv
 import io
 from typing import Any
 
-from zooprof.compare.columns import Column
+from zooprof.renderers.documents import LayerReport
+from zooprof.result.columns import COLUMNS, CSV_COLUMNS, Column
 from zooprof.result.document import ProfileResult
 
 
@@ -17,3 +18,9 @@ def render_csv(result: ProfileResult, rows: list[dict[str, Any]], columns: list[
     for row in rows:
         writer.writerow([c.value(row) for c in columns])
     return buf.getvalue()
+
+
+def report_csv(doc: LayerReport) -> str:
+    """The registry's entry (zooprof.renderers): the columns of --columns, else the stable CSV columns."""
+    columns = doc.columns if (doc.columns and doc.columns_given) else [COLUMNS[k] for k in CSV_COLUMNS]
+    return render_csv(doc.result, doc.rows, columns)

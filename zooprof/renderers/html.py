@@ -17,7 +17,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from zooprof.compare.columns import COLUMNS, DEFAULT_COLUMNS, Column
+from zooprof.renderers.documents import Comparison, LayerReport
+from zooprof.result.columns import COLUMNS, DEFAULT_COLUMNS, Column
 from zooprof.result.document import ProfileResult
 
 
@@ -85,7 +86,7 @@ def render_html(
         static_cards,
     )
     from zooprof.renderers.measurements import HEADINGS, measurement_rows, per_layer_lines, per_stage_lines
-    from zooprof.renderers.summary import summary_lines, title
+    from zooprof.result.lines import summary_lines, title
 
     given = rows
     d = plain(result.to_dict(include_graph=False))
@@ -141,11 +142,11 @@ def _lines(make: Callable[[], list[Any]], what: str) -> list[Any]:
 def render_compare_html(
     results: list[ProfileResult], rows: list[dict[str, Any]], rendered_at: str | None = None
 ) -> str:
-    """A comparison: the rows of zooprof.compare.rows side by side, a latency-vs-MACs scatter with
+    """A comparison: the rows of zooprof.result.summary side by side, a latency-vs-MACs scatter with
     the Pareto front (rows marked `pareto`), and where each result came from."""
     from zooprof.compare.rows import coverage_notes
     from zooprof.renderers.html_data import compare_table, environment_groups, plain
-    from zooprof.renderers.summary import title
+    from zooprof.result.lines import title
 
     rows = plain(rows)
     sources = []
@@ -176,3 +177,14 @@ def render_compare_html(
         notes=coverage_notes(results),
         plotted=any(r.get("macs") is not None and r.get("latency_median_ms") is not None for r in rows),
     )
+
+
+def report_html(doc: LayerReport) -> str:
+    """The registry's entry (zooprof.renderers) for one result: the columns of --columns, else the
+    table's default columns."""
+    return render_html(doc.result, doc.rows, doc.columns if (doc.columns and doc.columns_given) else None)
+
+
+def comparison_html(doc: Comparison) -> str:
+    """The registry's entry (zooprof.renderers) for a comparison."""
+    return render_compare_html(doc.results, doc.rows)

@@ -13,10 +13,10 @@ import json
 import math
 from typing import Any
 
-from zooprof.compare.columns import Column, human
-from zooprof.renderers.views import _path as layer_path
-from zooprof.renderers.views import collapse
+from zooprof.renderers.views import collapse, layer_path
+from zooprof.result.columns import Column, human
 from zooprof.result.document import ProfileResult
+from zooprof.result.summary import STATIC_STATUS, SUMMARY_TABLE_COLUMNS, SummaryColumn
 
 Row = dict[str, Any]
 
@@ -402,61 +402,26 @@ def environment_groups(env: dict[str, Any]) -> list[tuple[str, list[tuple[str, s
 
 # --- comparisons ---------------------------------------------------------------------------------
 
-COMPARE_COLUMNS = (
-    ("model", "Model", False),
-    ("runtime", "Runtime", False),
-    ("batch", "Batch", True),
-    ("status", "Status", False),
-    ("params", "Params", True),
-    ("macs", "MACs", True),
-    ("weights_mb", "Weights MB", True),
-    ("peak_activation_mb", "Peak act. MB", True),
-    ("latency_median_ms", "Median ms", True),
-    ("latency_p99_ms", "p99 ms", True),
-    ("throughput_per_s", "Throughput/s", True),
-    ("energy_per_inference_mj", "Energy mJ", True),
-    ("achieved_gflops", "GFLOP/s", True),
-    ("pareto", "Pareto", False),
-    ("source", "Source", False),
-)
-_DIGITS = {
-    "weights_mb": 2,
-    "peak_activation_mb": 2,
-    "latency_median_ms": 3,
-    "latency_p99_ms": 3,
-    "throughput_per_s": 1,
-    "energy_per_inference_mj": 3,
-    "achieved_gflops": 2,
-}
 
-
-def compare_cell(key: str, row: Row) -> str:
-    v = row.get(key)
-    if key == "status":
-        status = str(v or "unknown")
+def compare_cell(column: SummaryColumn, row: Row) -> str:
+    """A comparison cell: the summary column's text, but a status that is not ok says why, as the
+    page has no notes under the table."""
+    if column.key == "status":
+        status = str(row.get("status") or "unknown")
         return status if status == "ok" else f"{status}: {row.get('reason') or 'no reason recorded'}"
-    if key == "pareto":
-        return "yes" if v else ""
-    if v is None:
-        return "n/a"
-    if key == "params" and isinstance(v, (int, float)):
-        return f"{v:,}"
-    if key == "macs" and isinstance(v, (int, float)):
-        return human(v)
-    if key in _DIGITS and isinstance(v, (int, float)):
-        return _num(v, _DIGITS[key]) or "n/a"
-    return str(v)
+    return column.text(row)
 
 
 def compare_table(rows: list[Row]) -> dict[str, Any]:
+    columns = SUMMARY_TABLE_COLUMNS
     return {
-        "columns": [{"key": k, "heading": h, "numeric": n} for k, h, n in COMPARE_COLUMNS],
+        "columns": [{"key": c.key, "heading": c.heading, "numeric": c.numeric} for c in columns],
         "rows": [
             {
-                "c": [compare_cell(k, r) for k, _, _ in COMPARE_COLUMNS],
-                "v": [r.get(k) if isinstance(r.get(k), (int, float, str)) else None for k, _, _ in COMPARE_COLUMNS],
+                "c": [compare_cell(c, r) for c in columns],
+                "v": [r.get(c.key) if isinstance(r.get(c.key), (int, float, str)) else None for c in columns],
                 "name": str(r.get("model", "")),
-                "failed": r.get("status", "ok") not in ("ok", "static"),
+                "failed": r.get("status", "ok") not in ("ok", STATIC_STATUS),
             }
             for r in rows
         ],

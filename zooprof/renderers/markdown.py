@@ -1,13 +1,13 @@
-"""Markdown (pipe table + totals) and the HTML fragment shown in Jupyter."""
+"""Markdown: the layer table as a pipe table, then the totals lines."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
-from zooprof.compare.columns import COLUMNS, DEFAULT_COLUMNS, Column
-from zooprof.renderers.summary import summary_lines, title
+from zooprof.renderers.documents import LayerReport
+from zooprof.result.columns import Column
 from zooprof.result.document import ProfileResult
+from zooprof.result.lines import summary_lines, title
 
 
 def _cell(text: str) -> str:
@@ -25,15 +25,6 @@ def render_markdown(result: ProfileResult, rows: list[dict[str, Any]], columns: 
     return "\n".join(lines) + "\n"
 
 
-def render_html_fragment(result: ProfileResult) -> str:
-    """A plain escaped HTML table for notebooks (the full report is a later renderer)."""
-    columns = [COLUMNS[k] for k in DEFAULT_COLUMNS]
-    head = "".join(f"<th>{html.escape(c.heading)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c.text(r))}</td>" for c in columns) + "</tr>" for r in result.layers
-    )
-    summary = "".join(f"<li>{html.escape(s)}</li>" for s in summary_lines(result))
-    return (
-        f"<div><strong>{html.escape(title(result))}</strong><table><thead><tr>{head}</tr></thead>"
-        f"<tbody>{body}</tbody></table><ul>{summary}</ul></div>"
-    )
+def report_markdown(doc: LayerReport) -> str:
+    """The registry's entry (zooprof.renderers): the columns given, or none."""
+    return render_markdown(doc.result, doc.rows, doc.columns)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from zooprof.compare.columns import human
 from zooprof.renderers.textconsole import exported, recording_console
+from zooprof.result.columns import human
 from zooprof.result.document import ProfileResult
 
 HEADINGS = (

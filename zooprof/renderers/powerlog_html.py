@@ -6,12 +6,11 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from zooprof.renderers.documents import PowerLog
+from zooprof.renderers.powerlog_text import HEADINGS, board_lines, rail_cells
+
 WIDTH, HEIGHT, PAD = 900, 320, 48
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
-
-
-def _num(v: Any, spec: str = ",.0f") -> str:
-    return format(v, spec) if isinstance(v, (int, float)) else ("–" if v is None else escape(str(v)))
 
 
 def _chart(columns: list[str], rows: list[dict[str, Any]], rails: list[str]) -> str:
@@ -69,17 +68,9 @@ def render_power_log_html(name: str, summary: dict[str, Any], columns: list[str]
             + "; ".join(f"line {n}: <code>{escape(t[:80])}</code>" for n, t in unreadable["first"][:3])
             + ".</p>"
         )
-    body.append(
-        "<table><thead><tr><th>Rail</th><th>Samples</th><th>Mean mW</th><th>Min mW</th><th>Max mW</th>"
-        "<th>Energy J</th><th>Duration s</th></tr></thead><tbody>"
-    )
+    body.append("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in HEADINGS) + "</tr></thead><tbody>")
     for rail, r in [*rails.items(), ("board total", total)]:
-        energy = r["energy_j"]
-        body.append(
-            f"<tr><td>{escape(rail)}</td><td>{r['samples']}</td><td>{_num(r['mean_mw'])}</td>"
-            f"<td>{_num(r['min_mw'])}</td><td>{_num(r['max_mw'])}</td><td>{_num(energy, ',.2f')}</td>"
-            f"<td>{_num(r['duration_s'], ',.1f')}</td></tr>"
-        )
+        body.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in [rail, *rail_cells(r)]) + "</tr>")
     body.append("</tbody></table>")
     body.append(_chart(columns, rows, list(rails)))
     board = summary.get("board") or {}
@@ -100,21 +91,6 @@ def render_power_log_html(name: str, summary: dict[str, Any], columns: list[str]
     )
 
 
-def board_lines(board: dict[str, object]) -> list[str]:
-    """RAM, CPU/GPU load and temperatures over the window, one line each."""
-
-    def spread(d: object, digits: str = ",.1f") -> str:
-        r: dict[str, object] = d  # type: ignore[assignment]
-        if not r.get("samples"):
-            return "n/a (not in the log)"
-        return f"mean {_num(r['mean'], digits)}, min {_num(r['min'], digits)}, max {_num(r['max'], digits)} {r['unit']}"
-
-    lines = [
-        f"RAM used: {spread(board['ram_used_mb'], ',.0f')} (of {_num(board['ram_total_mb'])} MB)",
-        f"CPU load (mean of online cores): {spread(board['cpu_load_pct'])}",
-        f"GPU load: {spread(board['gpu_load_pct'])}",
-    ]
-    temps: dict[str, object] = board["temperatures_c"]  # type: ignore[assignment]
-    if temps:
-        lines.append("temperatures: " + "; ".join(f"{n} {spread(t)}" for n, t in temps.items()))
-    return lines
+def power_log_html(doc: PowerLog) -> str:
+    """The registry's entry (zooprof.renderers) for .html."""
+    return render_power_log_html(doc.name, doc.summary, doc.columns, doc.rows)

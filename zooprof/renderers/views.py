@@ -22,7 +22,7 @@ SUMMED = (
 )
 
 
-def _path(row: Row) -> list[str]:
+def layer_path(row: Row) -> list[str]:
     """A layer's place in the model: its dotted name (PyTorch, Keras), or for names that are
     not dotted paths (ONNX node names like /features/features.0/Conv) its scope, then the name."""
     name = row["name"]
@@ -42,7 +42,7 @@ def collapse(rows: list[Row], depth: int | None) -> list[Row]:
         return rows
     groups: dict[str, list[Row]] = {}
     for row in rows:
-        key = ".".join(_path(row)[:depth])
+        key = ".".join(layer_path(row)[:depth])
         groups.setdefault(key, []).append(row)
     out = []
     for key, members in groups.items():

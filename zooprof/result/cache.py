@@ -1,22 +1,16 @@
-"""A cache of analysis results keyed by model source, input shape and versions.
+"""A cache of analysis results by key, and the file hashes keys are made of.
 
-A hit loads a ProfileResult from JSON without importing any framework. The key covers
-zooprof's own source files (size and mtime), the framework versions (read from package
-metadata, not by importing), the model reference with its options, the input shapes,
-and, for files and user modules, a hash of the file's contents.
+A hit loads a ProfileResult from JSON without importing any framework. What a key covers is
+decided by `zooprof.measure.cache_key`; this module only stores and finds results by it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
-import importlib.util
 import json
 import os
 from pathlib import Path
-from typing import Any
 
-from zooprof.reference.resolve import ModelRef
 from zooprof.result.document import ProfileResult, write_atomic
 
 
@@ -27,14 +21,7 @@ def cache_dir() -> Path:
     return Path(base) / "zooprof"
 
 
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def _file_hash(path: str) -> str:
+def file_hash(path: str) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -42,63 +29,14 @@ def _file_hash(path: str) -> str:
     return h.hexdigest()
 
 
-def _path_hash(path: Path) -> str:
+def path_hash(path: Path) -> str:
     """A file's hash, or a folder's: every file below it, by relative name and contents."""
     if path.is_file():
-        return _file_hash(str(path))
+        return file_hash(str(path))
     h = hashlib.sha256()
     for p in sorted(q for q in path.rglob("*") if q.is_file()):
-        h.update(f"{p.relative_to(path)}:{_file_hash(str(p))};".encode())
+        h.update(f"{p.relative_to(path)}:{file_hash(str(p))};".encode())
     return h.hexdigest()
-
-
-def _own_fingerprint() -> str:
-    from zooprof.reference.registry import zoo_dir
-
-    root = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for p in sorted([*root.rglob("*.py"), *zoo_dir().glob("*.toml")]):
-        st = p.stat()
-        h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns};".encode())
-    return h.hexdigest()[:16]
-
-
-def _module_file(source: str) -> str | None:
-    module = source.split(":")[0]
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    return spec.origin if spec and spec.origin and os.path.isfile(spec.origin) else None
-
-
-def cache_key(ref: ModelRef, shapes: list[tuple[int, ...]] | None, options: dict[str, Any]) -> str:
-    from zooprof.version import __version__
-
-    parts: dict[str, Any] = {
-        "zooprof": __version__,
-        "code": _own_fingerprint(),
-        "kind": ref.kind,
-        "source": ref.source,
-        "kwargs": ref.kwargs,
-        "shapes": [list(s) for s in shapes] if shapes else None,
-        "options": options,
-        "torch": _version("torch"),
-        "torchvision": _version("torchvision"),
-        "onnx": _version("onnx"),
-        "keras": _version("keras"),
-        "tensorflow": _version("tensorflow"),
-    }
-    if ref.kind.endswith("-file") or ref.kind in ("teachable", "tfjs"):
-        source = Path(ref.source)
-        # a TF.js model is model.json plus its weight shards: hash the folder
-        parts["file"] = _path_hash(source.parent if ref.kind == "tfjs" else source)
-    elif ref.kind == "callable":
-        origin = _module_file(ref.source)
-        parts["file"] = _file_hash(origin) if origin else None
-    if ref.entry is not None:
-        parts["manifest"] = Path(ref.entry.manifest).read_text() if Path(ref.entry.manifest).exists() else None
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def load(key: str) -> ProfileResult | None:

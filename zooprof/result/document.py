@@ -86,7 +86,7 @@ class ProfileResult:
         return summary_df(self)
 
     def _repr_html_(self) -> str:
-        from zooprof.renderers.markdown import render_html_fragment
+        from zooprof.result.notebook import render_html_fragment
 
         return render_html_fragment(self)
 

@@ -90,13 +90,19 @@ def check_available(name: str) -> None:
             )
 
 
+#: the runtime a model is measured on when none is asked for, by the framework it was read from
 DEFAULT_RUNTIME = {
     "torch": "torch",
-    "pytorch": "torch",
     "onnx": "onnxruntime",
     "tflite": "tflite",
     "keras": "tensorflow",
 }
+
+
+def default_runtime(framework: str) -> str | None:
+    """The one rule for the runtime of a model when none is given: its own framework's engine.
+    None when no runtime runs models of `framework` as read (TF.js, a Teachable Machine folder)."""
+    return DEFAULT_RUNTIME.get("torch" if framework == "pytorch" else framework)
 
 
 def incompatible(name: str, ref: ModelRef) -> str | None:

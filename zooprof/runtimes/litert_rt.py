@@ -48,7 +48,7 @@ def tflite_file(spec: dict[str, Any]) -> tuple[Path, dict[str, Any] | None]:
 
 def check_runnable(path: Path) -> None:
     """An Edge TPU compiled file cannot run on a stock interpreter: say so before trying."""
-    from zooprof.frontends.tflite.read import edgetpu_note, edgetpu_ops
+    from zooprof.frontends.tflite.custom_ops import edgetpu_note, edgetpu_ops
 
     count = edgetpu_ops(path)
     if count:

@@ -66,9 +66,9 @@ def onnx_file(spec: dict[str, Any]) -> tuple[Path, dict[str, Any] | None]:
         "weights": spec.get("weights"),
     }
     if ref.kind == "torch-file":
-        from zooprof.result.cache import _file_hash
+        from zooprof.result.cache import file_hash
 
-        parts["file"] = _file_hash(ref.source)
+        parts["file"] = file_hash(ref.source)
     return torch_to_onnx(lambda: build_real(spec), lambda: example_inputs(one), parts)
 
 
@@ -162,7 +162,7 @@ class OrtSession:
                 "reason": "per-stage timing on onnxruntime needs a detector exported by zooprof "
                 "(node names carry the module path)",
             }
-        from zooprof.analysis.stages import STAGES, stage_of_onnx_node
+        from zooprof.ir.stages import STAGES, stage_of_onnx_node
 
         nodes = self.per_layer(iterations)
         seconds: dict[str, float] = {}

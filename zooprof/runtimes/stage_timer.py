@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from zooprof.analysis.stages import STAGES
+from zooprof.ir.stages import STAGES
 
 OTHER = "other"
 METHOD = (

@@ -16,11 +16,11 @@ from zooprof.errors import UsageError, ZooprofError
 
 
 def _load_file(path: Path, trust: bool) -> Any:
-    from zooprof.frontends.keras.read import _import_keras, _quiet
+    from zooprof.frontends.keras.loading import import_keras, quiet
 
-    keras = _import_keras()
+    keras = import_keras()
     errors = []
-    with _quiet():
+    with quiet():
         try:
             return keras.models.load_model(str(path), compile=False, safe_mode=not trust)
         except Exception as exc:  # Keras 3 refuses Keras 2 .h5 files (e.g. DepthwiseConv2D 'groups')
@@ -41,7 +41,7 @@ def _load_file(path: Path, trust: bool) -> Any:
 
 def build(spec: dict[str, Any]) -> tuple[Any, str]:
     """(the Keras model, where it came from)."""
-    from zooprof.frontends.keras.read import build_model
+    from zooprof.frontends.keras.references import build_model
     from zooprof.reference.resolve import resolve
 
     ref = resolve(spec["model"])
@@ -70,9 +70,9 @@ def build(spec: dict[str, Any]) -> tuple[Any, str]:
 class TFSession:
     def __init__(self, spec: dict[str, Any]) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        from zooprof.frontends.keras.read import _triton_first
+        from zooprof.frontends.compat import triton_first
 
-        _triton_first()
+        triton_first()
         import numpy as np
         import tensorflow as tf
 

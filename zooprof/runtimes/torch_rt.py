@@ -108,13 +108,13 @@ class TorchSession:
         """Median seconds per IR layer over `iterations` FX-interpreted passes."""
         from torch import fx
 
-        from zooprof.frontends.torch import read as frontend
+        from zooprof.frontends.torch.fx_trace import LayerTimer
 
         try:
             gm = self.model if isinstance(self.model, fx.GraphModule) else fx.symbolic_trace(self.model)
         except Exception as exc:
             return {"method": None, "reason": f"per-layer timing needs an FX-traceable model ({type(exc).__name__})"}
-        timer = frontend.LayerTimer(gm, self.inputs)
+        timer = LayerTimer(gm, self.inputs)
         runs = [timer.run(time.perf_counter) for _ in range(iterations + 2)][2:]  # two warm-up passes
         names = list(runs[0])
         layers = []

@@ -24,12 +24,13 @@ STOP_TIMEOUT_S = 2.0
 
 
 def find_tegrastats(root: Path) -> str | None:
-    """The tegrastats executable: under `root` first (a Jetson's /usr/bin), then on PATH."""
+    """The tegrastats executable: under `root` (a Jetson's /usr/bin), then on PATH. A root other
+    than / (ZOOPROF_SYSFS_ROOT, a fake tree in tests) is the whole machine: PATH is not searched."""
     for folder in SEARCH:
         path = Path(root) / folder / "tegrastats"
         if path.is_file() and os.access(path, os.X_OK):
             return str(path)
-    return shutil.which("tegrastats")
+    return shutil.which("tegrastats") if Path(root).resolve() == Path("/") else None
 
 
 def sample_values(s: Sample) -> dict[str, float | None]:

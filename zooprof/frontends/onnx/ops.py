@@ -1,443 +1,103 @@
 """ONNX op mapping: node op_type -> (OpKind, attrs), and which node inputs are weights.
 
-Only this module and frontends/onnx.py know ONNX protos. The mappers read a node through
-`NodeView`, which the reader fills with everything a mapper may need: attributes, the
-shapes of the node's inputs (activations and initialisers alike), and the values of small
-constant inputs (Clip bounds, reduction axes, pad widths).
-
-The conventions of the attributes are those of the PyTorch frontend (torch_ops.py), so the
-rules in zooprof/rules/ read both the same way: `kernel`, `stride`, `dilation` are tuples
-over the spatial axes; `padding` is a tuple of ints when every axis pads symmetrically, else
-a tuple of (before, after) pairs; `groups`, `in_channels`, `out_channels`, `bias`; `axis`.
+`OP_RULES` is the one table of mappers (op_type -> mapper, from ops_nn.py and ops_tensor.py);
+`map_node` applies it to a `NodeView` (ops_view.py). The op sets say which nodes are not
+layers (shape computations, constant sources) and which pass a constant through;
+`param_role` says which constant inputs of a layer are its parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
+from zooprof.frontends.onnx.ops_nn import (
+    map_batchnorm,
+    map_clip,
+    map_conv,
+    map_conv_transpose,
+    map_gemm,
+    map_global_pool,
+    map_layernorm,
+    map_lrn,
+    map_matmul,
+    map_pool,
+    map_softmax,
+)
+from zooprof.frontends.onnx.ops_tensor import (
+    map_concat,
+    map_flatten,
+    map_gather,
+    map_nms,
+    map_pad,
+    map_reduce,
+    map_resize,
+    map_split,
+    map_sum,
+    map_transpose,
+)
+from zooprof.frontends.onnx.ops_view import Attrs, Mapped, NodeView, simple, with_attrs
 from zooprof.ir.graph import ParamKind
 from zooprof.ir.ops import OpKind
 
-Attrs = dict[str, Any]
-Mapped = tuple[OpKind, Attrs]
-Shape = tuple[int, ...]
-
-
-@dataclass
-class NodeView:
-    """What a mapper sees of one node.
-
-    `shapes[i]` is the shape of input i (None when unknown or the input is absent);
-    `values[i]` the value of input i as a flat list when it is a small constant, else None;
-    `const[i]` whether input i is a constant (initialiser, Constant node or computed from
-    shapes only); `out_shape` the shape of output 0.
-    """
-
-    op_type: str
-    attrs: dict[str, Any]
-    inputs: list[str]
-    shapes: list[Shape | None]
-    values: list[list[Any] | None]
-    const: list[bool]
-    out_shape: Shape | None
-    opset: int
-    notes: list[str] = field(default_factory=list)
-
-    def attr(self, name: str, default: Any = None) -> Any:
-        return self.attrs.get(name, default)
-
-    def has(self, i: int) -> bool:
-        return len(self.inputs) > i and self.inputs[i] != ""
-
-    def shape(self, i: int) -> Shape | None:
-        return self.shapes[i] if len(self.shapes) > i else None
-
-    def value(self, i: int) -> list[Any] | None:
-        return self.values[i] if len(self.values) > i else None
-
-
-def _ints(v: Any) -> tuple[int, ...]:
-    return tuple(int(x) for x in v)
-
-
-def _spatial_rank(n: NodeView) -> int:
-    x = n.shape(0)
-    if x is not None:
-        return max(len(x) - 2, 0)
-    w = n.shape(1)
-    if w is not None:
-        return max(len(w) - 2, 0)
-    return len(n.attr("kernel_shape", ()))
-
-
-def _explicit_pads(
-    n: NodeView, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
-) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(begin, end) pads per spatial axis, with auto_pad SAME_UPPER / SAME_LOWER / VALID made explicit.
-
-    SAME_*: output = ceil(input / stride); the total padding needed for that output is split
-    evenly, the odd pixel at the end (SAME_UPPER, TensorFlow's 'SAME') or at the start (SAME_LOWER).
-    """
-    r = len(kernel)
-    auto = n.attr("auto_pad", "NOTSET")
-    if isinstance(auto, bytes):
-        auto = auto.decode()
-    if auto == "VALID":
-        return (0,) * r, (0,) * r
-    if auto in ("SAME_UPPER", "SAME_LOWER"):
-        x = n.shape(0)
-        if x is None:
-            raise ValueError("auto_pad needs the input shape")
-        begin, end = [], []
-        for size, k, s, d in zip(x[2:], kernel, stride, dilation, strict=True):
-            out = -(-size // s)
-            total = max(0, (out - 1) * s + d * (k - 1) + 1 - size)
-            small, large = total // 2, total - total // 2
-            begin.append(small if auto == "SAME_UPPER" else large)
-            end.append(large if auto == "SAME_UPPER" else small)
-        return tuple(begin), tuple(end)
-    pads = _ints(n.attr("pads", (0,) * (2 * r)))
-    return pads[:r], pads[r:]
-
-
-def padding_attr(begin: tuple[int, ...], end: tuple[int, ...]) -> Any:
-    """Symmetric ints per axis when begin == end on every axis, else (before, after) pairs."""
-    if begin == end:
-        return tuple(begin)
-    return tuple((b, e) for b, e in zip(begin, end, strict=True))
-
-
-def _window(n: NodeView, kernel: tuple[int, ...]) -> Attrs:
-    r = len(kernel)
-    stride = _ints(n.attr("strides", (1,) * r))
-    dilation = _ints(n.attr("dilations", (1,) * r))
-    begin, end = _explicit_pads(n, kernel, stride, dilation)
-    attrs: Attrs = {"kernel": kernel, "stride": stride, "padding": padding_attr(begin, end), "dilation": dilation}
-    auto = n.attr("auto_pad", "NOTSET")
-    auto = auto.decode() if isinstance(auto, bytes) else auto
-    if auto != "NOTSET":
-        attrs["auto_pad"] = auto
-    return attrs
-
-
-def _conv(n: NodeView) -> Mapped:
-    w = n.shape(1)
-    if w is None:
-        raise ValueError("Conv weight shape unknown")
-    group = int(n.attr("group", 1))
-    kernel = _ints(n.attr("kernel_shape", w[2:]))
-    attrs = _window(n, kernel)
-    attrs.update(groups=group, in_channels=int(w[1]) * group, out_channels=int(w[0]), bias=n.has(2))
-    return OpKind.CONV, attrs
-
-
-def _conv_transpose(n: NodeView) -> Mapped:
-    w = n.shape(1)
-    if w is None:
-        raise ValueError("ConvTranspose weight shape unknown")
-    group = int(n.attr("group", 1))
-    kernel = _ints(n.attr("kernel_shape", w[2:]))
-    r = len(kernel)
-    stride = _ints(n.attr("strides", (1,) * r))
-    dilation = _ints(n.attr("dilations", (1,) * r))
-    pads = _ints(n.attr("pads", (0,) * (2 * r)))
-    attrs: Attrs = {
-        "kernel": kernel,
-        "stride": stride,
-        "padding": padding_attr(pads[:r], pads[r:]),
-        "dilation": dilation,
-        "groups": group,
-        "in_channels": int(w[0]),
-        "out_channels": int(w[1]) * group,
-        "bias": n.has(2),
-    }
-    if n.attr("output_padding") is not None:
-        attrs["output_padding"] = _ints(n.attr("output_padding"))
-    auto = n.attr("auto_pad", "NOTSET")
-    auto = auto.decode() if isinstance(auto, bytes) else auto
-    if auto != "NOTSET":
-        attrs["auto_pad"] = auto
-    return OpKind.CONV_TRANSPOSE, attrs
-
-
-def _gemm(n: NodeView) -> Mapped:
-    """Y = alpha * A' B' + beta * C. A constant B is a fully-connected layer (weights), else a matmul."""
-    b = n.shape(1)
-    trans_a, trans_b = int(n.attr("transA", 0)), int(n.attr("transB", 0))
-    if not (len(n.const) > 1 and n.const[1]):
-        return OpKind.MATMUL, {"transA": trans_a, "transB": trans_b}
-    if b is None or len(b) != 2:
-        raise ValueError("Gemm B shape unknown")
-    in_f, out_f = (b[1], b[0]) if trans_b else (b[0], b[1])
-    attrs: Attrs = {"in_features": int(in_f), "out_features": int(out_f), "bias": n.has(2)}
-    if trans_a:
-        attrs["transA"] = 1
-    return OpKind.DENSE, attrs
-
-
-def _matmul(n: NodeView) -> Mapped:
-    b = n.shape(1)
-    if len(n.const) > 1 and n.const[1] and not n.const[0] and b is not None and len(b) == 2:
-        return OpKind.DENSE, {"in_features": int(b[0]), "out_features": int(b[1]), "bias": False}
-    return OpKind.MATMUL, {}
-
-
-def _pool(kind: OpKind) -> Callable[[NodeView], Mapped]:
-    def f(n: NodeView) -> Mapped:
-        kernel = _ints(n.attr("kernel_shape"))
-        attrs = _window(n, kernel)
-        attrs["ceil_mode"] = bool(n.attr("ceil_mode", 0))
-        if kind is OpKind.AVGPOOL:
-            attrs.pop("dilation")
-            attrs["count_include_pad"] = bool(n.attr("count_include_pad", 0))
-        return kind, attrs
-
-    return f
-
-
-def _global_pool(kind: OpKind) -> Callable[[NodeView], Mapped]:
-    return lambda n: (kind, {"output_size": (1,) * _spatial_rank(n)})
-
-
-def _clip(n: NodeView) -> Mapped:
-    if n.opset >= 11:
-        lo = n.value(1)[0] if n.has(1) and n.value(1) else None
-        hi = n.value(2)[0] if n.has(2) and n.value(2) else None
-        unknown = (n.has(1) and lo is None) or (n.has(2) and hi is None)
-    else:
-        lo, hi, unknown = n.attr("min"), n.attr("max"), False
-    if not unknown and lo is not None and float(lo) == 0.0 and hi is not None and float(hi) == 6.0:
-        return OpKind.RELU6, {}
-    if not unknown and lo is not None and float(lo) == 0.0 and hi is None:
-        return OpKind.RELU, {"clip": True}
-    return OpKind.HARDTANH, {"min": None if lo is None else float(lo), "max": None if hi is None else float(hi)}
-
-
-def _softmax(n: NodeView) -> Mapped:
-    return OpKind.SOFTMAX, {"axis": int(n.attr("axis", -1 if n.opset >= 13 else 1))}
-
-
-def _simple(kind: OpKind, **fixed: Any) -> Callable[[NodeView], Mapped]:
-    return lambda n: (kind, dict(fixed))
-
-
-def _with_attrs(kind: OpKind, **names: str) -> Callable[[NodeView], Mapped]:
-    """Copy ONNX attributes to zooprof attribute names ({zooprof_name: onnx_name})."""
-
-    def f(n: NodeView) -> Mapped:
-        return kind, {ours: n.attr(theirs) for ours, theirs in names.items() if n.attr(theirs) is not None}
-
-    return f
-
-
-def _batchnorm(n: NodeView) -> Mapped:
-    attrs: Attrs = {"eps": float(n.attr("epsilon", 1e-5))}
-    if n.attr("training_mode"):
-        attrs["training_mode"] = True
-    return OpKind.BATCHNORM, attrs
-
-
-def _layernorm(n: NodeView) -> Mapped:
-    axis = int(n.attr("axis", -1))
-    x = n.shape(0)
-    attrs: Attrs = {"axis": axis, "eps": float(n.attr("epsilon", 1e-5))}
-    if x is not None:
-        attrs["normalized_shape"] = tuple(x[axis:])
-    return OpKind.LAYERNORM, attrs
-
-
-def _lrn(n: NodeView) -> Mapped:
-    return OpKind.LRN, {
-        "size": int(n.attr("size", 5)),
-        "alpha": float(n.attr("alpha", 1e-4)),
-        "beta": float(n.attr("beta", 0.75)),
-        "k": float(n.attr("bias", 1.0)),
-    }
-
-
-def _concat(n: NodeView) -> Mapped:
-    return OpKind.CONCAT, {"axis": int(n.attr("axis", 0))}
-
-
-def _flatten(n: NodeView) -> Mapped:
-    axis = int(n.attr("axis", 1))
-    return OpKind.FLATTEN, {"axis": axis, "start_dim": axis, "end_dim": -1}
-
-
-def _transpose(n: NodeView) -> Mapped:
-    perm = n.attr("perm")
-    return OpKind.PERMUTE, ({"perm": _ints(perm)} if perm is not None else {})
-
-
-def _gather(n: NodeView) -> Mapped:
-    """Gather from a constant table by activation indices is an embedding lookup: it writes a
-    new tensor (COPY, the table is its parameter). Gather from an activation selects (SLICE)."""
-    axis = int(n.attr("axis", 0))
-    if n.const and n.const[0]:
-        return OpKind.COPY, {"axis": axis, "lookup": True}
-    return OpKind.SLICE, {"axis": axis}
-
-
-def _pad(n: NodeView) -> Mapped:
-    mode = n.attr("mode", "constant")
-    mode = mode.decode() if isinstance(mode, bytes) else mode
-    attrs: Attrs = {"mode": mode}
-    pads = n.value(1) if n.opset >= 11 else n.attr("pads")
-    x = n.shape(0)
-    if pads is not None and x is not None and n.opset >= 11 and n.has(3):
-        axes = n.value(3)
-        if axes is None:
-            return OpKind.PAD, attrs
-        full = [0] * (2 * len(x))
-        half = len(pads) // 2
-        for j, a in enumerate(axes):
-            a = int(a) % len(x)
-            full[a], full[a + len(x)] = int(pads[j]), int(pads[j + half])
-        pads = full
-    if pads is not None and x is not None and len(pads) == 2 * len(x):
-        r = len(x)
-        begin, end = _ints(pads[:r]), _ints(pads[r:])
-        if r > 2 and begin[:2] == (0, 0) and end[:2] == (0, 0):
-            begin, end = begin[2:], end[2:]  # spatial axes only, as the PyTorch frontend records them
-        attrs["padding"] = tuple((b, e) for b, e in zip(begin, end, strict=True))
-    return OpKind.PAD, attrs
-
-
-def _reduce(kind: OpKind) -> Callable[[NodeView], Mapped]:
-    """Axes come from the `axes` attribute (ReduceMean before opset 18, ReduceSum before 13) or
-    the second input; no axes means every axis (unless noop_with_empty_axes)."""
-
-    def f(n: NodeView) -> Mapped:
-        attrs: Attrs = {"keepdims": bool(n.attr("keepdims", 1))}
-        axes = n.attr("axes")
-        if axes is None and n.has(1):
-            axes = n.value(1)
-            if axes is None:
-                raise ValueError("reduction axes are not a constant")
-        if axes is not None:
-            attrs["axis"] = _ints(axes)
-        elif n.attr("noop_with_empty_axes", 0):
-            return OpKind.IDENTITY, {}
-        return kind, attrs
-
-    return f
-
-
-def _split(n: NodeView) -> Mapped:
-    return OpKind.SLICE, {"axis": int(n.attr("axis", 0))}
-
-
-def _first(values: list[Any] | None) -> Any:
-    return values[0] if values else None
-
-
-def nms_attrs(
-    center_point_box: int, max_boxes: Any, iou: Any, score: Any, boxes_shape: Shape | None, scores_shape: Shape | None
-) -> Attrs:
-    """NonMaxSuppression's configuration: thresholds and limits (constant inputs), candidate
-    boxes and classes (from the input shapes). A value that is not a constant is left out."""
-    attrs: Attrs = {"center_point_box": int(center_point_box)}
-    for key, value in (("max_output_boxes_per_class", max_boxes), ("iou_threshold", iou), ("score_threshold", score)):
-        if value is not None:
-            attrs[key] = int(value) if key.startswith("max") else round(float(value), 6)
-    if boxes_shape and len(boxes_shape) == 3:
-        attrs["boxes"] = int(boxes_shape[1])
-    if scores_shape and len(scores_shape) == 3:
-        attrs["classes"] = int(scores_shape[1])
-    return attrs
-
-
-def _nms(n: NodeView) -> Mapped:
-    """Post-processing: the work depends on how many boxes pass (rules/detection.py)."""
-    return OpKind.NMS, nms_attrs(
-        n.attr("center_point_box", 0),
-        _first(n.value(2)),
-        _first(n.value(3)),
-        _first(n.value(4)),
-        n.shape(0),
-        n.shape(1),
-    )
-
-
-def _resize(n: NodeView) -> Mapped:
-    """Resize / Upsample: nearest, or linear on two spatial axes (bilinear); cubic and linear
-    over other ranks have no rule and stay unknown (a ValueError here)."""
-    raw = n.attr("mode", "nearest")
-    mode = raw.decode() if isinstance(raw, bytes) else str(raw)
-    if mode == "nearest":
-        return OpKind.RESIZE, {"mode": "nearest"}
-    if mode in ("linear", "bilinear") and _spatial_rank(n) == 2:
-        return OpKind.RESIZE, {"mode": "bilinear"}
-    raise ValueError(f"mode {mode!r} on {_spatial_rank(n)} spatial axes has no rule")
-
-
-def _sum(n: NodeView) -> Mapped:
-    if len([i for i in n.inputs if i]) == 2:
-        return OpKind.ADD, {}
-    return OpKind.UNKNOWN, {}
-
-
 #: ONNX op_type (default domain) -> mapper. Anything missing maps to OpKind.UNKNOWN.
 OP_RULES: dict[str, Callable[[NodeView], Mapped]] = {
-    "Conv": _conv,
-    "ConvTranspose": _conv_transpose,
-    "Gemm": _gemm,
-    "MatMul": _matmul,
-    "BatchNormalization": _batchnorm,
-    "LayerNormalization": _layernorm,
-    "InstanceNormalization": _with_attrs(OpKind.INSTANCENORM, eps="epsilon"),
-    "GroupNormalization": _with_attrs(OpKind.GROUPNORM, num_groups="num_groups", eps="epsilon"),
-    "LRN": _lrn,
-    "Relu": _simple(OpKind.RELU),
-    "Clip": _clip,
+    "Conv": map_conv,
+    "ConvTranspose": map_conv_transpose,
+    "Gemm": map_gemm,
+    "MatMul": map_matmul,
+    "BatchNormalization": map_batchnorm,
+    "LayerNormalization": map_layernorm,
+    "InstanceNormalization": with_attrs(OpKind.INSTANCENORM, eps="epsilon"),
+    "GroupNormalization": with_attrs(OpKind.GROUPNORM, num_groups="num_groups", eps="epsilon"),
+    "LRN": map_lrn,
+    "Relu": simple(OpKind.RELU),
+    "Clip": map_clip,
     "LeakyRelu": lambda n: (OpKind.LEAKY_RELU, {"alpha": float(n.attr("alpha", 0.01))}),
-    "Sigmoid": _simple(OpKind.SIGMOID),
-    "Tanh": _simple(OpKind.TANH),
+    "Sigmoid": simple(OpKind.SIGMOID),
+    "Tanh": simple(OpKind.TANH),
     "HardSigmoid": lambda n: (
         OpKind.HARDSIGMOID,
         {"alpha": float(n.attr("alpha", 0.2)), "beta": float(n.attr("beta", 0.5))},
     ),
-    "HardSwish": _simple(OpKind.HARDSWISH),
-    "Gelu": _with_attrs(OpKind.GELU, approximate="approximate"),
+    "HardSwish": simple(OpKind.HARDSWISH),
+    "Gelu": with_attrs(OpKind.GELU, approximate="approximate"),
     "Elu": lambda n: (OpKind.ELU, {"alpha": float(n.attr("alpha", 1.0))}),
-    "Softmax": _softmax,
-    "LogSoftmax": _softmax,
-    "MaxPool": _pool(OpKind.MAXPOOL),
-    "AveragePool": _pool(OpKind.AVGPOOL),
-    "GlobalAveragePool": _global_pool(OpKind.ADAPTIVE_AVGPOOL),
-    "GlobalMaxPool": _global_pool(OpKind.ADAPTIVE_MAXPOOL),
-    "Add": _simple(OpKind.ADD),
-    "Sub": _simple(OpKind.SUB),
-    "Mul": _simple(OpKind.MUL),
-    "Div": _simple(OpKind.DIV),
-    "Sum": _sum,
-    "Concat": _concat,
-    "Flatten": _flatten,
-    "Reshape": _simple(OpKind.RESHAPE),
-    "Squeeze": _simple(OpKind.RESHAPE),
-    "Unsqueeze": _simple(OpKind.RESHAPE),
-    "Expand": _simple(OpKind.RESHAPE),
-    "Transpose": _transpose,
-    "Slice": _simple(OpKind.SLICE),
-    "Gather": _gather,
-    "GatherElements": _simple(OpKind.SLICE),
-    "GatherND": _simple(OpKind.SLICE),
-    "Split": _split,
-    "Pad": _pad,
-    "Dropout": _simple(OpKind.DROPOUT),
-    "Identity": _simple(OpKind.IDENTITY),
-    "Cast": _simple(OpKind.COPY),
-    "CastLike": _simple(OpKind.COPY),
-    "Tile": _simple(OpKind.COPY),
-    "DepthToSpace": _simple(OpKind.COPY),
-    "SpaceToDepth": _simple(OpKind.COPY),
-    "ReduceMean": _reduce(OpKind.MEAN),
-    "ReduceSum": _reduce(OpKind.SUM),
-    "NonMaxSuppression": _nms,
-    "Resize": _resize,
-    "Upsample": _resize,
+    "Softmax": map_softmax,
+    "LogSoftmax": map_softmax,
+    "MaxPool": map_pool(OpKind.MAXPOOL),
+    "AveragePool": map_pool(OpKind.AVGPOOL),
+    "GlobalAveragePool": map_global_pool(OpKind.ADAPTIVE_AVGPOOL),
+    "GlobalMaxPool": map_global_pool(OpKind.ADAPTIVE_MAXPOOL),
+    "Add": simple(OpKind.ADD),
+    "Sub": simple(OpKind.SUB),
+    "Mul": simple(OpKind.MUL),
+    "Div": simple(OpKind.DIV),
+    "Sum": map_sum,
+    "Concat": map_concat,
+    "Flatten": map_flatten,
+    "Reshape": simple(OpKind.RESHAPE),
+    "Squeeze": simple(OpKind.RESHAPE),
+    "Unsqueeze": simple(OpKind.RESHAPE),
+    "Expand": simple(OpKind.RESHAPE),
+    "Transpose": map_transpose,
+    "Slice": simple(OpKind.SLICE),
+    "Gather": map_gather,
+    "GatherElements": simple(OpKind.SLICE),
+    "GatherND": simple(OpKind.SLICE),
+    "Split": map_split,
+    "Pad": map_pad,
+    "Dropout": simple(OpKind.DROPOUT),
+    "Identity": simple(OpKind.IDENTITY),
+    "Cast": simple(OpKind.COPY),
+    "CastLike": simple(OpKind.COPY),
+    "Tile": simple(OpKind.COPY),
+    "DepthToSpace": simple(OpKind.COPY),
+    "SpaceToDepth": simple(OpKind.COPY),
+    "ReduceMean": map_reduce(OpKind.MEAN),
+    "ReduceSum": map_reduce(OpKind.SUM),
+    "NonMaxSuppression": map_nms,
+    "Resize": map_resize,
+    "Upsample": map_resize,
 }
 
 #: Ops whose output is a pure function of input *shapes* (never of values): their outputs

@@ -24,11 +24,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from zooprof.analysis.stages import stage_of_scope
 from zooprof.frontends.torch import ops as torch_ops
-from zooprof.frontends.torch.read import GraphBuilder, _DispatchRecorder, layer_hooks
+from zooprof.frontends.torch.builder import GraphBuilder
+from zooprof.frontends.torch.dispatch import DispatchRecorder, layer_hooks
 from zooprof.ir.graph import Graph, Layer
 from zooprof.ir.ops import OpKind
+from zooprof.ir.stages import stage_of_scope
 from zooprof.reference.shapes import check_image_shapes
 
 Shape = tuple[int, ...]
@@ -214,7 +215,7 @@ class _Call:
     nms_kept: int = 0
 
 
-class _Recorder(_DispatchRecorder):
+class _Recorder(DispatchRecorder):
     """The dispatch recorder, plus what runs inside post-processing functions."""
 
     def __init__(self, builder: GraphBuilder, input_shapes: list[Shape]) -> None:

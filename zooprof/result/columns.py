@@ -1,5 +1,9 @@
-"""The per-layer column vocabulary shared by CLI flags (--columns), CSV headers, JSON keys
-and table headings. Each column reads one key of a layer row; none computes a metric.
+"""The per-layer column vocabulary shared by CLI flags (--columns), CSV headers, JSON keys,
+table headings, the HTML report and `ProfileResult.layers_df()`.
+
+Each column reads one key of a layer row and says how to show it: `key`, `heading`, `unit`,
+`digits`, `text` (tables, Markdown, HTML), `value` (CSV: raw numbers) and `dtype` (the pandas
+dtype of its DataFrame column). None computes a metric.
 """
 
 from __future__ import annotations
@@ -90,9 +94,12 @@ def human(n: float, unit: str = "") -> str:
 class Column:
     key: str
     heading: str
-    text: Callable[[Row], str]  # for tables and Markdown
+    text: Callable[[Row], str]  # for tables, Markdown and HTML
     value: Callable[[Row], Any]  # for CSV (raw numbers)
     numeric: bool = False
+    unit: str = ""  # of `value`: "B" for bytes, "%"; "" for counts and text
+    digits: int | None = None  # decimals of `text`, where it has a fixed number
+    dtype: str | None = None  # pandas dtype of the DataFrame column (None: as `value` gives it)
 
 
 def _num(key: str) -> tuple[Callable[[Row], str], Callable[[Row], Any]]:
@@ -120,25 +127,34 @@ COLUMNS: dict[str, Column] = {
         Column("stride", "Stride", lambda r: _dims(r.get("stride")), lambda r: _dims(r.get("stride"))),
         Column("padding", "Padding", lambda r: _dims(r.get("padding")), lambda r: _dims(r.get("padding"))),
         Column("dilation", "Dilation", lambda r: _dims(r.get("dilation")), lambda r: _dims(r.get("dilation"))),
-        Column("groups", "Groups", lambda r: str(r.get("groups", "")), lambda r: r.get("groups", "")),
+        Column("groups", "Groups", lambda r: str(r.get("groups", "")), lambda r: r.get("groups", ""), dtype="Int64"),
         Column("rf", "RF size/stride", rf_text, rf_text),
         Column("rf_size", "RF size", lambda r: str(_rf_part("size")(r)), _rf_part("size")),
         Column("rf_stride", "RF stride", lambda r: str(_rf_part("stride")(r)), _rf_part("stride")),
         Column("rf_padding", "RF padding", lambda r: str(_rf_part("padding")(r)), _rf_part("padding")),
-        Column("params", "Params", *_num("params"), numeric=True),
-        Column("trainable_params", "Trainable", *_num("trainable_params"), numeric=True),
-        Column("buffers", "Buffers", *_num("buffers"), numeric=True),
-        Column("macs", "MACs", *_num("macs"), numeric=True),
+        Column("params", "Params", *_num("params"), numeric=True, dtype="Int64"),
+        Column("trainable_params", "Trainable", *_num("trainable_params"), numeric=True, dtype="Int64"),
+        Column("buffers", "Buffers", *_num("buffers"), numeric=True, dtype="Int64"),
+        Column("macs", "MACs", *_num("macs"), numeric=True, dtype="Int64"),
         Column(
-            "macs_pct", "% MACs", lambda r: f"{r.get('macs_pct', 0):.1f}", lambda r: r.get("macs_pct", 0), numeric=True
+            "macs_pct",
+            "% MACs",
+            lambda r: f"{r.get('macs_pct', 0):.1f}",
+            lambda r: r.get("macs_pct", 0),
+            numeric=True,
+            unit="%",
+            digits=1,
+            dtype="Float64",
         ),
-        Column("flops", "FLOPs", *_num("flops"), numeric=True),
+        Column("flops", "FLOPs", *_num("flops"), numeric=True, dtype="Int64"),
         Column(
             "weight_bytes",
             "Weights",
             lambda r: human(r.get("weight_bytes", 0), "B"),
             lambda r: r.get("weight_bytes", 0),
             numeric=True,
+            unit="B",
+            dtype="Int64",
         ),
         Column(
             "activation_bytes",
@@ -146,6 +162,8 @@ COLUMNS: dict[str, Column] = {
             lambda r: human(r.get("activation_bytes", 0), "B"),
             lambda r: r.get("activation_bytes", 0),
             numeric=True,
+            unit="B",
+            dtype="Int64",
         ),
         Column("formula", "Output size formula", lambda r: formula_text(r), lambda r: formula_text(r)),
         Column("stage", "Stage", lambda r: stage_text(r), lambda r: r.get("stage", "")),

@@ -1,11 +1,16 @@
-"""The totals lines under a layer table (console and Markdown share them)."""
+"""The text lines of one result's totals: its title, the totals under a layer table, and a
+detection model's stages and data-dependent parts (console, Markdown, HTML and the notebook
+fragment share them). Computes nothing: every figure is in `result.totals` or `result.model`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zooprof.compare.columns import human
-from zooprof.result.document import ProfileResult
+from zooprof.result.columns import human
+
+if TYPE_CHECKING:
+    from zooprof.result.document import ProfileResult
 
 
 def summary_lines(result: ProfileResult) -> list[str]:

@@ -1,0 +1,41 @@
+"""Helpers shared by test modules: running the CLI in-process, and which frameworks a command imports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from zooprof.cli import main
+
+#: frameworks `zooprof --help`, `list` and cache hits must not import
+HEAVY = ("torch", "tensorflow", "onnxruntime", "keras", "torchvision")
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`zooprof ARGS` in this process -> (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out, err = capsys.readouterr()
+    code = exc.value.code if isinstance(exc.value.code, int) else (0 if exc.value.code is None else 1)
+    return code, out, err
+
+
+def heavy_imports(*args: str, env: dict[str, str] | None = None) -> list[str]:
+    """The frameworks of HEAVY that `zooprof ARGS` imports, run in a fresh interpreter."""
+    code = textwrap.dedent(f"""
+        import sys
+        from zooprof.cli import main
+        try:
+            main({list(args)!r})
+        except SystemExit:
+            pass
+        print("HEAVY=" + ",".join(m for m in {HEAVY!r} if m in sys.modules))
+    """)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env or os.environ.copy())
+    line = [x for x in r.stdout.splitlines() if x.startswith("HEAVY=")]
+    assert line, r.stderr
+    return [m for m in line[-1][6:].split(",") if m]

@@ -1,0 +1,289 @@
+"""Static shape inference: tensor name -> (shape, elem_type) for a model with fixed input shapes.
+
+`infer` runs `onnx.shape_inference.infer_shapes(data_prop=True)` on a skeleton copy of the
+model (inputs fixed to the input shapes, large initialisers handed over as typed inputs, so
+no weight is copied). Between rounds of inference, shape computations inference cannot
+follow (Where, Expand on a batch size) are constant-folded with the onnx reference
+evaluator, and ceil-mode pools are sized as onnxruntime sizes them. `ort_shapes` is the
+last resort for tensors static inference leaves without a shape: one onnxruntime run on
+zero inputs. See docs/onnx.md, "Shapes".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from zooprof.frontends.onnx.load import graph_inputs, value_dims
+from zooprof.frontends.onnx.protos import SMALL_TENSOR, Shape, attr_values
+from zooprof.ir.graph import numel
+
+
+def _skeleton(model: Any, input_shapes: list[Shape], keep_declared: bool) -> Any:
+    """A copy of the model for shape inference: inputs fixed to `input_shapes`, large
+    initialisers replaced by typed graph inputs (no weight copies). The shapes the file
+    declares for its intermediate tensors and outputs are kept only if `keep_declared` (the
+    input shapes are the file's own), else they may be stale (a dynamic batch of 1)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    g = model.graph
+    sk = onnx.ModelProto()
+    sk.ir_version = model.ir_version
+    sk.opset_import.extend(model.opset_import)
+    sk.functions.extend(model.functions)
+    sg = sk.graph
+    sg.name = g.name
+    sg.node.extend(g.node)
+    real = graph_inputs(model)
+    for vi, shape in zip(real, input_shapes, strict=True):
+        new = sg.input.add()
+        new.CopyFrom(vi)
+        tt = new.type.tensor_type
+        tt.ClearField("shape")
+        for d in shape:
+            tt.shape.dim.add().dim_value = int(d)
+    declared = {vi.name for vi in sg.input}
+    for t in g.initializer:
+        if numel(tuple(t.dims)) <= SMALL_TENSOR and t.data_location != TensorProto.EXTERNAL:
+            sg.initializer.append(t)
+        elif t.name not in declared:
+            sg.input.append(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
+    sg.sparse_initializer.extend(g.sparse_initializer)
+    for o in g.output:
+        new = sg.output.add()
+        new.CopyFrom(o)
+        if not keep_declared and new.type.HasField("tensor_type"):
+            new.type.tensor_type.ClearField("shape")
+    if keep_declared:
+        sg.value_info.extend(g.value_info)
+    return sk
+
+
+def _collect(value_infos: Any, into: dict[str, tuple[Shape | None, int]]) -> None:
+    for vi in value_infos:
+        if vi.type.WhichOneof("value") != "tensor_type":
+            continue
+        tt = vi.type.tensor_type
+        shape: Shape | None = None
+        if tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
+            shape = tuple(int(d.dim_value) for d in tt.shape.dim)
+        old = into.get(vi.name)
+        if old is None or (old[0] is None and shape is not None):
+            into[vi.name] = (shape, tt.elem_type)
+
+
+def _infer_shapes(sk: Any) -> tuple[Any, str | None]:
+    import onnx
+
+    try:
+        return onnx.shape_inference.infer_shapes(sk, check_type=False, strict_mode=False, data_prop=True), None
+    except Exception as exc:  # a declared shape contradicts inference, or a node's inference fails
+        return sk, str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+
+
+def _shape_info(inferred: Any, model: Any) -> dict[str, tuple[Shape | None, int]]:
+    info: dict[str, tuple[Shape | None, int]] = {}
+    g = inferred.graph
+    _collect(g.input, info)
+    _collect(g.output, info)
+    _collect(g.value_info, info)
+    for t in list(g.initializer) + list(model.graph.initializer):  # the first are folded constants
+        info[t.name] = (tuple(int(d) for d in t.dims), t.data_type)
+    return info
+
+
+#: Ops never folded: random values, and ops whose output is not a function of the inputs' values.
+NO_FOLD = frozenset(
+    {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli", "Dropout"}
+)
+
+
+def _fold_constants(sk: Any, info: dict[str, tuple[Shape | None, int]], opset_imports: Any) -> int:
+    """Constant-fold the shape computations of the inference copy, so that onnx shape inference
+    sees the values it cannot propagate itself (e.g. Where/Expand on a batch size: the class
+    token of a ViT). Shape and Size read the shapes inferred so far; other nodes whose inputs
+    are all small known values run in the onnx reference evaluator (numpy, no weights). Folded
+    nodes become initialisers of the copy; returns how many."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    g = sk.graph
+    vals: dict[str, Any] = {}
+    for t in g.initializer:
+        try:
+            vals[t.name] = numpy_helper.to_array(t)
+        except Exception:
+            pass
+    keep, folded = [], []
+    for node in g.node:
+        outs = [o for o in node.output if o]
+        ins = [i for i in node.input if i]
+        result: list[Any] | None = None
+        if (
+            node.domain in ("", "ai.onnx")
+            and outs
+            and not any(a.HasField("g") or a.graphs for a in node.attribute)
+            and node.op_type not in NO_FOLD
+        ):
+            x = info.get(ins[0], (None, 0))[0] if ins else None
+            if node.op_type == "Shape" and x is not None:
+                attrs = attr_values(node)
+                result = [np.array(x[attrs.get("start", 0) : attrs.get("end", len(x))], dtype=np.int64)]
+            elif node.op_type == "Size" and x is not None:
+                result = [np.array(numel(x), dtype=np.int64)]
+            elif all(i in vals for i in ins):
+                try:
+                    tiny = helper.make_model(
+                        helper.make_graph(
+                            [node],
+                            "fold",
+                            [
+                                helper.make_tensor_value_info(
+                                    i, helper.np_dtype_to_tensor_dtype(vals[i].dtype), vals[i].shape
+                                )
+                                for i in dict.fromkeys(ins)
+                            ],
+                            [helper.make_empty_tensor_value_info(o) for o in outs],
+                        ),
+                        opset_imports=opset_imports,
+                    )
+                    result = list(ReferenceEvaluator(tiny).run(None, {i: vals[i] for i in ins}))
+                except Exception:  # an op the reference evaluator lacks, or bad values: leave it to inference
+                    result = None
+        if (
+            result is not None
+            and len(result) == len(outs)
+            and all(isinstance(r, np.ndarray) and r.size <= SMALL_TENSOR for r in result)
+        ):
+            for o, r in zip(outs, result, strict=True):
+                vals[o] = r
+                folded.append(numpy_helper.from_array(r, o))
+            continue
+        keep.append(node)
+    if not folded:
+        return 0
+    del g.node[:]
+    g.node.extend(keep)
+    g.initializer.extend(folded)
+    return len(folded)
+
+
+POOL_OPS = ("MaxPool", "AveragePool", "LpPool")
+
+
+def pool_out(size: int, k: int, s: int, lo: int, hi: int, d: int, ceil_mode: bool) -> int:
+    """Pooling output length as onnxruntime (and PyTorch) compute it: in ceil mode a last
+    window that would start in the end padding is dropped."""
+    span = size + lo + hi - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= size + lo:
+        out -= 1
+    return out
+
+
+def _fix_ceil_pools(sk: Any, info: dict[str, tuple[Shape | None, int]]) -> int:
+    """onnx shape inference before opset 22 keeps, in ceil mode, a last pooling window that
+    starts in the end padding; onnxruntime and PyTorch drop it. Rewrite such pools in the
+    inference copy (floor mode, end padding that gives the runtime's size); how many."""
+    from onnx import helper
+
+    fixed = 0
+    for node in sk.graph.node:
+        if node.domain not in ("", "ai.onnx") or node.op_type not in POOL_OPS or not node.input or not node.output:
+            continue
+        attrs = attr_values(node)
+        if not attrs.get("ceil_mode") or attrs.get("auto_pad", "NOTSET") != "NOTSET":
+            continue
+        x, y = info.get(node.input[0], (None, 0))[0], info.get(node.output[0], (None, 0))[0]
+        kernel = list(attrs.get("kernel_shape", []))
+        if x is None or y is None or len(x) != len(kernel) + 2:
+            continue
+        r = len(kernel)
+        strides = list(attrs.get("strides", [1] * r))
+        dil = list(attrs.get("dilations", [1] * r))
+        pads = list(attrs.get("pads", [0] * (2 * r)))
+        want = [pool_out(x[2 + i], kernel[i], strides[i], pads[i], pads[r + i], dil[i], True) for i in range(r)]
+        if list(y[2:]) == want:
+            continue
+        ends = [
+            max(0, (want[i] - 1) * strides[i] + dil[i] * (kernel[i] - 1) + 1 - x[2 + i] - pads[i]) for i in range(r)
+        ]
+        keep = [a for a in node.attribute if a.name not in ("ceil_mode", "pads")]
+        del node.attribute[:]
+        node.attribute.extend(keep)
+        node.attribute.append(helper.make_attribute("pads", pads[:r] + ends))
+        fixed += 1
+    return fixed
+
+
+def infer(model: Any, input_shapes: list[Shape], notes: list[str]) -> dict[str, tuple[Shape | None, int]]:
+    """tensor name -> (shape or None, elem_type), by onnx.shape_inference on the skeleton."""
+    own = [value_dims(vi) for vi in graph_inputs(model)]
+    keep = all(d is not None and tuple(d) == s for d, s in zip(own, input_shapes, strict=True))
+    sk = _skeleton(model, input_shapes, keep)
+    inferred, error = _infer_shapes(sk)
+    if error and keep:
+        sk = _skeleton(model, input_shapes, False)
+        inferred, error = _infer_shapes(sk)
+    if error:
+        notes.append(f"onnx shape inference: {error}")
+    patched = 0
+    for _ in range(64):  # each round folds or fixes what the previous round's shapes allow
+        info = _shape_info(inferred, model)
+        fixed = _fix_ceil_pools(sk, info)
+        if not _fold_constants(sk, info, model.opset_import) and not fixed:
+            break
+        patched += fixed
+        inferred, error = _infer_shapes(sk)
+        if error:  # the file's declared shapes disagree with the fix: drop them
+            del sk.graph.value_info[:]
+            for o in sk.graph.output:
+                o.type.tensor_type.ClearField("shape")
+            inferred, _ = _infer_shapes(sk)
+    if patched:
+        notes.append(
+            f"{patched} ceil-mode pooling output(s) sized as onnxruntime and PyTorch do (a last window "
+            "starting in the padding is dropped); onnx shape inference before opset 22 keeps it"
+        )
+    return _shape_info(inferred, model)
+
+
+def ort_shapes(
+    path: Path, input_shapes: list[Shape], names: list[str], dtypes: list[int]
+) -> tuple[dict[str, tuple[Shape, int]], str | None]:
+    """Measure the shapes of `names` by running onnxruntime once on zero inputs; ({}, why) if it cannot."""
+    try:
+        import numpy as np
+        import onnx
+        import onnxruntime as ort
+        from onnx import helper
+    except ImportError:
+        return {}, "onnxruntime is not installed"
+    try:
+        full = onnx.load(str(path))
+        g = full.graph
+        for vi, shape in zip(graph_inputs(full), input_shapes, strict=True):
+            tt = vi.type.tensor_type
+            tt.ClearField("shape")
+            for d in shape:
+                tt.shape.dim.add().dim_value = int(d)
+        have = {o.name for o in g.output}
+        g.output.extend(helper.make_empty_tensor_value_info(n) for n in names if n not in have)
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # errors only: no shape-merge warnings on stderr
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        sess = ort.InferenceSession(full.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        feeds = {}
+        for vi, shape in zip(graph_inputs(full), input_shapes, strict=True):
+            np_dtype = helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type)
+            feeds[vi.name] = np.zeros(shape, dtype=np_dtype)
+        values = sess.run(names, feeds)
+    except Exception as exc:
+        return {}, str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    out = {}
+    for n, v, old in zip(names, values, dtypes, strict=True):
+        if hasattr(v, "shape"):
+            out[n] = (tuple(int(d) for d in v.shape), old or helper.np_dtype_to_tensor_dtype(v.dtype))
+    return out, None
