@@ -1,5 +1,6 @@
-"""Markers are used consistently: a test that spawns a process or sleeps is `slow`, a test that
-opens Chromium is `browser`, a test that runs a peer tool is `peer` (pyproject.toml lists them)."""
+"""Test hygiene: markers are used consistently (a test that spawns a process or sleeps is `slow`, a
+test that opens Chromium is `browser`, a test that runs a peer tool is `peer`; pyproject.toml lists
+them), and no test module imports another."""
 
 from __future__ import annotations
 
@@ -76,3 +77,14 @@ def test_the_check_can_fail(tmp_path: Path) -> None:
         "@pytest.mark.slow\ndef test_sleeps_marked():\n    time.sleep(0.1)\n"
     )
     assert _unmarked(tmp_path) == ["test_fake.py:4 test_sleeps uses 'time.sleep(': mark it slow"]
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    """Shared helpers live in helper modules (tests/helpers.py, tests/*/fake_*.py ...), not in tests."""
+    wrong = []
+    for path in sorted(TESTS.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            module = (node.module or "") if isinstance(node, ast.ImportFrom) else ""
+            if module.startswith("tests.") and module.rsplit(".", 1)[-1].startswith("test_"):
+                wrong.append(f"{path.relative_to(TESTS)}:{node.lineno} imports {module}")
+    assert not wrong, "\n".join(wrong)

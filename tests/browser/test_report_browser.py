@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 from tests.renderers.hostile_model import EVIL_LAYER
-from tests.renderers.results import real_hostile, with_measurements
-from tests.renderers.test_html import COMPARE_ROWS
+from tests.renderers.results import COMPARE_ROWS, real_hostile, with_measurements
 from zooprof.renderers.html import render_compare_html, render_html
 
 CHROMIUM = Path("/usr/bin/chromium")

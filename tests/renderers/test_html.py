@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.renderers.results import BREAKOUT, EVIL, hostile, power_ok, with_measurements
+from tests.renderers.results import BREAKOUT, COMPARE_ROWS, EVIL, hostile, power_ok, with_measurements
 from zooprof.renderers import format_for, render
 from zooprof.renderers.html import render_compare_html, render_html
 from zooprof.renderers.html_data import embed_json, layer_table, layer_timings
@@ -277,97 +277,6 @@ def test_real_model_with_hostile_layer_name() -> None:
     assert "<img" not in html and "<!--" not in html
     rows = payload(html)["table"]["rows"]
     assert rows[0]["name"] == "block.<img src=x onerror=alert(1)>" and rows[0]["macs"] == 16 * 16 * 8 * 27
-
-
-COMPARE_ROWS = [
-    {
-        "model": EVIL,
-        "runtime": "torch",
-        "batch": 1,
-        "status": "ok",
-        "params": 257,
-        "macs": 4032,
-        "weights_mb": 0.001,
-        "peak_activation_mb": 0.0008,
-        "latency_median_ms": 0.5,
-        "latency_p99_ms": 0.9,
-        "throughput_per_s": 2000.0,
-        "energy_per_inference_mj": None,
-        "achieved_gflops": 0.016,
-        "source": "a/result.json",
-        "pareto": True,
-    },
-    {
-        "model": "vgg16",
-        "runtime": "onnxruntime",
-        "batch": 1,
-        "status": "ok",
-        "params": 138357544,
-        "macs": 15470264320,
-        "weights_mb": 553.43,
-        "peak_activation_mb": 12.85,
-        "latency_median_ms": 120.25,
-        "latency_p99_ms": 131.0,
-        "throughput_per_s": 8.3,
-        "energy_per_inference_mj": 512.5,
-        "achieved_gflops": 257.3,
-        "source": "vgg16",
-        "pareto": False,
-    },
-    {
-        "model": "mobilenet_v2",
-        "runtime": "tflite",
-        "batch": 1,
-        "status": "failed",
-        "reason": "no route <tflite>",
-        "params": 3504872,
-        "macs": 300774272,
-        "weights_mb": 14.02,
-        "peak_activation_mb": None,
-        "latency_median_ms": None,
-        "latency_p99_ms": None,
-        "throughput_per_s": None,
-        "energy_per_inference_mj": None,
-        "achieved_gflops": None,
-        "source": "mobilenet_v2",
-        "pareto": False,
-    },
-    {
-        "model": "mobilenet_v2",
-        "runtime": "onnxruntime",
-        "batch": 1,
-        "status": "ok",
-        "params": 3504872,
-        "macs": 300774272,
-        "weights_mb": 14.02,
-        "peak_activation_mb": 9.63,
-        "latency_median_ms": 0.3,
-        "latency_p99_ms": 0.4,
-        "throughput_per_s": 3333.3,
-        "energy_per_inference_mj": None,
-        "achieved_gflops": 2005.2,
-        "source": "mobilenet_v2",
-        "pareto": True,
-    },
-    {
-        "model": "resnet18",
-        "runtime": None,
-        "batch": 1,
-        "status": "static",
-        "reason": "not measured (static analysis only)",
-        "params": 11689512,
-        "macs": 1814073344,
-        "weights_mb": 46.8,
-        "peak_activation_mb": 6.42,
-        "latency_median_ms": None,
-        "latency_p99_ms": None,
-        "throughput_per_s": None,
-        "energy_per_inference_mj": None,
-        "achieved_gflops": None,
-        "source": "r18.json",
-        "pareto": False,
-    },
-]
 
 
 def test_compare_html() -> None:

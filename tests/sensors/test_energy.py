@@ -156,7 +156,7 @@ def test_replay_sensor_pins_the_recorded_trace_to_its_start(tmp_path) -> None:
 
 
 def test_replay_of_a_tegrastats_log_uses_its_total_rail() -> None:
-    from tests.sensors.test_tegrastats import AGX_ORIN, NANO
+    from tests.sensors.tegrastats_lines import AGX_ORIN, NANO
 
     trace = trace_from_tegrastats("\n".join([NANO] * 3))
     assert trace.total == "POM_5V_IN" and trace.t == [0.0, 1.0, 2.0]

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.sensors import fake_boards as fb
+from tests.sensors.tegrastats_lines import AGX_ORIN, XNX_JP5
 from zooprof.measure import environment as machine
 from zooprof.sensors import POWER_SOURCES, create
 from zooprof.sensors.base import ENERGY, POWER, TEMPERATURE
@@ -255,19 +256,6 @@ def test_host_with_nothing_but_psutil(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- tegrastats, live
-
-XNX_JP5 = (
-    "07-09-2024 13:31:31 RAM 3168/6851MB (lfb 2x4MB) SWAP 161/3426MB (cached 0MB) "
-    "CPU [23%@1397,17%@1192,16%@1190,13%@1190,23%@1190,10%@1190] EMC_FREQ 2%@204 GR3D_FREQ 0%@[114] "
-    "VIC_FREQ 115 APE 150 AUX@45C CPU@46.5C thermal@45.6C AO@45C GPU@45.5C PMIC@50C "
-    "VDD_IN 2763mW/2846mW VDD_CPU_GPU_CV 650mW/670mW VDD_SOC 650mW/711mW"
-)
-AGX_ORIN = (
-    "RAM 2448/62840MB (lfb 2x4MB) SWAP 0/31420MB (cached 0MB) CPU [0%@2201,0%@2201,0%@2201,0%@2201,"
-    "0%@2201,0%@2201,0%@2201,0%@2201,0%@2201,0%@2201,0%@2201,0%@2201] GR3D_FREQ 0% cpu@42C soc2@37.843C "
-    "soc0@39.187C gpu@37.75C tj@42C soc1@37.937C VDD_GPU_SOC 4940mW/4940mW VDD_CPU_CV 988mW/988mW "
-    "VIN_SYS_5V0 4442mW/4442mW"
-)
 
 
 def fake_tegrastats(folder: Path, line: str) -> Path:

@@ -1,13 +1,14 @@
-"""Frontends: a resolved model reference -> Graph (IR). The registry below is the only list.
+"""Frontends: a resolved model reference -> Graph (IR).
 
 Every frontend is one module with the same entry point
 
     read(ref: ModelRef, shapes: list[Shape] | None, options: ReadOptions) -> (Graph, shapes used)
 
-and one line in `FRONTENDS`: the framework it reads (`ModelRef.framework`, set by
-`zooprof.reference.resolve`), where its `read` lives ("module:function", imported only when a
-model of that framework is read, so listing imports no framework), the extra that installs
-what it needs, and what to tell a user who lacks it. A new frontend is one file plus one line.
+and one line in the format table, `zooprof.reference.formats.FORMATS`: the framework it reads
+(`ModelRef.framework`), where its `read` lives ("module:function", imported only when a model
+of that framework is read), the extra that installs what it needs, what to tell a user who
+lacks it, and the file suffixes that resolve to it. A new frontend is one file plus one line
+there; `read` below, the cache and every command then reach it.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from zooprof.errors import MissingDependencyError, UsageError
+from zooprof.reference.formats import FORMATS
 
 if TYPE_CHECKING:
     from zooprof.ir.graph import Graph
     from zooprof.reference.resolve import ModelRef
 
 Shape = tuple[int, ...]
+Reader = Callable[..., "tuple[Graph, list[Shape]]"]
 
 
 @dataclass(frozen=True)
@@ -33,63 +36,21 @@ class ReadOptions:
     trust: bool = False  # allow code from the file (pickled modules, Keras Lambda layers)
 
 
-@dataclass(frozen=True)
-class Frontend:
-    framework: str  # the ModelRef.framework it reads
-    target: str  # "module:function", the read() above
-    extra: str  # pip install 'zooprof[extra]'
-    needs: str  # what is missing when the module cannot be imported
-
-
-class FrontendRegistry:
-    """Frontends by framework; a duplicate framework is an error."""
-
-    def __init__(self) -> None:
-        self._by_framework: dict[str, Frontend] = {}
-
-    def register(self, frontend: Frontend) -> None:
-        if frontend.framework in self._by_framework:
-            raise ValueError(f"frontend for '{frontend.framework}' registered twice")
-        self._by_framework[frontend.framework] = frontend
-
-    def __contains__(self, framework: str) -> bool:
-        return framework in self._by_framework
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self._by_framework.values())
-
-    def get(self, framework: str) -> Frontend:
-        try:
-            return self._by_framework[framework]
-        except KeyError:
-            known = ", ".join(self._by_framework)
-            raise UsageError(f"no frontend reads {framework} models", f"zooprof reads: {known}") from None
-
-    def reader(self, framework: str) -> Callable[..., tuple[Graph, list[Shape]]]:
-        """The frontend's read function, imported now; a missing framework names the extra."""
-        frontend = self.get(framework)
-        module, _, attr = frontend.target.partition(":")
-        try:
-            return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
-        except ImportError as exc:
-            raise MissingDependencyError(
-                f"{frontend.needs} ({exc})", f"pip install 'zooprof[{frontend.extra}]'"
-            ) from exc
-
-
-FRONTENDS = FrontendRegistry()
-for _frontend in (
-    Frontend("torch", "zooprof.frontends.torch.read:read", "torch", "PyTorch is needed to read this model"),
-    Frontend("onnx", "zooprof.frontends.onnx.read:read", "onnx", "the onnx package is needed to read ONNX files"),
-    Frontend("tflite", "zooprof.frontends.tflite.read:read", "tflite", "a TFLite dependency is missing"),
-    Frontend("keras", "zooprof.frontends.keras.read:read", "tf", "h5py (or TensorFlow, for keras: builders) is needed"),
-    Frontend("tfjs", "zooprof.frontends.tfjs:read", "tf", "a TF.js dependency is missing"),
-    Frontend("teachable", "zooprof.frontends.teachable:read", "tf", "a Teachable Machine dependency is missing"),
-):
-    FRONTENDS.register(_frontend)
+def reader(framework: str) -> Reader:
+    """The read function of the frontend for `framework`, imported now; a missing framework
+    library names the extra that installs it."""
+    fmt = FORMATS.get(framework)
+    if fmt is None:
+        known = ", ".join(f.framework for f in FORMATS)
+        raise UsageError(f"no frontend reads {framework} models", f"zooprof reads: {known}")
+    module, _, attr = fmt.reader.partition(":")
+    try:
+        fn: Reader = getattr(importlib.import_module(module), attr)
+    except ImportError as exc:
+        raise MissingDependencyError(f"{fmt.needs} ({exc})", f"pip install 'zooprof[{fmt.extra}]'") from exc
+    return fn
 
 
 def read(ref: ModelRef, shapes: list[Shape] | None, options: ReadOptions | None = None) -> tuple[Graph, list[Shape]]:
     """Read `ref` with the frontend of its framework -> (Graph, the input shapes used)."""
-    reader: Any = FRONTENDS.reader(ref.framework)
-    return reader(ref, shapes, options or ReadOptions())  # type: ignore[no-any-return]
+    return reader(ref.framework)(ref, shapes, options or ReadOptions())

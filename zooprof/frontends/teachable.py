@@ -32,7 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from zooprof.errors import MissingDependencyError, UsageError, ZooprofError
-from zooprof.frontends import FRONTENDS, ReadOptions
+from zooprof.frontends import ReadOptions, reader
 from zooprof.ir.graph import Graph
 
 Shape = tuple[int, ...]
@@ -271,13 +271,13 @@ def _delegate(ref: Any, kind: str, model: Path, shapes: list[Shape] | None, trus
     framework = {"tfjs": "tfjs", "keras-file": "keras", "tflite-file": "tflite"}[kind]
     inner = replace(ref, kind=kind, framework=framework, source=str(model))
     try:
-        reader = FRONTENDS.reader(framework)
+        read_inner = reader(framework)
     except MissingDependencyError as exc:
         exc.message = (
             f"reading this Teachable Machine export ({model.name}) needs the {framework} frontend: {exc.message}"
         )
         raise
-    return reader(inner, shapes, ReadOptions(trust=trust))  # type: ignore[no-any-return]
+    return read_inner(inner, shapes, ReadOptions(trust=trust))
 
 
 def read_folder(ref: Any, root: Path, shapes: list[Shape] | None, trust: bool) -> tuple[Graph, list[Shape]]:

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from zooprof.errors import UsageError
+from zooprof.reference.formats import FORMATS
 from zooprof.reference.registry import ZooEntry, zoo
 
 Shape = tuple[int, ...]
 
-TORCH_FILE_SUFFIXES = {".pt", ".pth", ".pt2", ".ts", ".torchscript", ".jit"}
 FORMS = (
     "a zoo name (zooprof list), torchvision:NAME, keras:APP, package.module:callable, "
     "or a model file or folder (.pt, .pt2, .onnx, .tflite, .h5, .keras, model.json, a Teachable Machine export)"
@@ -94,15 +94,6 @@ def _torchvision_matches(name: str) -> list[str]:
     return difflib.get_close_matches(name, torchvision.models.list_models(), n=3, cutoff=0.75)
 
 
-#: suffix -> (kind, framework) for files other than PyTorch's
-OTHER_FILE_KINDS = {
-    ".onnx": ("onnx-file", "onnx"),
-    ".tflite": ("tflite-file", "tflite"),
-    ".h5": ("keras-file", "keras"),
-    ".hdf5": ("keras-file", "keras"),
-    ".keras": ("keras-file", "keras"),
-}
-
 #: Teachable Machine image exports, recognised by their files (REFERENCES.md)
 TEACHABLE_MARKERS = (
     ("model.json", "metadata.json"),
@@ -118,11 +109,9 @@ def _resolve_path(text: str, path: Path, kwargs: dict[str, Any]) -> ModelRef:
     full = str(path.resolve())
     suffix = path.suffix.lower()
     if path.is_file():
-        if suffix in TORCH_FILE_SUFFIXES:
-            return ModelRef(text, "torch-file", "torch", full, path.stem, None, kwargs)
-        if suffix in OTHER_FILE_KINDS:
-            kind, framework = OTHER_FILE_KINDS[suffix]
-            return ModelRef(text, kind, framework, full, path.stem, None, kwargs)
+        fmt = FORMATS.for_suffix(suffix)
+        if fmt is not None:
+            return ModelRef(text, f"{fmt.framework}-file", fmt.framework, full, path.stem, None, kwargs)
         if suffix == ".zip":
             return ModelRef(text, "teachable", "teachable", full, path.stem, None, kwargs)
         if path.name.endswith(".json"):
@@ -139,7 +128,7 @@ def _resolve_path(text: str, path: Path, kwargs: dict[str, Any]) -> ModelRef:
             f"no model found in the folder {path}",
             "expected a Teachable Machine export, a TF.js model.json or a SavedModel (saved_model.pb)",
         )
-    supported = ", ".join(sorted(TORCH_FILE_SUFFIXES | set(OTHER_FILE_KINDS) | {".zip", "model.json"}))
+    supported = ", ".join(sorted(FORMATS.suffixes() | {".zip", "model.json"}))
     raise UsageError(f"zooprof cannot read '{path}'", f"supported: {supported}, or a model folder")
 
 
@@ -161,7 +150,7 @@ def resolve(text: str) -> ModelRef:
         return ModelRef(text, "torchvision", "torch", base, name, None, kwargs)
     if re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*", base):
         return ModelRef(text, "callable", "torch", base, base.split(":")[1], None, kwargs)
-    if any(base.endswith(s) for s in (*TORCH_FILE_SUFFIXES, *OTHER_FILE_KINDS, ".zip")) or "/" in base:
+    if any(base.endswith(s) for s in (*FORMATS.suffixes(), ".zip")) or "/" in base:
         raise UsageError(f"no such file: {base}", "check the path")
     close = registry.suggest(base) + [f"torchvision:{n}" for n in _torchvision_matches(base)]
     close.sort(key=lambda c: c != f"torchvision:{base}")  # an exact torchvision name first
