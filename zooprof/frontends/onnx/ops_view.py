@@ -8,7 +8,7 @@ values of small constant inputs (Clip bounds, reduction axes, pad widths).
 Contract of a mapper: `NodeView -> (OpKind, attrs)`; it raises ValueError (or TypeError,
 IndexError, KeyError, ZeroDivisionError) when the node cannot be mapped, which `map_node`
 turns into OpKind.UNKNOWN. The conventions of the attributes are those of the PyTorch
-frontend (torch_ops.py), so the rules in zooprof/rules/ read both the same way: `kernel`,
+frontend (frontends/torch/ops.py), so the rules in zooprof/rules/ read both the same way: `kernel`,
 `stride`, `dilation` are tuples over the spatial axes; `padding` is a tuple of ints when
 every axis pads symmetrically, else a tuple of (before, after) pairs; `groups`,
 `in_channels`, `out_channels`, `bias`; `axis`.

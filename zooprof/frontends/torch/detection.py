@@ -5,7 +5,7 @@ A detector takes a list of 3xHxW images, resizes and normalises them inside
 top-k and NMS, whose output sizes depend on the values. Meta tensors have no values, so a
 detector is read on CPU tensors with random weights (torch.manual_seed(0)) and seeded random
 images, through the same module hooks + aten dispatch recorder as other models
-(frontends/torch.py). Each post-processing function becomes one layer (its aten ops and box
+(frontends/torch/dispatch.py). Each post-processing function becomes one layer (its aten ops and box
 counts in the attributes); every layer gets its stage; the RoI heads are marked as costing
 per proposal, with the count of this run. See docs/detection.md.
 

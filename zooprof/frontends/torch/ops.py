@@ -1,6 +1,6 @@
 """PyTorch op mapping: nn.Module types, Python functions/methods and aten ops -> (OpKind, attrs).
 
-Only this module and frontends/torch.py know PyTorch's classes; both import torch lazily
+Only the modules of frontends/torch/ know PyTorch's classes; they import torch lazily
 (they are imported only by code that has already decided to read a PyTorch model).
 """
 
