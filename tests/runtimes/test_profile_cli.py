@@ -189,3 +189,14 @@ def test_tensorflow_runtime() -> None:
     )
     r = zooprof.profile("mnist-mlp", runtime="tensorflow", max_time=0.5)
     assert r.measurements[0]["failure"] == "unsupported"
+
+
+def test_a_model_no_runtime_runs_is_a_failed_row_with_the_reason(tmp_path: Path) -> None:
+    """TF.js has no runtime: without --runtime the row says so (one rule: runtimes.default_runtime)."""
+    from tests.frontends.keras_fixtures import write_tm_tfjs
+    from zooprof import profile
+
+    write_tm_tfjs(tmp_path / "tm", ["a", "b"])
+    (row,) = profile(str(tmp_path / "tm" / "model.json"), use_cache=False).measurements
+    assert row["status"] == "failed" and row["failure"] == "unsupported" and row["runtime"] == "none"
+    assert row["reason"].startswith("no runtime runs tfjs models")

@@ -9,7 +9,7 @@ before any model is loaded.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from zooprof.errors import UsageError
@@ -133,9 +133,6 @@ class ProfileOptions:
         for name in self.runtimes:
             rt.check_available(name)
 
-    def with_(self, **changes: Any) -> ProfileOptions:
-        return replace(self, **changes)
-
     def record(self) -> dict[str, Any]:
         """What a result's environment records of the options (`environment.profile_options`)."""
         return {
@@ -146,8 +143,3 @@ class ProfileOptions:
             "per_stage": self.per_stage,
             "ort_opt_level": self.ort_opt_level,
         }
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["power"] = asdict(self.power) if self.power else None
-        return d
