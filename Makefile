@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.zooprof-installed
 SEED   := mnist-mlp alexnet-2012 alexnet vgg16 mobilenet_v2 resnet18 resnet50 mobilenet_v3_large
 SEED_RESULTS := $(foreach m,mnist-mlp alexnet-2012 vgg16 mobilenet_v2 tm-image-v2,reports/$(m)-profile.json)
 
-.PHONY: install demo test bench lint clean browser
+.PHONY: install demo test bench lint clean browser catalogue
 
 install: $(STAMP)
 
@@ -44,6 +44,10 @@ browser:
 bench: install
 	@$(BIN)/python bench/bench_inspect.py; a=$$?; $(BIN)/python bench/bench_profile.py; b=$$?; \
 	  $(BIN)/python bench/bench_html.py; c=$$?; exit $$((a | b | c))
+
+# every torchvision builder (and keras.applications in four forms) against its reference -> docs/catalogue.md
+catalogue: install
+	$(BIN)/python bench/catalogue.py --keras --markdown docs/catalogue.md
 
 lint: install
 	$(BIN)/ruff check zooprof tests bench

@@ -11,6 +11,9 @@ b. whole command, as subprocesses: ``zooprof inspect vgg16 --no-cache`` (cold) a
    ``python -c "import torch, torchvision, torchinfo; torchinfo.summary(...)"`` script.
    Targets: cold <= 0.75x the torchinfo script, cached <= 0.15x.
 c. ``zooprof --help``: target < 0.5 s.
+d. ``zooprof inspect swin_t.onnx --no-cache`` on torchvision's swin_t exported by the
+   TorchScript exporter (random weights, opset 17; exported once into a temporary folder):
+   reading ONNX is shape inference plus rounds of constant folding. Target < 4 s.
 
 The commands are run round-robin (one of each per round) so drift in machine load hits
 all of them alike, after one untimed run of each to warm the OS file cache. Exits 1 if a
@@ -25,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -223,6 +227,43 @@ def bench_commands(reps: int) -> list[Result]:
 
 
 # --------------------------------------------------------------------------------------
+# d. reading an ONNX file
+
+ONNX_MODEL = "swin_t"
+EXPORT_SCRIPT = (
+    "import sys, warnings, torch, torchvision; warnings.simplefilter('ignore'); torch.manual_seed(0); "
+    f"m = torchvision.models.{ONNX_MODEL}().eval(); "
+    "torch.onnx.export(m, (torch.randn(1, 3, 224, 224),), sys.argv[1], dynamo=False, opset_version=17)"
+)
+
+
+def bench_onnx_read(reps: int) -> Result:
+    """Benchmark d: `zooprof inspect swin_t.onnx --no-cache` (target < 4 s); the note gives the
+    CPU time per run (user + sys of the command), which other processes on the machine skew less."""
+    exe = str(zooprof_script())
+    with tempfile.TemporaryDirectory(prefix="zooprof-bench-onnx-") as tmp:
+        path = Path(tmp) / f"{ONNX_MODEL}.onnx"
+        proc = subprocess.run([sys.executable, "-c", EXPORT_SCRIPT, str(path)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"exporting {ONNX_MODEL} to ONNX failed:\n{proc.stderr[-2000:]}")
+        env = dict(os.environ, ZOOPROF_CACHE_DIR=str(Path(tmp) / "cache"))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        s, _ = round_robin({"onnx": Command([exe, "inspect", str(path), "--no-cache"], env)}, reps)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / (reps + 1)  # + the warm-up run
+    med = statistics.median(s["onnx"])
+    return Result(
+        f"d. `zooprof inspect {ONNX_MODEL}.onnx --no-cache`",
+        med,
+        None,
+        "< 4 s",
+        med < 4.0,
+        s["onnx"],
+        note=f"CPU time per run {cpu:.2f} s",
+    )
+
+
+# --------------------------------------------------------------------------------------
 # report
 
 
@@ -287,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     results = [bench_inprocess(args.inprocess_reps)]
     print("  in-process done", file=sys.stderr, flush=True)
     results += bench_commands(args.reps)
+    print("  commands done", file=sys.stderr, flush=True)
+    results.append(bench_onnx_read(args.reps))
     text = to_markdown(results, args.reps, args.inprocess_reps, (before, load()))
     print(text)
     if args.markdown:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -39,3 +42,21 @@ def heavy_imports(*args: str, env: dict[str, str] | None = None) -> list[str]:
     line = [x for x in r.stdout.splitlines() if x.startswith("HEAVY=")]
     assert line, r.stderr
     return [m for m in line[-1][6:].split(",") if m]
+
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def load_bench(name: str) -> ModuleType:
+    """A script of bench/ as a module (bench/ is not a package): the peer tools, the catalogue."""
+    key = f"zooprof_bench_{name}"
+    if key in sys.modules:
+        return sys.modules[key]
+    if str(BENCH) not in sys.path:
+        sys.path.append(str(BENCH))  # the scripts import each other by name, as when run from bench/
+    spec = importlib.util.spec_from_file_location(key, BENCH / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[key] = module
+    spec.loader.exec_module(module)
+    return module

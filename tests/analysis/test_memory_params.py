@@ -7,7 +7,7 @@ from zooprof.analysis import analyze
 from zooprof.analysis.memory import analyze_memory
 from zooprof.analysis.params import analyze_params
 from zooprof.ir.graph import ParamSpec
-from zooprof.ir.ops import OpKind
+from zooprof.ir.ops import COPIES_ATTR, OpKind
 
 
 def test_peak_memory_chain_frees_dead_tensors() -> None:
@@ -39,6 +39,21 @@ def test_views_and_inplace_share_the_buffer() -> None:
     m = analyze_memory(g)
     assert m.activation_bytes == [0, 0]
     assert m.peak_bytes == 400
+
+
+def test_a_view_kind_marked_as_a_copy_gets_its_own_buffer() -> None:
+    # x (400 B) -> permute -> relu: a PyTorch permute is a view of x; an ONNX Transpose
+    # (COPIES_ATTR) writes 400 B of its own, live together with x while it runs
+    x, p, r = t("x", 1, 4, 5, 5), t("p", 1, 5, 5, 4), t("r", 1, 5, 5, 4)
+    view = graph([x], [layer("p", OpKind.PERMUTE, [x], p), layer("r", OpKind.RELU, [p], r)], ["r"])
+    copy = graph(
+        [x], [layer("p", OpKind.PERMUTE, [x], p, **{COPIES_ATTR: True}), layer("r", OpKind.RELU, [p], r)], ["r"]
+    )
+    assert analyze_memory(view).activation_bytes == [0, 400]
+    assert analyze_memory(view).live_bytes == [400, 800]
+    m = analyze_memory(copy)
+    assert m.activation_bytes == [400, 400]
+    assert m.live_bytes == [800, 800]  # x + its transposed copy; then the copy + relu's output
 
 
 def test_params_split_and_shared_counted_once() -> None:

@@ -5,26 +5,19 @@ docs/counting.md has the table this reproduces."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import load_bench
 
 pytestmark = [pytest.mark.peer, pytest.mark.slow]
 
 
-def _peers():  # type: ignore[no-untyped-def]
+def _peers() -> ModuleType:
     for tool in ("torchinfo", "fvcore", "ptflops"):
         pytest.importorskip(tool)
-    spec = importlib.util.spec_from_file_location("zooprof_bench_peers", ROOT / "bench" / "peers.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("peers")
 
 
 @pytest.mark.parametrize("name", ["alexnet-2012", "resnet18", "mobilenet_v2"])

@@ -210,6 +210,94 @@ def test_self_made_explicit_files_keep_their_order(small: Path, capsys: pytest.C
     assert "BN folding of 1 BatchNorm layer" in out and "MACs equal across formats: 363,136" in out
 
 
+@pytest.fixture(scope="module")
+def untrained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("tensorflow", reason="TensorFlow converts the self-made model to TFLite")
+    from tests.frontends import tflite_fixtures as fx
+
+    fx._quiet()
+    folder = tmp_path_factory.mktemp("untrained")
+    model = fx.untrained_model()
+    model.save(folder / "untrained.keras")
+    (folder / "untrained.tflite").write_bytes(fx._convert(model, "float"))
+    return folder
+
+
+def test_untrained_keras_vs_tflite_every_difference_explained(untrained: Path) -> None:
+    """BN folding, a Dense bias the converter drops (all zeros), a constant add folded into the
+    conv before it, equal zero tensors merged: each computed from the layers; and the layers
+    aligned by their place in the graph although the converter runs the shortcut conv after
+    the branch."""
+    c = compare([str(untrained)])
+    keras, tfl = (c.formats[0].read_figures, c.formats[1].read_figures)
+    (params,) = c.params_findings
+    assert params.explained
+    assert params.cause == "batchnorm folding and dropped dense biases and added conv biases and shared values"
+    # by hand: 4 BN (C = 8 + 16 + 4 + 16 = 44), 4 x 44 values out; the stem conv (no bias) gains 8;
+    # the 3 other convs had a bias; the Dense head's 10 zero biases are dropped; the separable
+    # conv's depthwise part (16 channels, no bias in Keras) gets 16 zeros
+    assert keras.dense_bias.values == 10 and tfl.dense_bias.values == 0
+    assert -params.difference == 4 * 44 - 8 + 10 - 16 + tfl.shared_param_values
+    assert "+ 10 values of dropped dense biases, - 16 values of added conv biases" in params.text
+    (flops,) = c.flops_findings
+    # the SE conv's `+ 3.0` (16 values) is folded into its bias; the Dense head's 10 bias adds go too
+    assert keras.constant_ops.flops == 16 and tfl.constant_ops.flops == 0
+    assert flops.explained and "folds 1 element-wise op with a constant into the conv or dense layer" in flops.text
+    assert c.macs.equal and c.layers.agree and not c.layers.macs_differ
+    order = {f: [r.names[f] for r in c.layers.rows] for f in c.layers.formats}
+    assert [n.split("/")[0] for n in order["Keras float32"]] == [
+        "stem",
+        "branch_a",
+        "shortcut",
+        "branch_b",
+        "se_conv",
+        "sep",
+        "sep",
+        "logits",
+    ]
+
+
+def test_layers_are_aligned_by_their_place_in_the_graph() -> None:
+    """A converter that runs a block's shortcut conv before its branch (the TFLite ResNet50): the
+    rows match the layers by depth and work, not by execution order."""
+    from types import SimpleNamespace
+
+    from zooprof.compare.parity.align import align_layers
+
+    def result(order: list[str]) -> Any:
+        convs = {  # name: (input, output shape, MACs)
+            "stem": ("x", [1, 8, 8, 8], 100),
+            "branch": ("stem", [1, 4, 8, 8], 200),
+            "shortcut": ("stem", [1, 16, 8, 8], 300),
+            "branch2": ("branch", [1, 16, 8, 8], 400),
+        }
+        rows, glayers = [], []
+        for name in order:
+            src, shape, macs = convs[name]
+            rows.append({"name": name, "op": "conv", "output_shape": shape, "macs": macs, "counted": True})
+            glayers.append({"inputs": [{"name": src}], "outputs": [{"name": name}]})
+        rows.append({"name": "add", "op": "add", "output_shape": [1, 16, 8, 8], "macs": 0, "counted": True})
+        glayers.append({"inputs": [{"name": "shortcut"}, {"name": "branch2"}], "outputs": [{"name": "add"}]})
+        return SimpleNamespace(layers=rows, graph={"layers": glayers})
+
+    formats = [SimpleNamespace(column="A"), SimpleNamespace(column="B")]
+    results = {
+        "A": result(["stem", "branch", "shortcut", "branch2"]),
+        "B": result(["stem", "shortcut", "branch", "branch2"]),
+    }
+    a = align_layers(formats, results)  # type: ignore[arg-type]
+    assert a.agree and not a.macs_differ and a.first_disagreement is None
+    assert [(r.names["A"], r.names["B"]) for r in a.rows] == [
+        ("stem", "stem"),
+        ("branch", "branch"),
+        ("shortcut", "shortcut"),
+        ("branch2", "branch2"),
+    ]
+    results["B"].layers[1]["output_shape"] = [1, 32, 8, 8]  # a real difference is still found
+    a = align_layers(formats, results)  # type: ignore[arg-type]
+    assert not a.agree and (a.first_disagreement or "").endswith("A 1x16x8x8, B 1x32x8x8")
+
+
 TORCH_SCRIPT = """
 import json, sys
 import torch

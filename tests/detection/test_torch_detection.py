@@ -38,7 +38,8 @@ def _sums(r: ProfileResult) -> None:
     stages = r.totals["stages"]
     assert [s["stage"] for s in stages] == ["transform", "backbone", "neck", "head", "postprocess"]
     assert sum(s["macs"] for s in stages) == r.totals["macs"]
-    assert sum(s["params"] for s in stages) == r.totals["params"]
+    outside = r.totals.get("params_not_in_trace", {}).get("params", 0)  # in no layer, so in no stage
+    assert sum(s["params"] for s in stages) + outside == r.totals["params"]
     assert sum(s["data_dependent_macs"] for s in stages) == r.totals.get("data_dependent", {}).get("macs", 0)
     assert all(row["stage"] == "postprocess" for row in r.layers if not row["counted"])
     assert all(row.get("stage") for row in r.layers)

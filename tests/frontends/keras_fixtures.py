@@ -15,6 +15,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from tests.helpers import load_bench
+
 # --------------------------------------------------------------------------------------
 # TF.js, by hand
 
@@ -409,3 +411,8 @@ def count(model: Any) -> tuple[int, int]:
     """(count_params, trainable count) as Keras gives them."""
     trainable = sum(int(_numel(list(w.shape))) for w in model.trainable_weights)
     return int(model.count_params()), trainable
+
+
+def tf_profiler_macs(model: Any, shape: tuple[int, ...]) -> int:
+    """MACs of a Keras model by TensorFlow's profiler (bench/tf_reference.py, shared with the catalogue)."""
+    return load_bench("tf_reference").tf_profiler_macs(model, shape)  # type: ignore[no-any-return]

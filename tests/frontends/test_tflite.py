@@ -217,6 +217,30 @@ def test_resize_is_counted_and_dynamic_shapes_are_measured(built: fx.Built) -> N
     assert any("measured with the LiteRT interpreter" in n for n in r.model["notes"])
 
 
+def test_rows_the_file_leaves_dynamic_are_propagated(built: fx.Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Dense on an image: FULLY_CONNECTED's rows are -1 in the file (stored 1), H x W = 64 in
+    fact; computed from the RESHAPE before it, in pure Python (LiteRT disabled here)."""
+    assert built.dense_image_file is not None
+    monkeypatch.setattr(tflite, "measure_shapes", lambda *a: ({}, "disabled in this test"))
+    r = static(built.dense_image_file)
+    assert r.totals["macs"] == fx.DENSE_IMAGE_MACS and r.totals["shape_mismatches"] == 0
+    fc = next(row for row in r.layers if row["op"] == "dense" and row["macs"] == 8 * 8 * 6 * 4)
+    assert fc["output_shape"] == [64, 6]
+    assert any("computed from the ops that produce them" in n for n in r.model["notes"])
+    assert not any("unreliable" in n for n in r.model["notes"])
+    r = static(built.dense_image_file, input_shape="2x3x8x8")
+    assert r.totals["macs"] == 2 * fx.DENSE_IMAGE_MACS and r.totals["shape_mismatches"] == 0
+
+
+def test_propagation_helpers() -> None:
+    from zooprof.frontends.tflite.propagate import broadcast, reshaped
+
+    assert reshaped((1, 56, 56, 96), [3136, 96]) == (3136, 96)
+    assert reshaped((3136, 384), [1, 56, 56, -1]) == (1, 56, 56, 384)
+    assert reshaped((1, 10), [3, -1]) is None and reshaped((1, 10), None) is None
+    assert broadcast([(1, 56, 56, 1), (96,)]) == (1, 56, 56, 96) and broadcast([(3,), (4,)]) is None
+
+
 def test_batch_can_change_and_nothing_else(built: fx.Built, capsys: pytest.CaptureFixture[str]) -> None:
     for shape in ("4x3x32x32", "4x32x32x3"):  # logical or the file's NHWC
         r = static(built.float_file, input_shape=shape)

@@ -61,6 +61,7 @@ class Built:
     edgetpu_file: Path
     ops_file: Path
     dynamic_file: Path
+    dense_image_file: Path | None = None
     keras_macs: int = 0
     keras_params: int = 0
     info: dict[str, Any] = field(default_factory=dict)
@@ -166,6 +167,48 @@ def dynamic_model() -> Any:
     return model
 
 
+def dense_image_model() -> Any:
+    """A Dense on an image (as in ConvNeXt): Keras 3 lowers it to RESHAPE [N*H*W, C] ->
+    FULLY_CONNECTED -> RESHAPE, and the file leaves the FULLY_CONNECTED's rows at -1."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((8, 8, 3), name="image")
+    x = layers.Conv2D(4, 3, padding="same", name="conv")(inp)  # 8*8*4 outputs x 27 = 6,912 MACs
+    x = layers.Dense(6, name="pointwise")(x)  # 64 rows x 6 x 4 = 1,536 MACs
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    out = layers.Dense(3, name="fc")(x)  # 18 MACs
+    model = keras.Model(inp, out, name="dense_image")
+    randomise(model)
+    return model
+
+
+def untrained_model() -> Any:
+    """An untrained ResNet-style block and a MobileNetV3-style gate, as keras.applications builds
+    them with weights=None: BatchNorm everywhere (folded by the converter), a shortcut conv and a
+    branch from one tensor (the converter runs them in another order), `ops.add(x, 3.0)` right
+    after a conv (folded into its bias), a separable conv whose depthwise part the converter gives
+    a zero bias, and a Dense head whose all-zero bias the converter drops."""
+    import keras
+    from keras import layers, ops
+
+    inp = keras.Input((16, 16, 3), name="image")
+    x = layers.Conv2D(8, 3, strides=2, padding="same", use_bias=False, name="stem")(inp)
+    x = layers.ReLU(name="stem_relu")(layers.BatchNormalization(name="stem_bn")(x))
+    s = layers.BatchNormalization(name="shortcut_bn")(layers.Conv2D(16, 1, name="shortcut")(x))
+    b = layers.BatchNormalization(name="branch_a_bn")(layers.Conv2D(4, 1, name="branch_a")(x))
+    b = layers.Conv2D(16, 3, padding="same", name="branch_b")(layers.ReLU(name="branch_a_relu")(b))
+    x = layers.Add(name="residual")([s, layers.BatchNormalization(name="branch_b_bn")(b)])
+    g = layers.Conv2D(16, 1, name="se_conv")(layers.GlobalAveragePooling2D(keepdims=True, name="se_pool")(x))
+    g = ops.multiply(layers.ReLU(6.0, name="se_relu6")(ops.add(g, 3.0)), 1.0 / 6.0)
+    x = layers.SeparableConv2D(16, 3, padding="same", name="sep")(layers.Multiply(name="se_mul")([x, g]))
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    return keras.Model(inp, layers.Dense(10, name="logits")(x), name="untrained")
+
+
+DENSE_IMAGE_MACS = 8 * 8 * 4 * 27 + 8 * 8 * 6 * 4 + 6 * 3  # 8,466
+
+
 def keras_macs(model: Any) -> int:
     """MACs of a Keras model's conv and dense layers, from its own layer configs and shapes."""
     from keras import layers
@@ -266,4 +309,6 @@ def build(folder: Path) -> Built:
     built.edgetpu_file.write_bytes(edgetpu_like(int8))
     built.ops_file.write_bytes(_convert(ops_model(), "float"))
     built.dynamic_file.write_bytes(_convert(dynamic_model(), "float"))
+    built.dense_image_file = folder / "dense_image.tflite"
+    built.dense_image_file.write_bytes(_convert(dense_image_model(), "float"))
     return built

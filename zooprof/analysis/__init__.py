@@ -7,12 +7,13 @@ Analyses never print and never import a framework.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from zooprof.analysis.flops import analyze_flops
-from zooprof.analysis.memory import analyze_memory
-from zooprof.analysis.params import analyze_params
+from zooprof.analysis.guard import Problems
+from zooprof.analysis.memory import MemoryResult, analyze_memory
+from zooprof.analysis.params import ParamCount, analyze_params, params_not_in_trace
 from zooprof.analysis.receptive_field import analyze_receptive_field
 from zooprof.analysis.shapes import analyze_shapes
 from zooprof.analysis.stages import annotate as annotate_stages
@@ -25,6 +26,8 @@ GEOMETRY_ATTRS = ("kernel", "stride", "padding", "dilation", "groups")
 
 def rf_to_dict(rf: RF) -> dict[str, Any] | None:
     """The JSON form of a receptive field (see docs/result-schema.md)."""
+    if rf.constant:  # fed by buffers or constants only: sees no input pixel
+        return {"size": "none", "stride": None, "padding": None, "aligned": rf.aligned, "exact": rf.exact}
     if not rf.known:
         return {"size": "unknown", "stride": None, "padding": None, "aligned": rf.aligned, "exact": rf.exact}
     if rf.is_global:
@@ -48,15 +51,20 @@ def rf_to_dict(rf: RF) -> dict[str, Any] | None:
 class Analysis:
     layers: list[dict[str, Any]]
     totals: dict[str, Any]
+    notes: list[str] = field(default_factory=list)  # figures a pass could not compute (analysis/guard.py)
 
 
 def analyze(graph: Graph) -> Analysis:
     """Run every static pass and return per-layer rows plus model totals."""
-    shapes = analyze_shapes(graph)
-    fields = analyze_receptive_field(graph)
-    params = analyze_params(graph)
-    costs = analyze_flops(graph)
-    memory = analyze_memory(graph)
+    problems = Problems()  # an unexpected case costs one figure of one layer, never the result
+    n = len(graph.layers)
+    shapes = analyze_shapes(graph, problems)
+    fields = analyze_receptive_field(graph, problems)
+    params = problems.whole("params", lambda: analyze_params(graph), lambda: [ParamCount()] * n)
+    costs = analyze_flops(graph, problems)
+    memory = problems.whole(
+        "activation memory", lambda: analyze_memory(graph), lambda: MemoryResult([0] * n, [0] * n, 0, None)
+    )
 
     rows: list[dict[str, Any]] = []
     for i, layer in enumerate(graph.layers):
@@ -105,14 +113,20 @@ def analyze(graph: Graph) -> Analysis:
     for r in rows:
         flops_by_op[r["op"]] += r["flops"]
         macs_by_op[r["op"]] += r["macs"]
+    # stored tensors no layer uses (a submodule eval never calls): in the totals, in no row
+    outside = problems.whole("params not in trace", lambda: params_not_in_trace(graph), lambda: None, "left out")
+
+    def stored(key: str) -> int:
+        return sum(r[key] for r in rows) + (outside[key] if outside else 0)
+
     totals = {
-        "params": sum(r["params"] for r in rows),
-        "trainable_params": sum(r["trainable_params"] for r in rows),
-        "non_trainable_params": sum(r["non_trainable_params"] for r in rows),
-        "buffers": sum(r["buffers"] for r in rows),
+        "params": stored("params"),
+        "trainable_params": stored("trainable_params"),
+        "non_trainable_params": stored("non_trainable_params"),
+        "buffers": stored("buffers"),
         "macs": sum(r["macs"] for r in rows),
         "flops": sum(r["flops"] for r in rows),
-        "weight_bytes": sum(r["weight_bytes"] for r in rows),
+        "weight_bytes": stored("weight_bytes"),
         "activation_bytes": sum(r["activation_bytes"] for r in rows),
         "input_bytes": sum(t.nbytes for t in graph.inputs),
         "peak_activation_bytes": memory.peak_bytes,
@@ -128,5 +142,8 @@ def analyze(graph: Graph) -> Analysis:
         "shape_mismatches": sum(1 for r in rows if "shape_mismatch" in r),
         "rf_not_aligned": [r["name"] for r in rows if r["rf"] and not r["rf"]["aligned"]][:1],
     }
-    annotate_stages(graph, rows, totals)  # detection: stages, fixed vs data-dependent cost (no-op otherwise)
-    return Analysis(rows, totals)
+    if outside:
+        totals["params_not_in_trace"] = outside
+    # detection: stages, fixed vs data-dependent cost (no-op otherwise)
+    problems.whole("detection stages", lambda: annotate_stages(graph, rows, totals), lambda: None, "totals not split")
+    return Analysis(rows, totals, problems.notes())

@@ -2,8 +2,10 @@
 
 Convention: run the layers in graph order; a buffer is allocated when its layer runs and
 freed after its last reader. Views and in-place ops (see OpKind.VIEW_OPS, Layer.inplace)
-share their input's buffer. The graph inputs are live from the start and the graph outputs
-until the end. Weights are not activations and are reported separately (weight_bytes).
+share their input's buffer, unless the frontend marks a view kind as a copy in its format
+(attribute COPIES_ATTR: ONNX Transpose, Expand, Slice...), which gets a buffer of its own.
+The graph inputs are live from the start and the graph outputs until the end. Weights are
+not activations and are reported separately (weight_bytes).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zooprof.ir.graph import Graph
-from zooprof.ir.ops import VIEW_OPS
+from zooprof.ir.ops import COPIES_ATTR, VIEW_OPS
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ def analyze_memory(graph: Graph) -> MemoryResult:
             buf = storage_of.get(t.name)
             if buf is not None:
                 last[buf] = max(last[buf], step)
-        aliasing = (layer.op in VIEW_OPS or layer.inplace) and layer.inputs and layer.inputs[0].name in storage_of
+        view = layer.op in VIEW_OPS and not layer.attrs.get(COPIES_ATTR)
+        aliasing = (view or layer.inplace) and layer.inputs and layer.inputs[0].name in storage_of
         nbytes = 0
         for i, t in enumerate(layer.outputs):
             if aliasing and i == 0:

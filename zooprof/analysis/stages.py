@@ -3,10 +3,10 @@
 Contract: `annotate(graph, rows, totals)` changes nothing for a graph without stages or
 post-processing ops. Otherwise it adds to each row `stage` (transform, backbone, neck, head,
 postprocess) and, where the layer's cost depends on the data, `data_dependent` (the unit:
-"proposal" or "box"); `totals["macs"]` and `totals["flops"]` become the **fixed** cost (the
-layers whose shapes depend on the input size only), `totals["data_dependent"]` lists the
-other parts with their cost per unit and the count of this run, and `totals["stages"]` gives
-params and MACs per stage. Pure Python: no framework import.
+"proposal", "detection" or "box", zooprof.ir.stages.UNITS); `totals["macs"]` and
+`totals["flops"]` become the **fixed** cost (the layers whose shapes depend on the input size
+only), `totals["data_dependent"]` lists the other parts with their cost per unit and the
+count of this run, and `totals["stages"]` gives params and MACs per stage. Pure Python: no framework import.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ Row = dict[str, Any]
 POSTPROCESS_OPS = frozenset({OpKind.NMS, OpKind.DETECTION_POSTPROCESS})
 
 #: Layer attributes that are bookkeeping, not the op's configuration.
-BOOKKEEPING = ("stage", "data_dependent", "count", "aten_ops")
+BOOKKEEPING = ("stage", "data_dependent", "count", "aten_ops", "part")
 
 
 def op_config(layer: Layer) -> dict[str, Any]:
@@ -77,14 +77,18 @@ def annotate(graph: Graph, rows: list[Row], totals: dict[str, Any]) -> None:
 
 
 def _part_name(layer: Layer, unit: str) -> str:
+    """The part a frontend named (the RoI heads' box, mask and keypoint heads), else each
+    post-processing op its own, else the top module."""
+    if layer.attrs.get("part"):
+        return str(layer.attrs["part"])
     if unit == "box":
         return layer.name
     return (layer.scope or layer.name).split(".")[0]
 
 
 def data_dependent_parts(dependent: list[tuple[Layer, Row]]) -> list[dict[str, Any]]:
-    """Group the data-dependent layers: the RoI heads (per proposal) as one part, each
-    post-processing op (per box) as its own."""
+    """Group the data-dependent layers: each RoI head (the box head per proposal, a mask or
+    keypoint head per detection) as one part, each post-processing op (per box) as its own."""
     groups: dict[str, list[tuple[Layer, Row]]] = {}
     for layer, row in dependent:
         groups.setdefault(_part_name(layer, row["data_dependent"]), []).append((layer, row))
@@ -108,7 +112,10 @@ def data_dependent_parts(dependent: list[tuple[Layer, Row]]) -> list[dict[str, A
             "macs_per_unit": per_unit(macs, count),
             "flops_per_unit": per_unit(flops, count),
         }
-        if not counted:
+        if not counted and unit != "box":  # a head with a layer no rule costs: say which, keep its MACs
+            missing = [layer.name for layer, r in members if not r["counted"]]
+            part["why_not_counted"] = f"{len(missing)} layer(s) with no cost rule: {', '.join(missing[:5])}"
+        elif not counted:
             part["why_not_counted"] = (
                 "its work depends on how many boxes pass each step (score threshold, "
                 "top-k, NMS); it has no conv, dense or matmul, so 0 MACs"

@@ -128,7 +128,13 @@ class Layer:
 
 @dataclass(frozen=True)
 class Graph:
-    """A whole model: its inputs, its layers in execution order, and how it was read."""
+    """A whole model: its inputs, its layers in execution order, and how it was read.
+
+    `params_not_in_trace` holds the model's registered parameters and buffers that no layer
+    uses (a PyTorch submodule its forward never calls in eval, such as inception_v3's
+    AuxLogits): they belong to the model's totals but to no layer row. Empty for formats
+    whose every stored tensor is an operand of some op (ONNX, TFLite, Keras).
+    """
 
     name: str
     framework: str
@@ -137,6 +143,7 @@ class Graph:
     outputs: tuple[str, ...]
     trace_method: str = ""
     notes: tuple[str, ...] = ()
+    params_not_in_trace: tuple[ParamSpec, ...] = ()
 
     def layer(self, name: str) -> Layer:
         for layer in self.layers:

@@ -13,6 +13,8 @@ class OpKind(str, Enum):
     CONV_TRANSPOSE = "conv_transpose"
     DENSE = "dense"
     MATMUL = "matmul"
+    EINSUM = "einsum"  # a two-operand contraction given by its equation
+    ATTENTION = "attention"  # multi-head attention: projections, QK^T, softmax, AV (rules/attention.py)
     # normalisation
     BATCHNORM = "batchnorm"
     LAYERNORM = "layernorm"
@@ -30,6 +32,7 @@ class OpKind(str, Enum):
     HARDSWISH = "hardswish"
     SILU = "silu"
     GELU = "gelu"
+    ERF = "erf"  # the error function alone (ONNX Erf: GELU written as Div, Erf, Add, Mul, Mul)
     ELU = "elu"
     SOFTMAX = "softmax"
     # pooling
@@ -70,3 +73,8 @@ class OpKind(str, Enum):
 #: Ops whose output is a view of (or written in place over) their first input in PyTorch
 #: eager mode, so they allocate no new activation memory.
 VIEW_OPS = frozenset({OpKind.FLATTEN, OpKind.RESHAPE, OpKind.PERMUTE, OpKind.SLICE, OpKind.DROPOUT, OpKind.IDENTITY})
+
+#: Layer attribute a frontend sets (True) on a layer of a VIEW_OPS kind that writes a new
+#: tensor in its format, e.g. ONNX Transpose, Expand, Slice, GatherND: the runtime copies,
+#: so the memory analysis gives it its own buffer.
+COPIES_ATTR = "copies"

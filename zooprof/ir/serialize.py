@@ -21,6 +21,14 @@ def tensor_from_dict(d: dict[str, Any]) -> TensorSpec:
     return TensorSpec(d["name"], tuple(d["shape"]), d.get("dtype", "float32"), quant)
 
 
+def param_to_dict(p: ParamSpec) -> dict[str, Any]:
+    return {"name": p.name, "shape": list(p.shape), "dtype": p.dtype, "kind": p.kind}
+
+
+def param_from_dict(d: dict[str, Any]) -> ParamSpec:
+    return ParamSpec(d["name"], tuple(d["shape"]), d["dtype"], d["kind"])
+
+
 def layer_to_dict(layer: Layer) -> dict[str, Any]:
     return {
         "name": layer.name,
@@ -29,7 +37,7 @@ def layer_to_dict(layer: Layer) -> dict[str, Any]:
         "inputs": [tensor_to_dict(t) for t in layer.inputs],
         "outputs": [tensor_to_dict(t) for t in layer.outputs],
         "attrs": layer.attrs,
-        "params": [{"name": p.name, "shape": list(p.shape), "dtype": p.dtype, "kind": p.kind} for p in layer.params],
+        "params": [param_to_dict(p) for p in layer.params],
         "scope": layer.scope,
         "inplace": layer.inplace,
     }
@@ -43,14 +51,14 @@ def layer_from_dict(d: dict[str, Any]) -> Layer:
         inputs=tuple(tensor_from_dict(t) for t in d["inputs"]),
         outputs=tuple(tensor_from_dict(t) for t in d["outputs"]),
         attrs=_untuple(d.get("attrs", {})),
-        params=tuple(ParamSpec(p["name"], tuple(p["shape"]), p["dtype"], p["kind"]) for p in d.get("params", [])),
+        params=tuple(param_from_dict(p) for p in d.get("params", [])),
         scope=d.get("scope", ""),
         inplace=d.get("inplace", False),
     )
 
 
 def graph_to_dict(g: Graph) -> dict[str, Any]:
-    return {
+    d: dict[str, Any] = {
         "name": g.name,
         "framework": g.framework,
         "inputs": [tensor_to_dict(t) for t in g.inputs],
@@ -59,6 +67,9 @@ def graph_to_dict(g: Graph) -> dict[str, Any]:
         "trace_method": g.trace_method,
         "notes": list(g.notes),
     }
+    if g.params_not_in_trace:  # written only when there are some: graphs without them read as before
+        d["params_not_in_trace"] = [param_to_dict(p) for p in g.params_not_in_trace]
+    return d
 
 
 def graph_from_dict(d: dict[str, Any]) -> Graph:
@@ -70,6 +81,7 @@ def graph_from_dict(d: dict[str, Any]) -> Graph:
         outputs=tuple(d["outputs"]),
         trace_method=d.get("trace_method", ""),
         notes=tuple(d.get("notes", [])),
+        params_not_in_trace=tuple(param_from_dict(p) for p in d.get("params_not_in_trace", [])),
     )
 
 

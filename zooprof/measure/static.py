@@ -72,7 +72,7 @@ def _analyze(ref: ModelRef, shapes: list[tuple[int, ...]] | None, trust: bool, c
         "input_shapes": [list(s) for s in shapes] if shapes else None,
         "inputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in graph.inputs],
         "trace_method": graph.trace_method,
-        "notes": list(graph.notes),
+        "notes": list(graph.notes) + analysis.notes,  # how it was read, then figures a pass could not compute
         "reference_figures": ref.entry.reference if ref.entry else {},
     }
     from zooprof.measure.environment import environment as machine_environment

@@ -9,7 +9,7 @@ from __future__ import annotations
 from zooprof.compare.parity.model import ParityReport, TextTable
 
 TITLE = "One model, several formats"
-LAYERS_TITLE = "Conv/dense layers in execution order: output shape (N, C, H, W) per format"
+LAYERS_TITLE = "Conv/dense layers by their place in the graph: output shape (N, C, H, W) per format"
 #: summary columns aligned left (the others are figures, aligned right)
 LEFT_ALIGNED = ("Format", "File", "Weight dtype(s)", "Status", "Runtime")
 

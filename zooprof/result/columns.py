@@ -60,8 +60,8 @@ def rf_text(row: Row) -> str:
     rf = row.get("rf")
     if rf is None:
         return "–"
-    if rf["size"] in ("global", "unknown"):
-        text = "global" if rf["size"] == "global" else "?"
+    if rf["size"] in ("global", "unknown", "none"):  # none: fed by buffers or constants only
+        text = {"global": "global", "unknown": "?", "none": "none"}[rf["size"]]
     else:
         text = f"{_dims(rf['size'])}/{_dims(rf['stride'])}"
     if not rf.get("aligned", True):

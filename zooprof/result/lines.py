@@ -19,7 +19,8 @@ def summary_lines(result: ProfileResult) -> list[str]:
     cov = t["coverage"]
     lines = [
         f"Params: {t['params']:,} (trainable {t['trainable_params']:,}, non-trainable {t['non_trainable_params']:,}; "
-        f"buffers {t['buffers']:,})",
+        f"buffers {t['buffers']:,})"
+        + (f"; {not_in_trace_text(t['params_not_in_trace'])}" if t.get("params_not_in_trace") else ""),
         f"MACs: {t['macs']:,} ({human(t['macs'])}) of conv, dense and matmul layers, bias not counted"
         + ("; fixed cost only (data-dependent parts below)" if t.get("data_dependent") else ""),
         f"FLOPs: {t['flops']:,} ({human(t['flops'])}) = 2 x MACs + bias, normalisation, activation, pooling, "
@@ -49,6 +50,19 @@ def summary_lines(result: ProfileResult) -> list[str]:
     method = m.get("trace_method", "")
     lines.append(f"Read with: {method}" + (f" ({'; '.join(m['notes'])})" if m.get("notes") else ""))
     return lines
+
+
+def not_in_trace_text(n: dict[str, Any], most: int = 5) -> str:
+    """'3,326,696 not in the trace (AuxLogits: 3,326,696)': stored tensors no layer uses, which
+    the totals include and no layer row shows (docs/counting.md)."""
+    parts = [
+        f"{m['name']}: {m['params']:,}" if m["params"] else f"{m['name']}: {m['buffers']:,} buffer values"
+        for m in n["modules"][:most]
+    ]
+    if len(n["modules"]) > most:
+        parts.append(f"{len(n['modules']) - most} more")
+    buffers = f" + {n['buffers']:,} buffer values" if n["buffers"] else ""
+    return f"{n['params']:,}{buffers} not in the trace, in no layer row ({', '.join(parts)})"
 
 
 #: post-processing attributes shown elsewhere in the line (counts) or too long for it
@@ -86,6 +100,11 @@ def _part_text(p: dict[str, Any]) -> str:
         return (
             f"{p['macs_per_unit']:,} MACs per {unit} x {count:,} {unit}s = {p['macs']:,} MACs "
             f"({p['flops_per_unit']:,} FLOPs per {unit})"
+        )
+    if unit != "box":  # a RoI head with a layer no rule costs
+        per = "n/a" if p["macs_per_unit"] is None else f"{p['macs_per_unit']:,}"
+        return (
+            f"{per} MACs per {unit} (counted layers only) x {count} {unit}s; FLOPs not counted: {p['why_not_counted']}"
         )
     config = p.get("config", {})
     if "boxes_into_nms" in config:

@@ -17,7 +17,8 @@ from zooprof.errors import UsageError
 
 #: The schema major version this zooprof reads (any minor: 1.0, 1.1, ...).
 READ_MAJOR = 1
-#: Totals that are plain sums of the per-layer key of the same name.
+#: Totals that are sums of the per-layer key of the same name (plus, for the stored-tensor keys,
+#: the optional `totals.params_not_in_trace`: tensors no layer uses; absent in documents before it).
 SUMMED_TOTALS = (
     "params",
     "trainable_params",
@@ -155,9 +156,10 @@ def fill_defaults(d: dict[str, Any]) -> dict[str, Any]:
         d["layers"] = layers
         filled.append("layers' source_op and output_shape")
     rows = layers
+    outside = totals.get("params_not_in_trace") if isinstance(totals.get("params_not_in_trace"), dict) else {}
     for key in SUMMED_TOTALS:
         if key not in totals and rows and all(key in r for r in rows):
-            totals[key] = sum(r[key] for r in rows)
+            totals[key] = sum(r[key] for r in rows) + int(outside.get(key, 0))
             filled.append(f"totals.{key} (sum of layers)")
     if "peak_activation_bytes" not in totals and rows and all("live_bytes" in r for r in rows):
         totals["peak_activation_bytes"] = max(r["live_bytes"] for r in rows)

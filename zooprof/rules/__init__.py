@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zooprof.ir.ops import OpKind
 from zooprof.rules.activation import ActivationRule
+from zooprof.rules.attention import AttentionRule, EinsumRule
 from zooprof.rules.base import RF, Rule
 from zooprof.rules.conv import ConvRule, ConvTransposeRule
 from zooprof.rules.dense import DenseRule, MatmulRule
@@ -53,6 +54,8 @@ for _rule in (
     ConvTransposeRule(),
     DenseRule(),
     MatmulRule(),
+    EinsumRule(),
+    AttentionRule(),
     NormRule(),
     LRNRule(),
     ActivationRule(),

@@ -21,6 +21,7 @@ ACTIVATION_FLOPS_PER_ELEMENT: dict[OpKind, int] = {
     OpKind.HARDSWISH: 4,  # hardsigmoid + multiply
     OpKind.SILU: 5,  # sigmoid + multiply
     OpKind.GELU: 5,  # divide, erf, add, multiply, multiply
+    OpKind.ERF: 1,  # one transcendental, as tanh (GELU's five FLOPs include it)
     OpKind.SOFTMAX: 4,  # subtract max, exp, sum, divide
 }
 

@@ -41,7 +41,9 @@ class RF:
     input. No axes and not global means "not applicable" (the input had no spatial axes).
     `known` is False after an op without a rule; `aligned` is False where paths with
     different strides or centres meet; `exact` is False where the step is an approximation
-    (adaptive pooling with a window that does not divide the input).
+    (adaptive pooling with a window that does not divide the input). `constant` means the
+    tensor depends on no graph input at all (computed from buffers or constants, like Swin V2's
+    position-bias MLP or RAFT's coordinate grids): it sees no input pixel, its RF is "none".
     """
 
     axes: tuple[AxisRF, ...] = ()
@@ -49,6 +51,7 @@ class RF:
     known: bool = True
     aligned: bool = True
     exact: bool = True
+    constant: bool = False
 
     @staticmethod
     def for_input(spatial_rank: int) -> RF:
@@ -65,6 +68,7 @@ class RF:
 GLOBAL = RF(is_global=True)
 NOT_APPLICABLE = RF()
 UNKNOWN_RF = RF(known=False)
+NO_INPUT = RF(constant=True)
 
 
 def window_rf(
@@ -91,13 +95,18 @@ def merge_rf(layer: Layer, inputs: list[RF]) -> RF:
     """Where paths meet (add, mul, concat): the multi-path alignment rule.
 
     Inputs broadcast along the spatial axes (size 1 where the output is larger, e.g. a
-    squeeze-and-excitation gate) carry channel context, not a spatial path, and are left out.
+    squeeze-and-excitation gate) carry channel context, not a spatial path, and are left out;
+    so are constants (RF "none"), which see no input pixel.
     The remaining paths must have equal effective strides and equal feature centres, else
     the result is marked not aligned; the largest RF per axis is kept.
     """
     out_spatial = layer.output.spatial
+    if inputs and all(rf.constant for rf in inputs):
+        return NO_INPUT
+    pairs = [(spec, rf) for spec, rf in zip(layer.inputs, inputs, strict=False) if not rf.constant]
+    inputs = [rf for rf in inputs if not rf.constant]
     paths: list[RF] = []
-    for spec, rf in zip(layer.inputs, inputs, strict=False):
+    for spec, rf in pairs:
         broadcast = bool(out_spatial) and spec.spatial != out_spatial and all(d == 1 for d in spec.spatial)
         if not broadcast:
             paths.append(rf)

@@ -30,7 +30,7 @@ class WindowRule(Rule):
     """Shared by conv and pooling: kernel, stride, padding, dilation over the spatial axes."""
 
     def _geometry(self, layer: Layer) -> tuple[tuple[int, ...], ...]:
-        n = len(layer.inputs[0].spatial)
+        n = len(layer.output.spatial)  # as the input's; the output is there even when the input is a constant
         kernel = as_tuple(layer.attrs["kernel"], n)
         stride = as_tuple(layer.attrs.get("stride", 1), n)
         dilation = as_tuple(layer.attrs.get("dilation", 1), n)

@@ -34,16 +34,23 @@ class DenseRule(Rule):
 
 
 class MatmulRule(Rule):
-    """a (..., n, k) @ b (..., k, m): MACs = output elements x k. FLOPs = 2 x MACs."""
+    """a (..., n, k) @ b (..., k, m): MACs = output elements x k. FLOPs = 2 x MACs.
+
+    `k` comes from the attributes where the frontend gives it (the first operand may be a
+    weight, which is not a layer input); `bias` (baddbmm: + input) adds 1 FLOP per output,
+    and `alpha`/`beta` other than 1 one multiply per output each.
+    """
 
     kinds = frozenset({OpKind.MATMUL})
 
     def macs(self, layer: Layer) -> int:
-        k = layer.inputs[0].shape[-1]
+        k = int(layer.attrs["k"]) if "k" in layer.attrs else layer.inputs[0].shape[-1]
         return layer.output.numel * k
 
     def flops(self, layer: Layer) -> int:
-        return 2 * self.macs(layer)
+        a = layer.attrs
+        per_output = int(bool(a.get("bias"))) + sum(1 for key in ("alpha", "beta") if a.get(key, 1) != 1)
+        return 2 * self.macs(layer) + per_output * layer.output.numel
 
     def rf(self, layer: Layer, inputs: list[RF]) -> RF:
         if any(not r.known for r in inputs):

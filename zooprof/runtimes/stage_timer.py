@@ -110,7 +110,7 @@ class StageTimer:
         return undo
 
     def _wrap(self, owner: Any, attr: str, label: str) -> Callable[[], None]:
-        from zooprof.frontends.torch.detection import count_boxes
+        from zooprof.frontends.torch.detection import count_boxes, patch
 
         original = getattr(owner, attr)
 
@@ -124,8 +124,7 @@ class StageTimer:
                 self.counts[f"{label}.boxes_out"] = count_boxes(out)
             return out
 
-        setattr(owner, attr, wrapper)
-        return lambda: delattr(owner, attr)
+        return patch(owner, attr, wrapper)  # the undo puts a module's own function back (Mask R-CNN's)
 
     # passes ---------------------------------------------------------------------------
     def run(self, call: Callable[[], Any]) -> tuple[dict[str, float], float]:

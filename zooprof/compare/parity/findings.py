@@ -4,9 +4,12 @@ Each finding is computed from the formats' layers, never assumed:
 
 - params (`params_finding`): BatchNorm folding (the converter removes each BN's values and
   gives the conv before it a bias), or BN statistics counted as params in one format and
-  buffers in the other; values several layers share count once and are added back first;
+  buffers in the other; dense biases one format drops (a converter drops an all-zero bias, as
+  an untrained model's); values several layers share count once and are added back first;
   anything else is an "unexplained difference", with the difference per op;
-- FLOPs (`flops_finding`): the BN layers' FLOPs less the bias additions the folded convs gained;
+- FLOPs (`flops_finding`): the BN layers' FLOPs less the bias additions the folded convs gained,
+  the additions of dropped dense biases, and element-wise ops with a constant right after a
+  conv, which a converter folds into its weights and bias;
 - MACs (`macs_findings`) should be equal; when they are not, by how much and in which layers;
 - quantised or float16 weights (`quant_finding`): the storage dtype, weight bytes against
   float32, and the QUANTIZE/DEQUANTIZE layers.
@@ -18,6 +21,7 @@ from typing import Any
 
 from zooprof.compare.parity.formats import INT_DTYPES
 from zooprof.compare.parity.model import (
+    BatchNormStats,
     FlopsFinding,
     FormatFigures,
     FormatRecord,
@@ -46,6 +50,48 @@ def sharing_text(column: str, figures: FormatFigures) -> str:
 def unshared_params(figures: FormatFigures) -> int:
     """Params as if no values were shared."""
     return figures.params + figures.shared_param_values
+
+
+def dropped_biases(kept: FormatRecord, lost: FormatRecord) -> tuple[int, str]:
+    """(dense-bias values `kept` has and `lost` does not, the sentence that says so): the TFLite
+    converter drops a dense layer's bias when it is all zeros, as an untrained model's are."""
+    a, b = kept.read_figures.dense_bias, lost.read_figures.dense_bias
+    values = a.values - b.values
+    if values <= 0:
+        return 0, ""
+    return values, (
+        f"{lost.column} keeps no bias on {counted(a.layers - b.layers, 'dense layer')} that {kept.column} gives one "
+        f"({thousands(values)} values: a converter drops an all-zero bias, as an untrained model's)"
+    )
+
+
+def added_biases(source: FormatRecord, converted: FormatRecord) -> tuple[int, int, str]:
+    """(conv-bias values, their additions, the sentence) that `converted` has beyond `source`'s
+    and beyond those BN folding gives it: the TFLite converter gives every conv a bias, all zeros
+    where it had none (Xception's depthwise convs, DenseNet's convs before a concatenation)."""
+    a, b = source.read_figures, converted.read_figures
+    bn = a.batchnorm if a.batchnorm.layers and not b.batchnorm.layers else BatchNormStats()
+    values = b.conv_bias.values - a.conv_bias.values - bn.bias_gain
+    if values <= 0:
+        return 0, 0, ""
+    n = b.conv_bias.layers - a.conv_bias.layers - bn.after_conv_without_bias
+    flops = b.conv_bias.flops - a.conv_bias.flops - bn.bias_add_flops
+    return (
+        values,
+        flops,
+        f"{converted.column} gives {counted(n, 'conv')} without a bias (and no BatchNorm after it) a bias of "
+        f"zeros ({thousands(values)} values, {thousands(flops)} additions)",
+    )
+
+
+def zero_offsets_dropped(with_bn: FormatRecord, without_bn: FormatRecord) -> bool:
+    """Whether the folded format keeps each BN not after a conv as a scale only: the params add
+    up that way (the offset of an untrained model's BN is all zeros, and a converter drops it as
+    it drops a zero bias), not with a scale and an offset."""
+    bn = with_bn.read_figures.batchnorm
+    measured = unshared_params(with_bn.read_figures) - unshared_params(without_bn.read_figures)
+    measured += added_biases(with_bn, without_bn)[0] - dropped_biases(with_bn, without_bn)[0]
+    return bool(bn.not_after_conv) and measured == bn.params - bn.bias_gain - bn.not_after_conv_channels
 
 
 def with_and_without_bn(base: FormatRecord, other: FormatRecord) -> tuple[FormatRecord | None, FormatRecord | None]:
@@ -79,10 +125,15 @@ def params_finding(base: FormatRecord, other: FormatRecord) -> ParamsFinding:
     weighed: dict[str, Any] = {}  # what the BatchNorm layers were weighed at, kept in every finding below
     if with_bn is not None and without_bn is not None:
         bn = with_bn.read_figures.batchnorm
-        kept = 2 * bn.not_after_conv_channels  # a BN with no conv before it stays a scale and an offset
+        dropped, dropped_text = dropped_biases(with_bn, without_bn)
+        added, _, added_text = added_biases(with_bn, without_bn)
+        measured = unshared_params(with_bn.read_figures) - unshared_params(without_bn.read_figures) - dropped + added
+        offsets_dropped = zero_offsets_dropped(with_bn, without_bn)
+        kept = bn.not_after_conv_channels * (1 if offsets_dropped else 2)
+        how = "kept as a scale, their all-zero offsets dropped" if offsets_dropped else "kept as a scale and an offset"
         expected = bn.params - bn.bias_gain - kept
         weighed = {"expected": expected, "batchnorm_layers": bn.layers, "channels": bn.channels}
-        if unshared_params(with_bn.read_figures) - unshared_params(without_bn.read_figures) == expected:
+        if measured == expected:
             per = bn.params / bn.channels if bn.channels else 0
             per_channel = f"{per:g} per channel" if per == int(per) else "per channel"
             detail = (
@@ -93,20 +144,24 @@ def params_finding(base: FormatRecord, other: FormatRecord) -> ParamsFinding:
             if bn.after_conv_with_bias:
                 detail += f", {counted(bn.after_conv_with_bias, 'BatchNorm')} folded into an existing bias"
             detail += (
-                f", {counted(bn.not_after_conv, 'BatchNorm')} not after a conv kept as a scale and an offset "
-                f"({thousands(kept)} values)"
+                f", {counted(bn.not_after_conv, 'BatchNorm')} not after a conv {how} ({thousands(kept)} values)"
                 if bn.not_after_conv
                 else ""
             ) + ")"
-            cause = "batchnorm folding" + (" and shared values" if tail else "")
+            cause = "batchnorm folding" + (" and dropped dense biases" if dropped else "")
+            cause += (" and added conv biases" if added else "") + (" and shared values" if tail else "")
             what = f"BN folding of {counted(bn.layers, 'BatchNorm layer')} (sum C = {thousands(bn.channels)})"
-            if tail:
+            detail += "".join(f"; {t}" for t in (dropped_text, added_text) if t)
+            if tail or dropped or added:
                 merged = without_bn.read_figures.shared_param_values - with_bn.read_figures.shared_param_values
-                text = head + (
-                    f"params differ by {thousands(abs(diff))} = {what}, {thousands(expected)} values, "
-                    f"{'+' if merged >= 0 else '-'} {thousands(abs(merged))} shared values counted "
-                    f"once: {detail}{tail}"
-                )
+                terms = [f"{what}, {thousands(expected)} values"]
+                if dropped:
+                    terms.append(f"+ {thousands(dropped)} values of dropped dense biases")
+                if added:
+                    terms.append(f"- {thousands(added)} values of added conv biases")
+                if merged:
+                    terms.append(f"{'+' if merged >= 0 else '-'} {thousands(abs(merged))} shared values counted once")
+                text = head + f"params differ by {thousands(abs(diff))} = {', '.join(terms)}: {detail}{tail}"
             else:
                 text = head + f"params differ by {thousands(abs(diff))} = {what}: {detail}"
             return ParamsFinding(other.column, base.column, diff, True, cause, text, **weighed)
@@ -129,6 +184,21 @@ def params_finding(base: FormatRecord, other: FormatRecord) -> ParamsFinding:
         return ParamsFinding(
             other.column, base.column, diff, True, cause, text, batchnorm_layers=a.layers, channels=a.channels
         )
+    if with_bn is None:  # a converter's zeros without BN folding: dense biases dropped, conv biases added
+        dense = (
+            dropped_biases(base, other) if fa.dense_bias.values > fb.dense_bias.values else dropped_biases(other, base)
+        )
+        conv = added_biases(base, other) if fb.conv_bias.values > fa.conv_bias.values else added_biases(other, base)
+        change = fb.dense_bias.values - fa.dense_bias.values + fb.conv_bias.values - fa.conv_bias.values
+        if (dense[0] or conv[0]) and unshared_params(fb) - unshared_params(fa) == change:
+            terms = [f"{thousands(dense[0])} values of dropped dense biases"] if dense[0] else []
+            terms += [f"{thousands(conv[0])} values of added conv biases"] if conv[0] else []
+            text = head + f"params differ by {thousands(abs(diff))} = {' and '.join(terms)}"
+            text += (" and shared values counted once" if tail else "") + ": "
+            text += "; ".join(t for t in (dense[1], conv[2]) if t) + tail
+            causes = (("dropped dense biases", dense[0]), ("added conv biases", conv[0]), ("shared values", tail))
+            cause = " and ".join(c for c, v in causes if v)
+            return ParamsFinding(other.column, base.column, diff, True, cause, text)
     if tail and unshared_params(fb) == unshared_params(fa):
         text = head + f"params differ by {thousands(abs(diff))} = shared values counted once{tail}"
         return ParamsFinding(other.column, base.column, diff, True, "shared values", text, **weighed)
@@ -144,9 +214,69 @@ def params_finding(base: FormatRecord, other: FormatRecord) -> ParamsFinding:
     return ParamsFinding(other.column, base.column, diff, False, None, text, **weighed)
 
 
+def flops_terms(base: FormatRecord, other: FormatRecord) -> list[tuple[int, str]]:
+    """What converters change in FLOPs, each computed from the formats' layers: (FLOPs `base`
+    has more than `other`, the words). BN folding removes the BN layers' FLOPs and adds the
+    bias additions of the convs that gained a bias; dropped dense biases take their additions
+    along, added zero conv biases bring theirs; an element-wise op with a constant right after
+    a conv is folded into it."""
+    terms: list[tuple[int, str]] = []
+    fa, fb = base.read_figures, other.read_figures
+    with_bn, without_bn = with_and_without_bn(base, other)
+    if with_bn is not None and without_bn is not None:
+        bn = with_bn.read_figures.batchnorm
+        sign = 1 if with_bn is base else -1
+        words = (
+            f"BN folding: the {counted(bn.layers, 'BatchNorm layer')} ({thousands(bn.flops)} FLOPs) are "
+            f"gone, the convs that gained a bias add {thousands(bn.bias_add_flops)}"
+        )
+        if bn.not_after_conv:  # kept as a multiply (and an add, unless its offset is all zeros)
+            scale, offset = bn.not_after_conv_elements, bn.not_after_conv_elements
+            offset *= not zero_offsets_dropped(with_bn, without_bn)
+            words += (
+                f", the {counted(bn.not_after_conv, 'BatchNorm')} not after a conv stay a multiply "
+                f"({thousands(scale)} FLOPs)" + (f" and an add ({thousands(offset)})" if offset else "")
+            )
+            terms.append((sign * (bn.flops - bn.bias_add_flops - scale - offset), words))
+        else:
+            terms.append((sign * (bn.flops - bn.bias_add_flops), words))
+        _, added, _ = added_biases(with_bn, without_bn)
+        if added:
+            terms.append((-sign * added, f"{without_bn.column} adds {thousands(added)} additions of zero conv biases"))
+    elif fa.conv_bias.flops != fb.conv_bias.flops:
+        more = other if fb.conv_bias.flops > fa.conv_bias.flops else base
+        extra = abs(fb.conv_bias.flops - fa.conv_bias.flops)
+        terms.append(
+            (
+                fa.conv_bias.flops - fb.conv_bias.flops,
+                f"{more.column} adds {thousands(extra)} additions of zero conv biases",
+            )
+        )
+    if fa.dense_bias.values != fb.dense_bias.values:
+        lost = other if fa.dense_bias.values > fb.dense_bias.values else base
+        dropped = abs(fa.dense_bias.flops - fb.dense_bias.flops)
+        terms.append(
+            (
+                fa.dense_bias.flops - fb.dense_bias.flops,
+                f"{lost.column} drops {thousands(dropped)} dense-bias additions",
+            )
+        )
+    if fa.constant_ops.flops != fb.constant_ops.flops:
+        lost = other if fa.constant_ops.flops > fb.constant_ops.flops else base
+        n = abs(fa.constant_ops.layers - fb.constant_ops.layers)
+        folded = abs(fa.constant_ops.flops - fb.constant_ops.flops)
+        terms.append(
+            (
+                fa.constant_ops.flops - fb.constant_ops.flops,
+                f"{lost.column} folds {counted(n, 'element-wise op')} with a constant into the conv or dense "
+                f"layer right before it ({thousands(folded)} FLOPs)",
+            )
+        )
+    return terms
+
+
 def flops_finding(base: FormatRecord, other: FormatRecord) -> FlopsFinding:
-    """How `other`'s FLOPs relate to `base`'s: BN folding removes the BN layers' FLOPs and adds
-    the bias additions of the convs that gained a bias."""
+    """How `other`'s FLOPs relate to `base`'s: explained when the terms of `flops_terms` add up."""
     fa, fb = base.read_figures, other.read_figures
     diff = fb.flops - fa.flops
     if diff == 0:
@@ -156,17 +286,10 @@ def flops_finding(base: FormatRecord, other: FormatRecord) -> FlopsFinding:
         f"{other.column} has {thousands(abs(diff))} {'more' if diff > 0 else 'fewer'} FLOPs than {base.column} "
         f"({thousands(fb.flops)} vs {thousands(fa.flops)}): "
     )
-    with_bn, without_bn = with_and_without_bn(base, other)
-    if with_bn is not None and without_bn is not None:
-        bn = with_bn.read_figures.batchnorm
-        expected = bn.flops - bn.bias_add_flops
-        if with_bn.read_figures.flops - without_bn.read_figures.flops == expected and not bn.not_after_conv:
-            text = head + (
-                f"FLOPs differ by {thousands(abs(diff))} = BN folding: the "
-                f"{counted(bn.layers, 'BatchNorm layer')} ({thousands(bn.flops)} FLOPs) are "
-                f"gone, the convs that gained a bias add {thousands(bn.bias_add_flops)}"
-            )
-            return FlopsFinding(other.column, base.column, diff, True, text)
+    terms = flops_terms(base, other)
+    if terms and sum(v for v, _ in terms) == -diff:
+        text = head + f"FLOPs differ by {thousands(abs(diff))} = " + "; ".join(t for _, t in terms)
+        return FlopsFinding(other.column, base.column, diff, True, text)
     text = (
         head
         + f"unexplained difference of {thousands(abs(diff))}"

@@ -1,9 +1,10 @@
 """Reading one format of the model into a `FormatRecord`, and the vocabulary of formats.
 
 `read_format(ref, shown)` reads the file with `zooprof.measure.static.inspect` and keeps its
-figures (params, MACs, FLOPs, stored dtypes and bytes, BatchNorm layers, quantise/dequantise
-layers); a file that cannot be read still gives a record, with status "failed" and the reason,
-and an Edge TPU file one with status "not comparable". Imports no framework itself.
+figures (params, MACs, FLOPs, stored dtypes and bytes, BatchNorm layers, dense biases,
+constant element-wise ops after a conv, quantise/dequantise layers); a file that cannot be read still
+gives a record, with status "failed" and the reason, and an Edge TPU file one with status
+"not comparable". Imports no framework itself.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from zooprof.compare.parity.discover import MODEL_SUFFIXES, is_edgetpu
-from zooprof.compare.parity.model import BatchNormStats, FormatFigures, FormatRecord
+from zooprof.compare.parity.model import (
+    BatchNormStats,
+    BiasStats,
+    ConstantOpStats,
+    FormatFigures,
+    FormatRecord,
+)
 from zooprof.errors import ZooprofError
 from zooprof.result.document import ProfileResult
 
@@ -63,10 +70,12 @@ def numel(shape: list[int]) -> int:
 
 
 def weight_elements(graph: dict[str, Any] | None) -> Counter[str]:
-    """Elements stored per dtype, each named tensor once (as the params analysis counts)."""
+    """Elements stored per dtype, each named tensor once (as the params analysis counts), those
+    no layer uses (`params_not_in_trace`, PyTorch) included."""
     seen: set[str] = set()
     out: Counter[str] = Counter()
-    for layer in (graph or {}).get("layers", []):
+    graph = graph or {}
+    for layer in [*graph.get("layers", []), {"params": graph.get("params_not_in_trace", [])}]:
         for p in layer.get("params", []):
             if p["name"] in seen:
                 continue
@@ -123,7 +132,41 @@ def batchnorm_stats(result: ProfileResult) -> BatchNormStats:
         else:
             out["not_after_conv"] += 1
             out["not_after_conv_channels"] += c
+            out["not_after_conv_elements"] += numel(shape)
     return BatchNormStats(**out)
+
+
+def bias_stats(result: ProfileResult, dense: bool) -> BiasStats:
+    """The dense layers (a Keras Dense on an image, listed as a 1x1 conv, included), or else the
+    conv layers, that have a bias: how many, their bias values and their bias additions."""
+    out: Counter[str] = Counter()
+    glayers = (result.graph or {}).get("layers") or []
+    for row, gl in zip(result.layers, glayers, strict=False):
+        attrs = gl.get("attrs") or {}
+        is_dense = row["op"] == "dense" or (row["op"] == "conv" and str(row["source_op"]).startswith("Dense"))
+        if is_dense != dense or (row["op"] != "conv" and not is_dense) or not attrs.get("bias"):
+            continue
+        out["layers"] += 1
+        out["values"] += int(attrs.get("out_features") or attrs.get("out_channels") or 0)
+        out["flops"] += numel(row["output_shape"])
+    return BiasStats(**out)
+
+
+def constant_op_stats(result: ProfileResult) -> ConstantOpStats:
+    """Element-wise ops with a constant (add, sub, mul, div on one tensor) right after a conv or dense layer."""
+    glayers = (result.graph or {}).get("layers") or []
+    producer = {t["name"]: row["op"] for row, gl in zip(result.layers, glayers, strict=False) for t in gl["outputs"]}
+    layers = flops = 0
+    for row, gl in zip(result.layers, glayers, strict=False):
+        inputs = gl.get("inputs") or []
+        if (
+            row["op"] in ("add", "sub", "mul", "div")
+            and len(inputs) == 1
+            and producer.get(inputs[0]["name"]) in ("conv", "dense")
+        ):
+            layers += 1
+            flops += int(row["flops"])
+    return ConstantOpStats(layers, flops)
 
 
 def by_op(rows: list[dict[str, Any]], key: str) -> dict[str, int]:
@@ -178,6 +221,9 @@ def figures(result: ProfileResult) -> FormatFigures:
         shared_param_values=shared_values(result.graph),
         params_by_op=dict(sorted(by_op(result.layers, "params").items())),
         flops_by_op=dict(sorted(t.get("flops_by_op", {}).items())),
+        dense_bias=bias_stats(result, dense=True),
+        conv_bias=bias_stats(result, dense=False),
+        constant_ops=constant_op_stats(result),
     )
 
 

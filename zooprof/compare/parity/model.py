@@ -31,8 +31,36 @@ class BatchNormStats:
     after_conv_with_bias: int = 0
     not_after_conv: int = 0
     not_after_conv_channels: int = 0
+    not_after_conv_elements: int = 0  # the output elements of the BN layers not after a conv
     bias_gain: int = 0  # the conv biases the BN layers would become
     bias_add_flops: int = 0  # the bias additions those convs would gain
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BiasStats:
+    """The biases of a format's dense layers (a Keras Dense on an image, listed as a 1x1 conv,
+    included), or of its conv layers: the TFLite converter drops a dense layer's all-zero bias
+    (an untrained model's) and gives every conv a bias (all zeros where it had none)."""
+
+    layers: int = 0  # layers with a bias
+    values: int = 0  # their bias values
+    flops: int = 0  # their bias additions (one per output element)
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ConstantOpStats:
+    """Element-wise ops with a constant (add, sub, mul, div on one tensor) straight after a conv
+    or dense layer (MobileNetV3's `x + 3.0`, InceptionResNetV2's `r * 0.17`): a converter folds
+    them into that layer's weights and bias."""
+
+    layers: int = 0
+    flops: int = 0
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -70,6 +98,9 @@ class FormatFigures:
     shared_param_values: int
     params_by_op: dict[str, int]
     flops_by_op: dict[str, int]
+    dense_bias: BiasStats = field(default_factory=BiasStats)
+    conv_bias: BiasStats = field(default_factory=BiasStats)
+    constant_ops: ConstantOpStats = field(default_factory=ConstantOpStats)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -242,7 +273,7 @@ class LayerRow:
 
 @dataclass(frozen=True)
 class LayerAlignment:
-    """The layers with MACs of every format, side by side in execution order."""
+    """The layers with MACs of every format, side by side by their place in the graph (align.py)."""
 
     formats: list[str]
     count: dict[str, int]

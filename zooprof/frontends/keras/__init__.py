@@ -9,8 +9,9 @@ lowest first:
 - builder: KTensor, Nesting, GraphBuilder (emits the IR layers);
 - weights: FileWeight, weight_key, the check of a file's weights against the config;
 - call: LayerCall, what a layer handler receives;
-- layers_conv, layers_core, layers_shape, layers_uncounted: the layer handlers by family;
-- registry: class name -> handler, and which classes are custom code;
+- layers_conv, layers_core, layers_shape, layers_uncounted, layers_apps: the layer handlers by
+  family (layers_apps: keras.applications' own layers and Keras 3's keras.ops nodes);
+- registry: class name -> handler (keras.ops nodes apart), and which classes are custom code;
 - walk: ConfigWalker, the walk of a (nested) model config;
 - graph: `graph_from_config`, a config -> Graph;
 - loading: importing Keras/TensorFlow safely (the tensorflow runtime uses it too);

@@ -109,6 +109,10 @@ def unwrap_config(config: Any) -> dict[str, Any]:
 # inbound nodes (both dialects)
 
 
+#: the key of `parse_nodes`' kwargs that holds a Keras 3 call's positional numbers (not tensors)
+SCALAR_ARGS = "scalar_args"
+
+
 @dataclass(frozen=True)
 class TensorRef:
     """A tensor a layer reads: (layer, node, index) of its producer, and the shape Keras 3 records."""
@@ -150,7 +154,8 @@ def _is_ref(value: Any) -> bool:
 
 
 def parse_nodes(entry: dict[str, Any]) -> list[tuple[list[TensorRef], dict[str, Any]]]:
-    """The calls of a Functional model's layer: per call, its input tensors and kwargs."""
+    """The calls of a Functional model's layer: per call, its input tensors and kwargs (with, for
+    a Keras 3 call, its positional numbers under SCALAR_ARGS)."""
     nodes = entry.get("inbound_nodes") or []
     out: list[tuple[list[TensorRef], dict[str, Any]]] = []
     for node in nodes:
@@ -163,6 +168,9 @@ def parse_nodes(entry: dict[str, Any]) -> list[tuple[list[TensorRef], dict[str, 
             _refs_keras3(kw, kw_refs)
             refs.extend(kw_refs)
             kwargs = {k: v for k, v in kw.items() if not isinstance(v, (dict, list))}
+            scalars = [a for a in node.get("args", []) if isinstance(a, (int, float)) and not isinstance(a, bool)]
+            if scalars:  # a keras.ops node called with a number: `x + 3.0` is Add(x, 3.0)
+                kwargs[SCALAR_ARGS] = tuple(scalars)
         elif isinstance(node, list):  # Keras 2: [[name, node, index, kwargs], ...]
             for item in node:
                 if _is_ref(item):

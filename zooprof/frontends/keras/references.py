@@ -1,5 +1,6 @@
 """`keras:` references: `keras:NAME` (keras.applications, random weights, at the given input
-shape) and `keras:package.module:callable` (a function returning a Keras model or its config).
+shape, else at the builder's own size: 224x224 for MobileNetV3, which leaves it open) and
+`keras:package.module:callable` (a function returning a Keras model or its config).
 `build_model` builds one (also used by the tensorflow runtime); `build_config` returns its
 config and the built model's weight shapes, for `zooprof.frontends.keras.graph`."""
 
@@ -13,6 +14,10 @@ from zooprof.frontends.compat import triton_first
 from zooprof.frontends.keras.constants import Shape
 from zooprof.frontends.keras.loading import first_line, import_keras, quiet
 from zooprof.frontends.keras.weights import FileWeight, weight_dtype, weight_key
+
+#: keras.applications builders whose input size is left open (None x None) without
+#: input_shape: built at the size their weights were trained at, as every other builder is
+DEFAULT_SIZE = {"MobileNetV3Small": 224, "MobileNetV3Large": 224}
 
 
 def _hwc(shapes: list[Shape] | None) -> tuple[int, ...] | None:
@@ -78,6 +83,10 @@ def build_model(source: str, kwargs: dict[str, Any], shapes: list[Shape] | None)
         fn = _app_builder(keras, target)
         if hwc is not None:
             options["input_shape"] = hwc
+        elif target in DEFAULT_SIZE and "input_shape" not in options and "input_tensor" not in options:
+            size = DEFAULT_SIZE[target]
+            channels_first = keras.backend.image_data_format() == "channels_first"
+            options["input_shape"] = (3, size, size) if channels_first else (size, size, 3)
         options["weights"] = None
         what = f"keras.applications.{target}"
         built_by = f"{what}({', '.join(f'{k}={v!r}' for k, v in options.items())})"

@@ -5,9 +5,9 @@ the models nested in it, flattened with the nesting in the names) call by call i
 Graph inputs take their shapes from --input-shape (logical order) or the config's declared
 shapes; a Functional model's layers are called once their inputs are produced, and Keras 3's
 recorded tensor shapes are checked against the computed ones. Each call goes to its handler
-in `registry.HANDLERS`; Lambda and custom classes are refused unless trusted, and classes
-without a handler are emitted as OpKind.UNKNOWN with the config's output shape (or the
-input's, noted as assumed).
+from `registry.handler_for` (keras.ops nodes have their own); Lambda and custom classes are
+refused unless trusted, and classes without a handler are emitted as OpKind.UNKNOWN with the
+config's output shape (or the input's, noted as assumed).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from zooprof.frontends.keras.dialects import (
     layer_name,
     parse_nodes,
 )
-from zooprof.frontends.keras.registry import HANDLERS, is_custom
+from zooprof.frontends.keras.registry import handler_for, is_custom
 from zooprof.ir.ops import OpKind
 
 
@@ -263,7 +263,7 @@ class ConfigWalker:
                     "pass --trust if you trust the model's source; zooprof then lists it as uncounted",
                 )
             return [self.unknown(cls, name, lctx, shown, inputs, cfg, recorded.get(0), code=True)]
-        handler = HANDLERS.get(cls)
+        handler = handler_for(entry, kwargs)
         if handler is None:
             return [self.unknown(cls, name, lctx, shown, inputs, cfg, recorded.get(0), code=False)]
         compute, var = layer_dtypes(cfg)

@@ -9,6 +9,7 @@ zooprof has no rule for are attached to those layers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -49,6 +50,18 @@ def weight_dtype(name: Any) -> str:
 VAR_ALIASES = {"depthwise_kernel": "kernel"}
 
 
+def _unnamed_variable(
+    key: tuple[str, str], actual: dict[tuple[str | None, str], list[FileWeight]], used: set[tuple[str | None, str]]
+) -> tuple[str | None, str] | None:
+    """The file's name for a weight Keras 3 created without a name (`add_weight(shape=...)`, as
+    keras.applications' LayerScale does: 'variable', 'variable_3'): the one such weight of that
+    layer, when there is exactly one."""
+    found = [
+        k for k in actual if k[0] == key[0] and k not in used and re.fullmatch(r"variable(_\d+)?", k[1]) is not None
+    ]
+    return found[0] if len(found) == 1 else None
+
+
 def check_weights(b: GraphBuilder, weights: list[FileWeight], source: str) -> list[str]:
     """Compare the file's weight shapes with the config's; attach file weights to uncounted layers."""
     notes: list[str] = []
@@ -66,6 +79,8 @@ def check_weights(b: GraphBuilder, weights: list[FileWeight], source: str) -> li
             akey: tuple[str | None, str] = key
             if key not in actual and key[1] in VAR_ALIASES:
                 akey = (key[0], VAR_ALIASES[key[1]])  # Keras 3 names a depthwise kernel 'kernel'
+            if akey not in actual:
+                akey = _unnamed_variable(key, actual, used) or akey
             got = actual.get(akey)
             if got is None:
                 missing.extend((key, shape) for shape in shapes)

@@ -60,9 +60,9 @@ def _skeleton(model: Any, input_shapes: list[Shape], keep_declared: bool) -> Any
     return sk
 
 
-def _collect(value_infos: Any, into: dict[str, tuple[Shape | None, int]]) -> None:
+def _collect(value_infos: Any, into: dict[str, tuple[Shape | None, int]], only: set[str] | None = None) -> None:
     for vi in value_infos:
-        if vi.type.WhichOneof("value") != "tensor_type":
+        if (only is not None and vi.name not in only) or vi.type.WhichOneof("value") != "tensor_type":
             continue
         tt = vi.type.tensor_type
         shape: Shape | None = None
@@ -82,15 +82,29 @@ def _infer_shapes(sk: Any) -> tuple[Any, str | None]:
         return sk, str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
 
 
-def _shape_info(inferred: Any, model: Any) -> dict[str, tuple[Shape | None, int]]:
+def _shape_info(inferred: Any, model: Any, only: set[str] | None = None) -> dict[str, tuple[Shape | None, int]]:
+    """tensor name -> (shape or None, elem_type) from an inferred model; with `only`, for those names alone."""
     info: dict[str, tuple[Shape | None, int]] = {}
     g = inferred.graph
-    _collect(g.input, info)
-    _collect(g.output, info)
-    _collect(g.value_info, info)
+    _collect(g.input, info, only)
+    _collect(g.output, info, only)
+    _collect(g.value_info, info, only)
     for t in list(g.initializer) + list(model.graph.initializer):  # the first are folded constants
-        info[t.name] = (tuple(int(d) for d in t.dims), t.data_type)
+        if only is None or t.name in only:
+            info[t.name] = (tuple(t.dims), t.data_type)
     return info
+
+
+def _shapes_needed(sk: Any) -> set[str]:
+    """The tensors whose shapes a round of folding and pool fixing reads: the inputs of Shape
+    and Size nodes, and the inputs and outputs of pooling nodes."""
+    needed: set[str] = set()
+    for node in sk.graph.node:
+        if node.op_type in ("Shape", "Size") and node.input:
+            needed.add(node.input[0])
+        elif node.op_type in POOL_OPS and node.input and node.output:
+            needed.update((node.input[0], node.output[0]))
+    return needed
 
 
 #: Ops never folded: random values, and ops whose output is not a function of the inputs' values.
@@ -99,75 +113,143 @@ NO_FOLD = frozenset(
 )
 
 
-def _fold_constants(sk: Any, info: dict[str, tuple[Shape | None, int]], opset_imports: Any) -> int:
-    """Constant-fold the shape computations of the inference copy, so that onnx shape inference
-    sees the values it cannot propagate itself (e.g. Where/Expand on a batch size: the class
-    token of a ViT). Shape and Size read the shapes inferred so far; other nodes whose inputs
-    are all small known values run in the onnx reference evaluator (numpy, no weights). Folded
-    nodes become initialisers of the copy; returns how many."""
+def _foldable(result: list[Any] | None, n_outputs: int) -> bool:
+    """Whether an evaluated node's outputs become constants: one small array per output."""
     import numpy as np
-    from onnx import helper, numpy_helper
-    from onnx.reference import ReferenceEvaluator
 
-    g = sk.graph
-    vals: dict[str, Any] = {}
-    for t in g.initializer:
-        try:
-            vals[t.name] = numpy_helper.to_array(t)
-        except Exception:
-            pass
-    keep, folded = [], []
-    for node in g.node:
-        outs = [o for o in node.output if o]
-        ins = [i for i in node.input if i]
-        result: list[Any] | None = None
-        if (
-            node.domain in ("", "ai.onnx")
-            and outs
-            and not any(a.HasField("g") or a.graphs for a in node.attribute)
-            and node.op_type not in NO_FOLD
-        ):
-            x = info.get(ins[0], (None, 0))[0] if ins else None
-            if node.op_type == "Shape" and x is not None:
-                attrs = attr_values(node)
-                result = [np.array(x[attrs.get("start", 0) : attrs.get("end", len(x))], dtype=np.int64)]
-            elif node.op_type == "Size" and x is not None:
-                result = [np.array(numel(x), dtype=np.int64)]
-            elif all(i in vals for i in ins):
-                try:
-                    tiny = helper.make_model(
-                        helper.make_graph(
-                            [node],
-                            "fold",
-                            [
-                                helper.make_tensor_value_info(
-                                    i, helper.np_dtype_to_tensor_dtype(vals[i].dtype), vals[i].shape
-                                )
-                                for i in dict.fromkeys(ins)
-                            ],
-                            [helper.make_empty_tensor_value_info(o) for o in outs],
-                        ),
-                        opset_imports=opset_imports,
-                    )
-                    result = list(ReferenceEvaluator(tiny).run(None, {i: vals[i] for i in ins}))
-                except Exception:  # an op the reference evaluator lacks, or bad values: leave it to inference
-                    result = None
-        if (
-            result is not None
-            and len(result) == len(outs)
-            and all(isinstance(r, np.ndarray) and r.size <= SMALL_TENSOR for r in result)
-        ):
-            for o, r in zip(outs, result, strict=True):
-                vals[o] = r
-                folded.append(numpy_helper.from_array(r, o))
-            continue
-        keep.append(node)
-    if not folded:
-        return 0
-    del g.node[:]
-    g.node.extend(keep)
-    g.initializer.extend(folded)
-    return len(folded)
+    return (
+        result is not None
+        and len(result) == n_outputs
+        and all(isinstance(r, np.ndarray) and r.size <= SMALL_TENSOR for r in result)
+    )
+
+
+#: AttributeProto.TENSOR: a Constant node's `value`.
+TENSOR_ATTR = 4
+
+
+class ConstantFolder:
+    """Constant-folds the shape computations of the inference copy, round after round, so that
+    onnx shape inference sees the values it cannot propagate itself (e.g. Where/Expand on a
+    batch size: the class token of a ViT). Shape and Size read the shapes inferred so far;
+    other nodes whose inputs are all small known values run in the onnx reference evaluator
+    (numpy, no weights). Folded nodes become initialisers of the copy.
+
+    State kept across rounds, since values never change once known: every initialiser is
+    converted to numpy once (`vals`, by name); one reference evaluator is built per distinct
+    node signature (op, attributes, input dtypes and shapes), and reused with the values of
+    each node of that signature; a node that cannot be folded although all its inputs are
+    known (an op the evaluator lacks, a result over SMALL_TENSOR) is not tried again.
+    """
+
+    def __init__(self, sk: Any, opset_imports: Any) -> None:
+        from onnx import helper, numpy_helper
+        from onnx.reference import ReferenceEvaluator
+
+        self.helper, self.numpy_helper, self.evaluator_class = helper, numpy_helper, ReferenceEvaluator
+        self.sk = sk
+        self.opset_imports = opset_imports
+        self.vals: dict[str, Any] = {}
+        for t in sk.graph.initializer:
+            try:
+                self.vals[t.name] = numpy_helper.to_array(t)
+            except Exception:
+                pass
+        self.evaluators: dict[tuple[Any, ...], Any] = {}  # signature -> evaluator (None: cannot be built)
+        self.tried: set[tuple[str, ...]] = set()
+
+    def _evaluate(self, node: Any, ins: list[str], outs: list[str]) -> list[Any] | None:
+        """The node's outputs computed by the reference evaluator from the known values of its
+        inputs, or None. Inputs and outputs are renamed by position, so nodes of one signature
+        share one evaluator."""
+        if node.op_type == "Constant" and [(x.name, x.type) for x in node.attribute] == [("value", TENSOR_ATTR)]:
+            return [self.numpy_helper.to_array(node.attribute[0].t)]  # what the evaluator's Constant returns
+        helper = self.helper
+        distinct = list(dict.fromkeys(ins))
+        arrays = [self.vals[i] for i in distinct]
+        key = (
+            node.op_type,
+            node.domain,
+            tuple(a.SerializeToString(deterministic=True) for a in node.attribute),
+            tuple(distinct.index(i) if i else -1 for i in node.input),
+            tuple(bool(o) for o in node.output),
+            tuple((a.dtype.str, a.shape) for a in arrays),
+        )
+        if key in self.evaluators:
+            evaluator = self.evaluators[key]
+            if evaluator is None:  # building it failed for an earlier node of this signature
+                return None
+        else:
+            self.evaluators[key] = None
+            generic = helper.make_node(
+                node.op_type,
+                [f"i{distinct.index(i)}" if i else "" for i in node.input],
+                [f"o{k}" if o else "" for k, o in enumerate(node.output)],
+                domain=node.domain,
+            )
+            generic.attribute.extend(node.attribute)
+            tiny = helper.make_model(
+                helper.make_graph(
+                    [generic],
+                    "fold",
+                    [
+                        helper.make_tensor_value_info(f"i{k}", helper.np_dtype_to_tensor_dtype(a.dtype), a.shape)
+                        for k, a in enumerate(arrays)
+                    ],
+                    [helper.make_empty_tensor_value_info(f"o{k}") for k, o in enumerate(node.output) if o],
+                ),
+                opset_imports=self.opset_imports,
+            )
+            evaluator = self.evaluator_class(tiny)
+            self.evaluators[key] = evaluator
+        return list(evaluator.run(None, {f"i{k}": a for k, a in enumerate(arrays)}))
+
+    def fold(self, info: dict[str, tuple[Shape | None, int]]) -> int:
+        """One round over the copy's nodes with the shapes inferred so far; how many outputs were folded."""
+        import numpy as np
+        from onnx import numpy_helper
+
+        g = self.sk.graph
+        vals = self.vals
+        keep, folded = [], []
+        for node in g.node:
+            ins = [i for i in node.input if i]
+            if node.op_type not in ("Shape", "Size") and not all(i in vals for i in ins):
+                keep.append(node)  # reads an activation: nothing to fold (yet)
+                continue
+            outs = [o for o in node.output if o]
+            result: list[Any] | None = None
+            if (
+                node.domain in ("", "ai.onnx")
+                and outs
+                and not any(a.HasField("g") or a.graphs for a in node.attribute)
+                and node.op_type not in NO_FOLD
+            ):
+                x = info.get(ins[0], (None, 0))[0] if ins else None
+                if node.op_type == "Shape" and x is not None:
+                    attrs = attr_values(node)
+                    result = [np.array(x[attrs.get("start", 0) : attrs.get("end", len(x))], dtype=np.int64)]
+                elif node.op_type == "Size" and x is not None:
+                    result = [np.array(numel(x), dtype=np.int64)]
+                elif all(i in vals for i in ins) and tuple(outs) not in self.tried:
+                    try:
+                        result = self._evaluate(node, ins, outs)
+                    except Exception:  # an op the reference evaluator lacks, or bad values: leave it to inference
+                        result = None
+                    if not _foldable(result, len(outs)):
+                        self.tried.add(tuple(outs))  # the same values next round: the same outcome
+            if result is not None and _foldable(result, len(outs)):
+                for o, r in zip(outs, result, strict=True):
+                    vals[o] = r
+                    folded.append(numpy_helper.from_array(r, o))
+                continue
+            keep.append(node)
+        if not folded:
+            return 0
+        del g.node[:]
+        g.node.extend(keep)
+        g.initializer.extend(folded)
+        return len(folded)
 
 
 POOL_OPS = ("MaxPool", "AveragePool", "LpPool")
@@ -230,10 +312,11 @@ def infer(model: Any, input_shapes: list[Shape], notes: list[str]) -> dict[str, 
     if error:
         notes.append(f"onnx shape inference: {error}")
     patched = 0
+    folder = ConstantFolder(sk, model.opset_import)
     for _ in range(64):  # each round folds or fixes what the previous round's shapes allow
-        info = _shape_info(inferred, model)
+        info = _shape_info(inferred, model, _shapes_needed(sk))
         fixed = _fix_ceil_pools(sk, info)
-        if not _fold_constants(sk, info, model.opset_import) and not fixed:
+        if not folder.fold(info) and not fixed:
             break
         patched += fixed
         inferred, error = _infer_shapes(sk)

@@ -37,7 +37,7 @@ from zooprof.frontends.onnx.ops_tensor import (
 )
 from zooprof.frontends.onnx.ops_view import Attrs, Mapped, NodeView, simple, with_attrs
 from zooprof.ir.graph import ParamKind
-from zooprof.ir.ops import OpKind
+from zooprof.ir.ops import COPIES_ATTR, VIEW_OPS, OpKind
 
 #: ONNX op_type (default domain) -> mapper. Anything missing maps to OpKind.UNKNOWN.
 OP_RULES: dict[str, Callable[[NodeView], Mapped]] = {
@@ -61,6 +61,7 @@ OP_RULES: dict[str, Callable[[NodeView], Mapped]] = {
     ),
     "HardSwish": simple(OpKind.HARDSWISH),
     "Gelu": with_attrs(OpKind.GELU, approximate="approximate"),
+    "Erf": simple(OpKind.ERF),
     "Elu": lambda n: (OpKind.ELU, {"alpha": float(n.attr("alpha", 1.0))}),
     "Softmax": map_softmax,
     "LogSoftmax": map_softmax,
@@ -99,6 +100,13 @@ OP_RULES: dict[str, Callable[[NodeView], Mapped]] = {
     "Resize": map_resize,
     "Upsample": map_resize,
 }
+
+#: Ops of a view kind (VIEW_OPS) that onnxruntime runs as a view of their input's buffer (its
+#: kernels declare the output an alias of input 0). Any other op of a view kind writes a new
+#: tensor in ONNX (Transpose, Expand, Slice, Split, Gather, GatherElements, GatherND: ONNX
+#: tensors are contiguous), so `map_node` marks it with COPIES_ATTR and the memory analysis
+#: gives it a buffer of its own, unlike PyTorch's views.
+ALIASING_OPS = frozenset({"Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Dropout"})
 
 #: Ops whose output is a pure function of input *shapes* (never of values): their outputs
 #: are constants once the input shape is fixed, so they are not layers.
@@ -212,6 +220,9 @@ def map_node(view: NodeView, domain: str) -> tuple[OpKind, Attrs]:
     if rule is None:
         return OpKind.UNKNOWN, {}
     try:
-        return rule(view)
+        kind, attrs = rule(view)
     except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError) as exc:
         return OpKind.UNKNOWN, {"unmapped": f"{view.op_type}: {exc}"}
+    if kind in VIEW_OPS and view.op_type not in ALIASING_OPS:
+        attrs = {**attrs, COPIES_ATTR: True}
+    return kind, attrs

@@ -12,8 +12,8 @@
    weights: 1 byte each, int32 biases: 4), so weight_bytes is what the file stores.
 
 `GraphReader` also decides the input shapes (`set_input_shapes`: the batch and the
-dimensions the file leaves dynamic) and which tensor shapes need measuring; the entry point
-(read.py) measures them and writes the notes.
+dimensions the file leaves dynamic); the entry point (read.py) propagates the shapes the file
+leaves dynamic (propagate.py), measures those it cannot compute, and writes the notes.
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ class GraphReader:
         self.image = image_tensors(model, self.names, self.const, self.weight_derived)
         self.batch: tuple[int, int] | None = None
         self.measured: dict[int, Shape] = {}
+        self.propagated: dict[int, Shape] = {}  # computed from the producers (propagate.py)
         self.resize: list[Shape] | None = None
         self.used: dict[str, int] = {}
         self.tensor_names = unique_tensor_names(model)
@@ -94,6 +95,8 @@ class GraphReader:
     def raw_shape(self, t: int) -> Shape:
         if t in self.measured:
             return self.measured[t]
+        if t in self.propagated:
+            return self.propagated[t]
         if self.resize is not None and t in self.m.inputs:
             return self.resize[self.m.inputs.index(t)]
         shape = self.m.tensors[t].shape
@@ -115,15 +118,6 @@ class GraphReader:
                 axis = logical_axis(q.dim, 4, True) if t in self.image else q.dim
             quant = QuantSpec(q.scale, q.zero_point, axis)
         return TensorSpec(name or self.tensor_names[t], self.shape(t), self.dtype(tensor.type_code), quant)
-
-    def dynamic_tensors(self) -> list[int]:
-        """Activations whose shape signature has a dynamic (-1) dimension after the batch: the
-        converter could not size them, and their stored shape is a placeholder."""
-        return [
-            t.index
-            for t in self.m.tensors
-            if t.index not in self.const and t.signature and any(d < 0 for d in t.signature[1:])
-        ]
 
     def set_input_shapes(self, shapes: list[Shape] | None, notes: list[str]) -> list[Shape]:
         """The input shapes to analyse, in logical order. The file fixes every dimension its

@@ -8,9 +8,10 @@ checked against the file size, so a truncated or foreign file is a one-line Usag
 never a crash. That also reads Edge TPU files, which no stock interpreter can load
 (custom_ops.py).
 
-Here: the input shapes are set, tensor shapes the file leaves dynamic (or that a new input
-shape changes) are measured with the LiteRT interpreter when it is installed
-(`measure_shapes`), the layers are built (build.py) and the graph's notes are written
+Here: the input shapes are set, tensor shapes the file leaves dynamic are computed from the
+ops that produce them (propagate.py; never a placeholder taken for a size), those that cannot
+be (and every shape, when a new input shape changes them) are measured with the LiteRT
+interpreter when it is installed (`measure_shapes`), the layers are built (build.py) and the graph's notes are written
 (schema version, layout, Edge TPU, quantisation (quant.py), fused activations, folded
 BatchNorm, shared and sparse weights, custom ops, approximated dtypes).
 
@@ -31,6 +32,7 @@ from zooprof.frontends.tflite.build import GraphReader
 from zooprof.frontends.tflite.custom_ops import EDGETPU_OP, edgetpu_note
 from zooprof.frontends.tflite.flatbuffer import TFLiteFormatError
 from zooprof.frontends.tflite.layout import fmt_shape
+from zooprof.frontends.tflite.propagate import propagate
 from zooprof.frontends.tflite.quant import quant_notes
 from zooprof.frontends.tflite.schema import BAD_FILE_HINT, load
 from zooprof.ir.graph import Graph
@@ -90,7 +92,15 @@ def _read(path: Path, shapes: list[tuple[int, ...]] | None) -> tuple[Graph, list
     )
     notes.append(f"TFLite schema version {model.version}{desc}: {len(model.ops)} operator(s) in subgraph 0{more}")
     input_shapes = reader.set_input_shapes(shapes, notes)
-    dynamic = reader.dynamic_tensors()
+    dynamic: list[int] = []
+    if reader.resize is None:
+        reader.propagated, dynamic = propagate(model, reader.names, reader.const, reader.raw_shape)
+        if reader.propagated:
+            notes.append(
+                f"{len(reader.propagated)} tensor shape(s) that the file leaves dynamic (its placeholder is not "
+                "the size) computed from the ops that produce them (e.g. the rows of a FULLY_CONNECTED fed by a "
+                "RESHAPE of N x H x W rows)"
+            )
     if reader.resize is not None:
         wanted = [t.index for t in model.tensors if t.index not in reader.const]
         measured, why = measure_shapes(path, reader.resize, wanted)
@@ -111,7 +121,7 @@ def _read(path: Path, shapes: list[tuple[int, ...]] | None) -> tuple[Graph, list
         if measured:
             notes.append(
                 f"{len(dynamic)} tensor shape(s) are dynamic in the file (the converter could not size "
-                "them): measured with the LiteRT interpreter on zero inputs"
+                "them, nor can zooprof from their producers): measured with the LiteRT interpreter on zero inputs"
             )
         else:
             notes.append(

@@ -21,13 +21,23 @@ def dtype_name(t: torch.Tensor) -> str:
 
 
 class GraphBuilder:
-    """Collects layers while a model runs; tensors are identified by their TensorImpl."""
+    """Collects layers while a model runs; tensors are identified by their TensorImpl.
 
-    def __init__(self, model: Any) -> None:
+    The stored tensors are every parameter and buffer registered in `model`, each once under its
+    first name however often it is shared. Those no layer uses become the graph's
+    `params_not_in_trace`, so the model's totals are the module's, not the trace's. `traced` (the
+    GraphModule of symbolic tracing) may add tensors the trace made: a view of a stored tensor
+    (`self.index.view(-1)`, folded while tracing) stands for that tensor; any other constant is
+    followed like a weight but counted nowhere, as it is no tensor of the model.
+    """
+
+    def __init__(self, model: Any, traced: Any = None) -> None:
         self.layers: list[Layer] = []
         self.names: dict[int, str] = {}
         self.specs: dict[int, TensorSpec] = {}
         self.params: dict[int, ParamSpec] = {}
+        self.also: dict[int, tuple[ParamSpec, ...]] = {}  # a tensor derived from several weights: the others
+        self.constants: set[str] = set()  # tensors the trace made: not the model's, never counted
         self.keep: list[Any] = []  # keep tensors alive so TensorImpl addresses are not reused
         self.used_names: dict[str, int] = {}
         self.inputs: list[TensorSpec] = []
@@ -38,6 +48,18 @@ class GraphBuilder:
         for name, b in model.named_buffers(remove_duplicate=False):
             self.params.setdefault(b._cdata, ParamSpec(name, tuple(b.shape), dtype_name(b), "buffer"))
             self.keep.append(b)
+        self.stored: tuple[ParamSpec, ...] = tuple({p.name: p for p in self.params.values()}.values())
+        if traced is not None and traced is not model:
+            for name, t in [*traced.named_parameters(), *traced.named_buffers()]:
+                if t._cdata in self.params:
+                    continue
+                base = t._base
+                if base is not None and base._cdata in self.params:
+                    self.params[t._cdata] = self.params[base._cdata]
+                else:
+                    self.params[t._cdata] = ParamSpec(name, tuple(t.shape), dtype_name(t), "buffer")
+                    self.constants.add(name)
+                self.keep.append(t)
 
     def unique(self, name: str) -> str:
         n = self.used_names.get(name, 0)
@@ -60,10 +82,23 @@ class GraphBuilder:
     def known(self, t: Any) -> bool:
         return isinstance(t, torch.Tensor) and t._cdata in self.specs
 
+    def weights_of(self, t: torch.Tensor) -> tuple[ParamSpec, ...]:
+        """The stored tensors a weight-only tensor stands for (several after `a + b` of two weights)."""
+        return (self.params[t._cdata], *self.also.get(t._cdata, ()))
+
+    def weights_only(self, tensors: list[torch.Tensor]) -> bool:
+        """Whether an op reads weights and no activation: only stored tensors, or stored tensors
+        and constants made from nothing the model reads (mvit's `rel_pos_h[dist]`)."""
+        return any(self.is_param(t) for t in tensors) and not any(self.known(t) for t in tensors)
+
     def derive_param(self, out: Any, source: list[torch.Tensor]) -> None:
-        """An op on weights only (aten.t(weight)): its result stands for the same weight."""
+        """An op on weights only (aten.t(weight), pos_embedding.add_(spatial_pos)): its result
+        stands for the same weights, and the layer that uses it counts all of them."""
+        specs = list({p.name: p for t in source if self.is_param(t) for p in self.weights_of(t)}.values())
         for o in flat_tensors(out):
-            self.params[o._cdata] = self.params[source[0]._cdata]
+            self.params[o._cdata] = specs[0]
+            if len(specs) > 1:
+                self.also[o._cdata] = tuple(specs[1:])
             self.keep.append(o)
 
     def emit(
@@ -83,7 +118,7 @@ class GraphBuilder:
         params: list[ParamSpec] = list(extra_params or [])
         for t in tensors:
             if t._cdata in self.params:
-                params.append(self.params[t._cdata])
+                params.extend(self.weights_of(t))
             elif t._cdata in self.specs:
                 inputs.append(self.specs[t._cdata])
         outs = flat_tensors(out)
@@ -95,14 +130,19 @@ class GraphBuilder:
         # register after reading the inputs: an in-place op returns its input tensor
         for o, spec in zip(outs, specs, strict=True):
             self._name(o, spec)
-        unique_params = tuple({p.name: p for p in params}.values())  # a weight passed twice counts once
+        # a weight passed twice counts once; a constant the trace made counts nowhere
+        unique_params = tuple({p.name: p for p in params if p.name not in self.constants}.values())
         self.layers.append(
             Layer(name, kind, source_op, tuple(inputs), tuple(specs), attrs, unique_params, scope, inplace)
         )
 
     def graph(self, name: str, outputs: Any, trace_method: str, notes: list[str]) -> Graph:
         out_names = tuple(self.names[t._cdata] for t in flat_tensors(outputs) if t._cdata in self.names)
-        return Graph(name, "pytorch", tuple(self.inputs), tuple(self.layers), out_names, trace_method, tuple(notes))
+        used = {p.name for layer in self.layers for p in layer.params}
+        unused = tuple(p for p in self.stored if p.name not in used)
+        return Graph(
+            name, "pytorch", tuple(self.inputs), tuple(self.layers), out_names, trace_method, tuple(notes), unused
+        )
 
 
 def flat_tensors(value: Any) -> list[torch.Tensor]:

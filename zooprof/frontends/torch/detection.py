@@ -1,4 +1,4 @@
-"""torchvision detection models (SSD, SSDlite, RetinaNet, Faster R-CNN, FCOS) -> Graph.
+"""torchvision detection models (SSD, SSDlite, RetinaNet, Faster R-CNN, Mask R-CNN, Keypoint R-CNN, FCOS) -> Graph.
 
 A detector takes a list of 3xHxW images, resizes and normalises them inside
 (GeneralizedRCNNTransform), and ends in data-dependent post-processing: score thresholds,
@@ -6,8 +6,9 @@ top-k and NMS, whose output sizes depend on the values. Meta tensors have no val
 detector is read on CPU tensors with random weights (torch.manual_seed(0)) and seeded random
 images, through the same module hooks + aten dispatch recorder as other models
 (frontends/torch/dispatch.py). Each post-processing function becomes one layer (its aten ops and box
-counts in the attributes); every layer gets its stage; the RoI heads are marked as costing
-per proposal, with the count of this run. See docs/detection.md.
+counts in the attributes); every layer gets its stage; the RoI box head is marked as costing
+per proposal, the mask and keypoint heads per detection, with the counts of this run. See
+docs/detection.md.
 
 `--input-shape NxCxHxW` means N images of CxHxW; several shapes (comma-separated) give
 images of different sizes in one list.
@@ -15,10 +16,12 @@ images of different sizes in one list.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from types import ModuleType
 from typing import Any
 
 import torch
@@ -29,7 +32,7 @@ from zooprof.frontends.torch.builder import GraphBuilder
 from zooprof.frontends.torch.dispatch import DispatchRecorder, layer_hooks
 from zooprof.ir.graph import Graph, Layer
 from zooprof.ir.ops import OpKind
-from zooprof.ir.stages import stage_of_scope
+from zooprof.ir.stages import ROI_PARTS, roi_part_of_scope, stage_of_scope
 from zooprof.reference.shapes import check_image_shapes
 
 Shape = tuple[int, ...]
@@ -57,6 +60,15 @@ POSTPROCESS_FUNCTIONS: tuple[tuple[str, str, bool], ...] = (
     ("roi_heads", "postprocess_detections", True),
     ("", "postprocess_detections", True),  # SSD, SSDlite, RetinaNet, FCOS
     ("transform", "postprocess", True),  # boxes back to each input image's size
+)
+
+#: Post-processing functions that are globals of the module defining their owner's class: RoIHeads.forward
+#: calls them by name, so they are wrapped there (owner path, function, the owner's attribute that must be
+#: set for it to run). Mask R-CNN picks each detection's class mask; Keypoint R-CNN finds the keypoints in
+#: the heatmaps, resizing each to its box (sizes depend on the boxes).
+POSTPROCESS_GLOBALS: tuple[tuple[str, str, str], ...] = (
+    ("roi_heads", "maskrcnn_inference", "mask_predictor"),
+    ("roi_heads", "keypointrcnn_inference", "keypoint_predictor"),
 )
 
 #: Configuration read from the owner of a post-processing function, for the report.
@@ -109,13 +121,37 @@ def _owner(model: nn.Module, path: str) -> Any:
 
 def postprocess_functions(model: nn.Module) -> list[tuple[Any, str, str, bool]]:
     """(owner object, method name, layer label, data-dependent) for each post-processing
-    function this model has."""
+    function this model has; the owner of a global function is its Python module (wrap it with
+    `patch`, whose undo puts the function back)."""
     out = []
     for path, attr, dependent in POSTPROCESS_FUNCTIONS:
         owner = _owner(model, path)
         if owner is not None and callable(getattr(owner, attr, None)):
             out.append((owner, attr, f"{path}.{attr}" if path else attr, dependent))
+    for path, attr, needs in POSTPROCESS_GLOBALS:
+        owner = _owner(model, path)
+        module = sys.modules.get(type(owner).__module__) if owner is not None else None
+        if getattr(owner, needs, None) is not None and callable(getattr(module, attr, None)):
+            out.append((module, attr, f"{path}.{attr}", True))
     return out
+
+
+_MISSING = object()
+
+
+def patch(owner: Any, attr: str, replacement: Any) -> Callable[[], None]:
+    """Set `owner.attr` (an instance's method or a module's function); the undo restores what was
+    there: the module's own function, or no instance attribute (the class's method shows again)."""
+    own = vars(owner).get(attr, _MISSING)
+    setattr(owner, attr, replacement)
+
+    def undo() -> None:
+        if own is _MISSING:
+            delattr(owner, attr)
+        else:
+            setattr(owner, attr, own)
+
+    return undo
 
 
 def stage_modules(model: nn.Module) -> list[tuple[str, nn.Module, str]]:
@@ -240,7 +276,8 @@ def _wrap(
 ) -> Callable[[], None]:
     """Record a post-processing function as one layer; returns the undo."""
     original = getattr(owner, attr)
-    source = f"{type(owner).__name__}.{attr}"
+    where = owner.__name__.rsplit(".", 1)[-1] if isinstance(owner, ModuleType) else type(owner).__name__
+    source = f"{where}.{attr}"  # RoIHeads.postprocess_detections, roi_heads.maskrcnn_inference
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         call = _Call()
@@ -264,8 +301,7 @@ def _wrap(
             builder.emit(label, label, source, OpKind.DETECTION_POSTPROCESS, attrs, (args, kwargs), out)
         return out
 
-    setattr(owner, attr, wrapper)
-    return lambda: delattr(owner, attr)
+    return patch(owner, attr, wrapper)
 
 
 def trace_detector(model: nn.Module, shapes: list[Shape], name: str) -> Graph:
@@ -288,13 +324,11 @@ def trace_detector(model: nn.Module, shapes: list[Shape], name: str) -> Graph:
             )
         )
     )
-    roi_heads = getattr(model, "roi_heads", None)
-    if isinstance(roi_heads, nn.Module):
-        handles.append(
-            roi_heads.register_forward_pre_hook(
-                lambda m, args: seen.update(proposals=sum(int(p.shape[0]) for p in args[1]))
-            )
-        )
+    counts: dict[str, int] = {}  # per RoI part: the proposals or detections its first module was given
+    for part, _, paths in ROI_PARTS:
+        first = _owner(model, paths[0])
+        if isinstance(first, nn.Module):
+            handles.append(first.register_forward_pre_hook(_counter(counts, part)))
     for owner, attr, label, dependent in postprocess_functions(model):
         undo.append(_wrap(rec, builder, owner, attr, label, dependent))
     try:
@@ -305,25 +339,35 @@ def trace_detector(model: nn.Module, shapes: list[Shape], name: str) -> Graph:
             h.remove()
         for u in undo:
             u()
-    notes = _notes(shapes, seen)
+    notes = _notes(shapes, seen, counts)
     graph = builder.graph(name, out, TRACE_METHOD, notes)
-    return replace(
-        graph, layers=tuple(_staged(layer, seen.get("proposals"), seen.get("batch_name")) for layer in graph.layers)
-    )
+    return replace(graph, layers=tuple(_staged(layer, counts, seen.get("batch_name")) for layer in graph.layers))
 
 
-def _staged(layer: Layer, proposals: int | None, batch_name: str | None) -> Layer:
-    """The layer with its stage, and for the RoI heads the per-proposal mark and count."""
+def _counter(counts: dict[str, int], part: str) -> Callable[[nn.Module, tuple], None]:
+    """A forward pre-hook on a RoI part's first module (RoIHeads, a RoI pool), whose second argument
+    is the boxes per image: the part's count of this run."""
+
+    def hook(module: nn.Module, args: tuple) -> None:
+        counts[part] = sum(int(b.shape[0]) for b in args[1])
+
+    return hook
+
+
+def _staged(layer: Layer, counts: dict[str, int], batch_name: str | None) -> Layer:
+    """The layer with its stage; a RoI-head layer with its part, unit (per proposal for the box head,
+    per detection for the mask and keypoint heads) and this run's count."""
     attrs = dict(layer.attrs)
     if batch_name is not None and layer.output.name == batch_name:
         attrs["rf_origin"] = True  # receptive fields in pixels of the resized, batched images
     attrs.setdefault("stage", stage_of_scope(layer.scope))
-    if layer.scope.split(".")[0] == "roi_heads" and "data_dependent" not in attrs and attrs["stage"] == "head":
-        attrs.update(data_dependent="proposal", count=proposals)
+    part = roi_part_of_scope(layer.scope)
+    if part is not None and "data_dependent" not in attrs and attrs["stage"] == "head":
+        attrs.update(part=part[0], data_dependent=part[1], count=counts.get(part[0]))
     return replace(layer, attrs=attrs)
 
 
-def _notes(shapes: list[Shape], seen: dict[str, Any]) -> list[str]:
+def _notes(shapes: list[Shape], seen: dict[str, Any], counts: dict[str, int]) -> list[str]:
     given = ", ".join("x".join(map(str, s)) for s in shapes)
     n = sum(s[0] for s in shapes)
     notes = [
@@ -337,12 +381,16 @@ def _notes(shapes: list[Shape], seen: dict[str, Any]) -> list[str]:
         notes.append(
             f"the transform resized the image(s) to {sizes} and batched them as {'x'.join(map(str, seen['batch']))}"
         )
+    per_detection = [p.split(".")[-1] for p in counts if p != "roi_heads"]
+    heads = "".join(f", {head} head per detection" for head in per_detection)
     notes.append(
         "MACs and FLOPs totals are the fixed cost (transform, backbone, neck, heads); data-dependent parts "
-        "(RoI heads per proposal, post-processing per box) are reported apart with this run's counts"
+        f"(RoI heads per proposal{heads}, post-processing per box) are reported apart with this run's counts"
     )
-    if seen.get("proposals") is not None:
-        notes.append(f"this run: {seen['proposals']} proposal(s) from the RPN into the RoI heads")
+    if "roi_heads" in counts:
+        notes.append(f"this run: {counts['roi_heads']} proposal(s) from the RPN into the RoI heads")
+    for head in per_detection:
+        notes.append(f"this run: {counts[f'roi_heads.{head}']} detection(s) into the {head} head")
     return notes
 
 

@@ -39,7 +39,7 @@ class DispatchRecorder(TorchDispatchMode):
         tensors = flat_tensors((args, kwargs))
         if name in torch_ops.SKIP_FUNCTIONS or not flat_tensors(out):
             return out
-        if tensors and all(b.is_param(t) for t in tensors):
+        if b.weights_only(tensors):
             b.derive_param(out, tensors)
             return out
         if not any(b.known(t) for t in tensors):
@@ -73,14 +73,15 @@ def trace_dispatch(model: Any, inputs: list[torch.Tensor], name: str, method: st
 
 def layer_hooks(model: nn.Module, rec: DispatchRecorder, builder: GraphBuilder) -> list[Any]:
     """Forward pre/post hooks on every submodule: they keep the module path for the recorder,
-    and a leaf module with a rule is recorded as one layer. Returns the handles to remove."""
+    and a leaf module with a rule (or an attention module) is recorded as one layer, with the
+    attributes of its call. Returns the handles to remove."""
     handles = []
     for path, mod in model.named_modules():
         if not path:
             continue
-        mapped = torch_ops.map_module(mod) if not list(mod.children()) else None
-        handles.append(mod.register_forward_pre_hook(_pre_hook(rec, path, mapped is not None)))
-        handles.append(mod.register_forward_hook(_post_hook(rec, builder, path, mod, mapped)))
+        leaf = torch_ops.layer_module(mod)
+        handles.append(mod.register_forward_pre_hook(_pre_hook(rec, path, leaf)))
+        handles.append(mod.register_forward_hook(_post_hook(rec, builder, path, mod, leaf), with_kwargs=True))
     return handles
 
 
@@ -98,14 +99,14 @@ def _post_hook(
     builder: GraphBuilder,
     path: str,
     mod: nn.Module,
-    mapped: tuple[OpKind, dict[str, Any]] | None,
+    leaf: bool,
 ) -> Callable[..., None]:
-    def hook(module: nn.Module, args: Any, out: Any) -> None:
+    def hook(module: nn.Module, args: Any, kwargs: dict[str, Any], out: Any) -> None:
         rec.scope.pop()
-        if mapped is not None:
+        if leaf:
             rec.suppress -= 1
             if rec.suppress == 0:
-                kind, attrs = mapped
+                kind, attrs = torch_ops.map_module_call(mod, args, kwargs) or (OpKind.UNKNOWN, {})
                 own = [builder.params[p._cdata] for p in mod.parameters() if p._cdata in builder.params]
                 own += [builder.params[t._cdata] for t in mod.buffers() if t._cdata in builder.params]
                 builder.emit(
@@ -114,7 +115,7 @@ def _post_hook(
                     type(mod).__name__,
                     kind,
                     attrs,
-                    args,
+                    (args, kwargs),
                     out,
                     extra_params=own,
                     inplace=torch_ops.module_inplace(mod),

@@ -4,16 +4,33 @@ interpreter behind `--per-layer` on the torch runtime (`LayerTimer`)."""
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import fx, nn
 
+from zooprof.errors import ModelShapeError
 from zooprof.frontends.torch import ops as torch_ops
 from zooprof.frontends.torch.builder import GraphBuilder, Shape, flat_tensors, shape_error
+from zooprof.frontends.torch.dispatch import DispatchRecorder
 from zooprof.ir.graph import Graph
 from zooprof.ir.ops import OpKind
+
+
+def mutable(value: Any) -> Any:
+    """FX hands a node its list and dict arguments as immutable_list / immutable_dict; a call
+    gets plain copies instead, as in eager mode, so a target that mutates an argument
+    (torchvision's swin3d `_get_window_and_shift_size`) runs. The graph's own arguments are
+    left untouched."""
+    if isinstance(value, list):
+        return [mutable(v) for v in value]
+    if isinstance(value, tuple) and type(value) is tuple:
+        return tuple(mutable(v) for v in value)
+    if isinstance(value, dict):
+        return {k: mutable(v) for k, v in value.items()}
+    return value
 
 
 class _FxRecorder(fx.Interpreter):
@@ -43,14 +60,23 @@ class _FxRecorder(fx.Interpreter):
     def run_node(self, n: fx.Node) -> Any:
         if n.op in ("call_module", "call_function", "call_method"):
             args, kwargs = self.fetch_args_kwargs_from_env(n)
+            args, kwargs = mutable(args), mutable(kwargs)
+            inside = self._inside(n, args, kwargs)
+            before = len(self.builder.layers)
             start = self.clock() if self.clock else 0.0
             try:
-                out = getattr(self, n.op)(n.target, args, kwargs)
+                if inside is None:
+                    out = getattr(self, n.op)(n.target, args, kwargs)
+                else:
+                    with inside:
+                        out = n.target(*args, **kwargs)  # type: ignore[operator]
+            except ModelShapeError:
+                raise
             except Exception as exc:
                 raise shape_error(self._label(n), self._source_op(n), args, exc, self.input_shapes) from exc
             elapsed = self.clock() - start if self.clock else 0.0
-            before = len(self.builder.layers)
-            self._record(n, args, kwargs, out)
+            if inside is None or len(self.builder.layers) == before:  # a function that recorded nothing: one layer
+                self._record(n, args, kwargs, out)
             if len(self.builder.layers) > before:
                 self.node_layer[n.name] = self.builder.layers[-1].name
             if self.timings is not None:
@@ -62,6 +88,20 @@ class _FxRecorder(fx.Interpreter):
             single = len(self.input_shapes) == 1
             self.builder.add_input(out, "input" if single else n.name)
         return out
+
+    def _inside(self, n: fx.Node, args: tuple, kwargs: dict) -> DispatchRecorder | None:
+        """A recorder for the aten ops of a plain Python function that FX kept whole
+        (torch.fx.wrap) and no rule maps, such as torchvision MViT's `_add_rel_pos`: its
+        einsums, matmul and adds become layers named `<node>.<aten op>`. None otherwise."""
+        target = n.target
+        module = str(getattr(target, "__module__", "") or "")
+        if n.op != "call_function" or not isinstance(target, types.FunctionType) or module.split(".")[0] == "torch":
+            return None
+        if torch_ops.map_function(target, args, kwargs, set(self.builder.params))[0] is not OpKind.UNKNOWN:
+            return None
+        rec = DispatchRecorder(self.builder, self.input_shapes)
+        rec.scope.append(self._label(n))
+        return rec
 
     def _scope(self, n: fx.Node) -> tuple[str, type | None]:
         stack = n.meta.get("nn_module_stack") or {}
@@ -87,7 +127,7 @@ class _FxRecorder(fx.Interpreter):
             return
         if n.op == "call_module":
             mod = self.modules[str(n.target)]
-            mapped = torch_ops.map_module(mod)
+            mapped = torch_ops.map_module_call(mod, args, kwargs)
             kind, attrs = mapped if mapped else (OpKind.UNKNOWN, {})
             own = [b.params[p._cdata] for p in mod.parameters() if p._cdata in b.params]
             own += [b.params[t._cdata] for t in mod.buffers() if t._cdata in b.params]
@@ -97,7 +137,7 @@ class _FxRecorder(fx.Interpreter):
                 type(mod).__name__,
                 kind,
                 attrs,
-                args,
+                (args, kwargs),
                 out,
                 extra_params=own,
                 inplace=torch_ops.module_inplace(mod),
@@ -109,7 +149,7 @@ class _FxRecorder(fx.Interpreter):
             return
         if name == "getitem" and isinstance(args[0], (list, tuple)):
             return  # selecting one output of a multi-output op: already named
-        if tensors and all(b.is_param(t) for t in tensors):
+        if b.weights_only(tensors):
             b.derive_param(out, tensors)
             return
         if not any(b.known(t) for t in tensors):
@@ -126,7 +166,7 @@ def trace_fx(
 ) -> Graph:
     if gm is None:
         gm = fx.symbolic_trace(model)
-    builder = GraphBuilder(gm)
+    builder = GraphBuilder(model, gm)  # the model's tensors: gm holds only what the trace reached
     rec = _FxRecorder(gm, builder, [tuple(t.shape) for t in inputs])
     with torch.no_grad():
         out = rec.run(*inputs)
@@ -171,7 +211,7 @@ class _TimedInterpreter(fx.Interpreter):
     def run_node(self, n: fx.Node) -> Any:
         if n.op not in ("call_module", "call_function", "call_method"):
             return super().run_node(n)
-        args, kwargs = self.fetch_args_kwargs_from_env(n)
+        args, kwargs = mutable(self.fetch_args_kwargs_from_env(n))
         call = getattr(self, n.op)
         if self.sync:
             self.sync()

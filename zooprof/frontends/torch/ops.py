@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from zooprof.frontends.torch import ops_products as products
 from zooprof.ir.ops import OpKind
 
 Attrs = dict[str, Any]
@@ -157,6 +158,7 @@ def _roi_align_module(m: Any) -> Mapped:
 NAMED_MODULE_RULES: dict[str, Callable[[Any], Mapped]] = {
     "FrozenBatchNorm2d": lambda m: (OpKind.BATCHNORM, {"eps": m.eps, "frozen": True}),
     "MultiScaleRoIAlign": _roi_align_module,
+    "StochasticDepth": lambda m: (OpKind.DROPOUT, {"p": m.p, "mode": m.mode}),  # identity at inference
 }
 
 
@@ -169,6 +171,16 @@ def map_module(m: Any) -> Mapped | None:
     if named is not None and type(m).__module__.startswith("torchvision."):
         return named(m)
     return None
+
+
+def map_module_call(m: Any, args: tuple, kwargs: dict) -> Mapped | None:
+    """map_module, with the sizes of this call where the cost depends on them (attention)."""
+    return products.attention_module_call(m, args, kwargs) or map_module(m)
+
+
+def layer_module(m: Any) -> bool:
+    """Recorded as one layer by the hooks: a leaf with a rule, or an attention module."""
+    return products.is_attention_module(m) or (not list(m.children()) and map_module(m) is not None)
 
 
 def module_inplace(m: Any) -> bool:
@@ -296,17 +308,6 @@ def _hardtanh(args: tuple, kwargs: dict) -> Mapped:
     return OpKind.HARDTANH, {"min": lo, "max": hi}
 
 
-def _matmul(args: tuple, kwargs: dict, params: set[int]) -> Mapped:
-    b = args[1]
-    if isinstance(b, torch.Tensor) and b._cdata in params and b.dim() == 2:
-        return OpKind.DENSE, {"in_features": int(b.shape[0]), "out_features": int(b.shape[1]), "bias": False}
-    return OpKind.MATMUL, {}
-
-
-def _addmm(args: tuple, kwargs: dict) -> Mapped:
-    return OpKind.DENSE, {"in_features": int(args[1].shape[-1]), "out_features": int(args[2].shape[-1]), "bias": True}
-
-
 def _linear(args: tuple, kwargs: dict) -> Mapped:
     w = args[1]
     return OpKind.DENSE, {
@@ -350,7 +351,7 @@ FUNCTION_RULES: dict[str, Callable[[tuple, dict], Mapped]] = {
     **{f"conv{n}d": _conv_fn for n in (1, 2, 3)},
     "convolution": _convolution,
     "linear": _linear,
-    "addmm": _addmm,
+    "addmm": products.addmm,
     **{
         name: _simple(OpKind.BATCHNORM)
         for name in ("batch_norm", "native_batch_norm", "native_batch_norm_legit_no_training", "cudnn_batch_norm")
@@ -371,8 +372,10 @@ FUNCTION_RULES: dict[str, Callable[[tuple, dict], Mapped]] = {
     "hardswish": _simple(OpKind.HARDSWISH),
     "silu": _simple(OpKind.SILU),
     "gelu": _simple(OpKind.GELU),
+    "erf": _simple(OpKind.ERF),  # the error function alone (GELU written out by hand)
     "elu": _simple(OpKind.ELU),
     "softmax": _axis(OpKind.SOFTMAX),
+    "safe_softmax": _axis(OpKind.SOFTMAX),  # aten._safe_softmax: softmax that gives 0 on fully masked rows
     "log_softmax": _axis(OpKind.SOFTMAX),
     **{f"max_pool{n}d": _pool_fn(OpKind.MAXPOOL) for n in (1, 2, 3)},
     **{f"max_pool{n}d_with_indices": _pool_fn(OpKind.MAXPOOL) for n in (1, 2, 3)},
@@ -425,6 +428,7 @@ FUNCTION_RULES: dict[str, Callable[[tuple, dict], Mapped]] = {
         name: _simple(OpKind.SLICE)
         for name in ("getitem", "slice", "select", "narrow", "split", "chunk", "split_with_sizes", "unbind")
     },
+    "tensor_split": _simple(OpKind.SLICE),  # views (MViT's pooling splits off the class token)
     "pad": _pad,
     "constant_pad_nd": _pad,
     "interpolate": _resize(None),
@@ -435,7 +439,11 @@ FUNCTION_RULES: dict[str, Callable[[tuple, dict], Mapped]] = {
     "clamp_min": lambda a, k: (OpKind.CLAMP, {"min": _arg(a, k, 1, "min")}),
     "clamp_max": lambda a, k: (OpKind.CLAMP, {"max": _arg(a, k, 1, "max")}),
     "linalg_vector_norm": _vector_norm,
-    **{name: _simple(OpKind.DROPOUT) for name in ("dropout", "feature_dropout", "alpha_dropout", "native_dropout")},
+    **{  # identity at inference: counted, 0 cost (stochastic_depth: torchvision.ops, in ConvNeXt and EfficientNet)
+        name: _simple(OpKind.DROPOUT)
+        for name in ("dropout", "dropout1d", "dropout2d", "dropout3d", "feature_dropout", "alpha_dropout")
+        + ("feature_alpha_dropout", "native_dropout", "stochastic_depth")
+    },
     "mean": _axis(OpKind.MEAN),
     "sum": _axis(OpKind.SUM),
     "detach": _simple(OpKind.IDENTITY),
@@ -467,13 +475,14 @@ SKIP_FUNCTIONS = frozenset(
 def map_function(target: Any, args: tuple, kwargs: dict, params: set[int]) -> tuple[OpKind, Attrs, str, bool]:
     """(OpKind, attrs, normalised name, in place) for a function / method / aten call."""
     name, inplace = op_name(target)
+    rule = products.function_rule(name, target) or FUNCTION_RULES.get(name)
     if name in ("mm", "matmul", "bmm"):
-        kind, attrs = _matmul(args, kwargs, params)
-    elif name in FUNCTION_RULES:
+        kind, attrs = products.matmul(args, kwargs, params)
+    elif rule is not None:
         try:
-            kind, attrs = FUNCTION_RULES[name](args, kwargs)
-        except (IndexError, AttributeError, TypeError, ValueError):
-            kind, attrs = OpKind.UNKNOWN, {}
+            kind, attrs = rule(args, kwargs)
+        except (IndexError, AttributeError, TypeError, ValueError, KeyError) as exc:
+            kind, attrs = OpKind.UNKNOWN, {"unmapped": f"{name} call not read: {exc}"}
     else:
         kind, attrs = OpKind.UNKNOWN, {}
     if kwargs.get("inplace") is True:

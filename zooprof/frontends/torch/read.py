@@ -19,6 +19,7 @@ import importlib
 import warnings
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,26 +30,30 @@ from zooprof.errors import UsageError, ZooprofError
 from zooprof.frontends import ReadOptions
 from zooprof.frontends.compat import block_triton_after_tensorflow
 from zooprof.frontends.torch.builder import Shape, flat_tensors
+from zooprof.frontends.torch.building import CPU_BUILD, build_without_weights
 from zooprof.frontends.torch.dispatch import trace_dispatch
 from zooprof.frontends.torch.fx_trace import trace_fx
 from zooprof.ir.graph import Graph
 
 
 def build_module(builder: Callable[..., Any], kwargs: dict[str, Any] | None = None) -> nn.Module:
-    """Call a model builder with the default device set to meta: no weight memory."""
+    """Call a model builder so that its weights take no memory (meta device; see `building`)."""
+    return build_module_noted(builder, kwargs)[0]
+
+
+def build_module_noted(
+    builder: Callable[..., Any], kwargs: dict[str, Any] | None = None
+) -> tuple[nn.Module, str | None]:
+    """`build_module`, plus a note when the builder needed real tensors and ran on the CPU."""
     block_triton_after_tensorflow()
-    with torch.device("meta"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        obj = builder(**(kwargs or {}))
-    if isinstance(obj, type) and issubclass(obj, nn.Module):
-        with torch.device("meta"):
-            obj = obj()
-    if not isinstance(obj, nn.Module):
-        raise UsageError(
-            f"the builder returned {type(obj).__name__}, not a torch.nn.Module",
-            "point MODULE:CALLABLE at a function or class that returns an nn.Module",
-        )
-    return obj.to("meta").eval()
+    return build_without_weights(builder, kwargs)
+
+
+def noted(graph: Graph, note: str | None) -> Graph:
+    """The graph of a model built on the CPU says so in its trace method and notes."""
+    if note is None:
+        return graph
+    return replace(graph, trace_method=CPU_BUILD + graph.trace_method, notes=(note, *graph.notes))
 
 
 def import_callable(ref: str) -> Callable[..., Any]:
@@ -190,7 +195,7 @@ def read(ref: Any, shapes: list[Shape] | None, options: ReadOptions) -> tuple[Gr
         builder = import_callable(ref.source)
     shapes = shapes or ref.input_shapes
     try:
-        model = build_module(builder, ref.kwargs)
+        model, note = build_module_noted(builder, ref.kwargs)
     except ZooprofError:
         raise
     except Exception as exc:
@@ -198,7 +203,8 @@ def read(ref: Any, shapes: list[Shape] | None, options: ReadOptions) -> tuple[Gr
     from zooprof.frontends.torch import detection
 
     if detection.is_detector(model):  # list input, resize inside, NMS: read on CPU tensors
-        return detection.read(builder, ref.kwargs, model, shapes, ref.name)
+        graph, shapes = detection.read(builder, ref.kwargs, model, shapes, ref.name)
+        return noted(graph, note), shapes
     if not shapes:
         raise UsageError(f"{ref.text} needs an input shape", "give --input-shape, e.g. --input-shape 1x3x224x224")
-    return graph_from_module(model, shapes, ref.name), shapes
+    return noted(graph_from_module(model, shapes, ref.name), note), shapes
