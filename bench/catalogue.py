@@ -21,12 +21,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import platform
+import subprocess
 import sys
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -291,6 +293,19 @@ def keras_rows(name: str, tmp: Path) -> list[Row]:
     return rows
 
 
+def keras_isolated(name: str, tmp: Path) -> list[Row]:
+    """`keras_rows` in a fresh process: TensorFlow keeps what every model built, and a sweep of 40
+    models in one process runs out of memory; a crash then costs one model, not the sweep."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--keras-one", name, str(tmp)], capture_output=True, text=True, timeout=1800
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("[")]
+    if proc.returncode != 0 or not lines:
+        why = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+        return [Row(name, "keras", status=f"internal error: {why}")]
+    return [Row(**r) for r in json.loads(lines[-1])]
+
+
 # --------------------------------------------------------------------------------------
 # output
 
@@ -346,7 +361,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated torchvision names")
     parser.add_argument("--keras", action="store_true", help="also keras.applications in four forms")
     parser.add_argument("--markdown", help="write the table to this file (e.g. docs/catalogue.md)")
+    parser.add_argument("--keras-one", nargs=2, metavar=("NAME", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.keras_one:  # one keras.applications model, in a process of its own (see keras_isolated)
+        print(json.dumps([asdict(r) for r in keras_rows(args.keras_one[0], Path(args.keras_one[1]))]))
+        return 0
     from torchvision.models import list_models
 
     names = args.only.split(",") if args.only else (SAMPLE if args.sample else list_models())
@@ -362,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         apps = KERAS_SAMPLE if args.sample else sorted(n for n in dir(keras.applications) if n[:1].isupper())
         with tempfile.TemporaryDirectory(prefix="zooprof-catalogue-") as tmp:
             for name in apps:
-                for row in keras_rows(name, Path(tmp)):
+                for row in keras_isolated(name, Path(tmp)):
                     rows.append(row)
                     label = f"{name} {row.notes[0] if row.notes else row.group}"
                     print(f"{label:36s} {row.seconds:6.1f} s  {row.status}", flush=True)
