@@ -7,11 +7,20 @@ flow: two 512x512 frames; detectors: the transform's own size, the zooprof defau
 references are torchvision's weight metadata: ``num_params`` (exact) and ``_ops`` (GFLOPs
 that are multiply-accumulates, 3 decimals: MACs must agree within 0.1 % or the rounding).
 
+With --flop-counter, every non-detection builder is also checked against a second, independent
+reference: FlopCounterMode on a real forward of the model (CPU, random weights, eval mode, the
+weights' layout, the same input; math SDPA kernel, MultiheadAttention's fast path off), FLOPs / 2
+= MACs, within 0.1 % (bench/flop_reference.py; in a worker process: small models share one, each
+large one has its own). A model whose
+CPU forward would take over two minutes here (estimated from `_ops`) is counted on the meta
+device instead, and its row says so.
+
 keras.applications (--keras): ``keras:NAME``, a ``.keras`` file, a ``.h5`` file and a TFLite
 float file of each model (random weights), against ``model.count_params()`` (TFLite: the
 file's float constants, which the converter may fold) and zooprof's own ``keras:`` MACs.
 
-    .venv/bin/python bench/catalogue.py [--sample] [--only vit_b_16,swin_t] [--keras] [--markdown docs/catalogue.md]
+    .venv/bin/python bench/catalogue.py [--sample] [--only vit_b_16,swin_t] [--keras] [--flop-counter]
+        [--markdown docs/catalogue.md]
 
 Exit status 1 when a model is an internal error or disagrees with its reference.
 """
@@ -69,6 +78,10 @@ WEIGHTS_LAYOUT: dict[str, dict[str, Any]] = {
 }
 MACS_REL_TOL = 0.001
 OPS_ROUNDING = 0.0005e9  # _ops has three decimals (GMACs)
+#: --flop-counter: a CPU forward estimated longer than this (from `_ops`) is counted on meta tensors
+FC_FORWARD_LIMIT_S = 120.0
+FC_TIMEOUT_S = 900  # one model in the FlopCounter worker process (build + forward)
+FC_SHARED_LIMIT_S, FC_SHARED_PARAMS = 10.0, 50_000_000  # larger models run in a process of their own
 
 
 @dataclass
@@ -85,12 +98,20 @@ class Row:
     status: str = "ok"
     notes: list[str] = field(default_factory=list)
     tolerance: float = MACS_REL_TOL  # relative, for MACs
+    fc_macs: int | None = None  # FlopCounterMode's MACs (FLOPs / 2) on a real forward (--flop-counter)
+    fc_seconds: float = 0.0
 
     @property
     def macs_diff(self) -> float | None:
         if self.macs is None or not self.ref_macs:
             return None
         return (self.macs - self.ref_macs) / self.ref_macs
+
+    @property
+    def fc_diff(self) -> float | None:
+        if self.macs is None or not self.fc_macs:
+            return None
+        return (self.macs - self.fc_macs) / self.fc_macs
 
     def check(self) -> None:
         """Set `status` from the figures: ok, or what disagrees."""
@@ -103,6 +124,13 @@ class Row:
             tolerance = max(self.tolerance * self.ref_macs, OPS_ROUNDING if self.group != "keras" else 0.0)
             if abs(self.macs - self.ref_macs) > tolerance:
                 wrong.append(f"MACs {100 * (self.macs_diff or 0):+.2f} %")
+        if (
+            self.fc_macs is not None
+            and self.macs is not None
+            and abs(self.macs - self.fc_macs) > MACS_REL_TOL * self.fc_macs
+        ):
+            off = f"{100 * self.fc_diff:+.2f} %" if self.fc_diff is not None else f"{self.macs:,} MACs against 0"
+            wrong.append(f"FlopCounter {off}")
         if wrong:
             self.status = "differs: " + ", ".join(wrong)
 
@@ -199,7 +227,34 @@ def detector_convention(name: str, row: Row, totals: dict[str, Any]) -> None:
         row.notes.append(note + f"; no whole number of detections (0-{most}) of {head['name']} gives _ops")
 
 
-def torchvision_row(name: str) -> Row:
+def flop_counter(row: Row) -> None:
+    """Add FlopCounterMode's MACs of a torchvision model (same input, weights' layout) to its row, counted
+    in a worker process (bench/flop_reference.py): small models share one, a large one has its own (its
+    memory is returned), a crash costs one row."""
+    from flop_reference import CPU_MACS_PER_S, isolated
+
+    if row.group == "detection":
+        row.notes.append("FlopCounter not run: a detector's heads depend on its detections (docs/detection.md)")
+        return
+    estimate = (row.ref_macs or row.macs or 0) / CPU_MACS_PER_S
+    device = "cpu" if estimate <= FC_FORWARD_LIMIT_S else "meta"
+    started = time.perf_counter()
+    try:
+        layout = WEIGHTS_LAYOUT.get(row.model, {})
+        # a large model (by params or forward time) gets a fresh process, ended after it: memory returned
+        fresh = device == "meta" or estimate > FC_SHARED_LIMIT_S or (row.params or 0) > FC_SHARED_PARAMS
+        counted = isolated(row.model, row.input, layout, device, FC_TIMEOUT_S, fresh)
+    except RuntimeError as exc:
+        row.status = f"reference failed: FlopCounter: {exc}"
+        return
+    finally:
+        row.fc_seconds = time.perf_counter() - started
+    row.fc_macs = int(counted["macs"])
+    if device == "meta":
+        row.notes.append(f"FlopCounter on meta tensors: a CPU forward would take ~{estimate:.0f} s here")
+
+
+def torchvision_row(name: str, with_flop_counter: bool = False) -> Row:
     from torchvision.models import get_model_weights
 
     import zooprof
@@ -230,6 +285,8 @@ def torchvision_row(name: str) -> Row:
         if t.get("params_not_in_trace"):
             row.notes.append("params not in trace")
     row.seconds = time.perf_counter() - started
+    if with_flop_counter and row.macs is not None:
+        flop_counter(row)
     row.check()
     return row
 
@@ -321,26 +378,34 @@ def to_markdown(rows: list[Row], seconds: float) -> str:
         f"{d} {md.version(d)}" for d in ("torch", "torchvision", "keras", "tensorflow") if _installed(d)
     )
     bad = [r for r in rows if r.status != "ok"]
+    fc = any(r.fc_macs is not None for r in rows)
     lines = [
         "# Catalogue: every model read and checked",
         "",
         "Made by `make catalogue` (bench/catalogue.py); the method is in its docstring. References:",
-        "torchvision's weight metadata (`num_params`, `_ops` in GMACs, three decimals) and Keras",
+        "torchvision's weight metadata (`num_params`, `_ops` in GMACs, three decimals)"
+        + (", FlopCounterMode on a real forward (math attention; FLOPs / 2)" if fc else "")
+        + " and Keras",
         "`count_params()`. MACs agree within 0.1 % or the metadata's rounding; params exactly.",
         "",
         f"Run on {platform.machine()}, Python {platform.python_version()}, {versions}: "
         f"{len(rows)} reads in {seconds:.0f} s; {len(rows) - len(bad)} agree, {len(bad)} do not.",
         "",
-        "| model | group | input | params | reference | MACs | reference | diff | coverage | s | status |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| model | group | input | params | reference | MACs | reference | diff | "
+        + ("FlopCounter | diff | " if fc else "")
+        + "coverage | s | status |",
+        "|---|---|---|---:|---:|---:|---:|---:|" + ("---:|---:|" if fc else "") + "---:|---:|---|",
     ]
     for r in rows:
         diff = "" if r.macs_diff is None else f"{100 * r.macs_diff:+.3f} %"
+        fc_diff = "" if r.fc_macs is None or r.macs is None else f"{r.macs - r.fc_macs:+,}"
         cov = "" if r.coverage is None else f"{r.coverage:.1f} %"
         status = r.status + (f" ({'; '.join(r.notes)})" if r.notes else "")
         lines.append(
             f"| {r.model} | {r.group} | {r.input} | {_n(r.params)} | {_n(r.ref_params)} | {_n(r.macs)} | "
-            f"{_n(r.ref_macs)} | {diff} | {cov} | {r.seconds:.1f} | {status.replace('|', '/')} |"
+            f"{_n(r.ref_macs)} | {diff} | "
+            + (f"{_n(r.fc_macs)} | {fc_diff} | " if fc else "")
+            + f"{cov} | {r.seconds:.1f} | {status.replace('|', '/')} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -361,6 +426,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated torchvision names")
     parser.add_argument("--keras", action="store_true", help="also keras.applications in four forms")
     parser.add_argument("--markdown", help="write the table to this file (e.g. docs/catalogue.md)")
+    parser.add_argument(
+        "--flop-counter", action="store_true", help="also FlopCounterMode on a real forward (not for detectors)"
+    )
     parser.add_argument("--keras-one", nargs=2, metavar=("NAME", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.keras_one:  # one keras.applications model, in a process of its own (see keras_isolated)
@@ -372,9 +440,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rows: list[Row] = []
     for name in names:
-        row = torchvision_row(name)
+        row = torchvision_row(name, args.flop_counter)
         rows.append(row)
-        print(f"{name:36s} {row.seconds:6.1f} s  {row.status}", flush=True)
+        fc = f" + FlopCounter {row.fc_seconds:5.1f} s" if row.fc_seconds else ""
+        print(f"{name:36s} {row.seconds:6.1f} s{fc}  {row.status}", flush=True)
     if args.keras:
         import keras
 

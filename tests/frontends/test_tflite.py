@@ -206,6 +206,39 @@ def test_elementwise_activation_and_movement_ops(built: fx.Built) -> None:
     assert hswish["flops"] == 4 * 8 * 8 * 4
 
 
+@pytest.fixture(scope="module")
+def layernorm_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("tensorflow", reason="TensorFlow builds the self-made TFLite files")
+    fx._quiet()
+    path = tmp_path_factory.mktemp("layernorm") / "layernorm.tflite"
+    path.write_bytes(fx._convert(fx.layernorm_model(), "float"))
+    return path
+
+
+def test_layernorm_ops_are_counted(layernorm_file: Path) -> None:
+    """ConvNeXt's ops (NEG, SQUARED_DIFFERENCE, RSQRT; REDUCE_PROD on shapes) have rules: 100 %
+    coverage. By hand, LayerNorm over C = 8 at 8 x 8 positions and over C = 16 at 1 position:
+    squared difference 2 per element, negate and rsqrt 1 per position; the products of the
+    RESHAPE target (N, H, W) = (1, 8, 8) and (C,) = (8,): 3 + 1 multiplies."""
+    r = static(layernorm_file)
+    assert r.totals["coverage"]["percent"] == 100.0 and r.totals["shape_mismatches"] == 0
+    assert r.totals["macs"] == 8 * 8 * 8 * 27 + 64 * 16 * 8 + 16 * 4  # conv, Dense on the image, head
+    ops: dict[str, set[str]] = {}
+    flops: dict[str, list[int]] = {}
+    for row in r.layers:
+        ops.setdefault(row["source_op"], set()).add(row["op"])
+        flops.setdefault(row["source_op"], []).append(row["flops"])
+    assert {k: ops[k] for k in ("SQUARED_DIFFERENCE", "NEG", "RSQRT", "REDUCE_PROD")} == {
+        "SQUARED_DIFFERENCE": {"squared_difference"},
+        "NEG": {"neg"},
+        "RSQRT": {"rsqrt"},
+        "REDUCE_PROD": {"prod"},
+    }
+    assert flops["SQUARED_DIFFERENCE"] == [2 * 8 * 8 * 8, 2 * 16]
+    assert flops["NEG"] == flops["RSQRT"] == [8 * 8, 1]
+    assert flops["REDUCE_PROD"] == [3, 1]
+
+
 def test_resize_is_counted_and_dynamic_shapes_are_measured(built: fx.Built) -> None:
     r = static(built.unknown_file)
     assert r.totals["coverage"]["uncounted_ops"] == {}

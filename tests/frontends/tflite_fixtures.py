@@ -209,6 +209,59 @@ def untrained_model() -> Any:
 DENSE_IMAGE_MACS = 8 * 8 * 4 * 27 + 8 * 8 * 6 * 4 + 6 * 3  # 8,466
 
 
+def layernorm_model() -> Any:
+    """ConvNeXt's parts, untrained as keras.applications builds them with weights=None: a
+    Rescaling and a Normalization whose mean and variance the config gives (kept by the converter
+    as a MUL, a SUB and a MUL whose 3 + 3 values are weights of the file), LayerNorms (written as
+    MEAN, SQUARED_DIFFERENCE, NEG, RSQRT, MUL, ADD; the all-zero beta dropped), a Dense on an image
+    (its RESHAPE targets computed at run time with SHAPE, GATHER, REDUCE_PROD, PACK) and a Dense
+    head, whose all-zero biases the converter drops."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((8, 8, 3), name="image")
+    x = layers.Rescaling(1.0 / 255, name="rescale")(inp)
+    x = layers.Normalization(mean=[0.485, 0.456, 0.406], variance=[0.05, 0.05, 0.06], name="norm")(x)
+    x = layers.Conv2D(8, 3, padding="same", name="conv")(x)  # 8x8x8 outputs
+    x = layers.LayerNormalization(epsilon=1e-6, name="ln")(x)  # over C = 8 at 64 positions
+    x = layers.Dense(16, name="pointwise")(x)  # on the image: 64 rows x 16
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = layers.LayerNormalization(epsilon=1e-6, name="head_ln")(x)  # over C = 16 at 1 position
+    return keras.Model(inp, layers.Dense(4, name="fc")(x), name="layernorm")
+
+
+def identity_normalization_model() -> Any:
+    """EfficientNetB0's stem as keras.applications builds it with weights=None: a Rescaling and a
+    Normalization that was never adapted (mean 0, variance 1, count 0: 7 weights), which the
+    converter removes, folding the Rescaling's scale into the conv after it."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((8, 8, 3), name="image")
+    x = layers.Rescaling(1.0 / 255, name="rescale")(inp)
+    x = layers.Normalization(name="norm")(x)
+    x = layers.Conv2D(8, 3, padding="same", name="conv")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    return keras.Model(inp, layers.Dense(4, name="fc")(x), name="identity_normalization")
+
+
+def repeated_ops_model() -> Any:
+    """NASNet's cells: the same ReLU and the same average pool applied twice to one tensor, each
+    copy feeding its own branch; the converter computes each once."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((8, 8, 4), name="image")
+    x = layers.Conv2D(8, 1, name="conv")(inp)  # 8x8x8
+    a = layers.Conv2D(8, 3, padding="same", name="branch_a")(layers.Activation("relu", name="relu_a")(x))
+    b = layers.Conv2D(8, 1, name="branch_b")(layers.Activation("relu", name="relu_b")(x))
+    p = layers.AveragePooling2D(3, strides=1, padding="same", name="pool_a")(x)
+    q = layers.AveragePooling2D(3, strides=1, padding="same", name="pool_b")(x)
+    y = layers.Add(name="sum")([a, b, p, q])
+    y = layers.GlobalAveragePooling2D(name="gap")(y)
+    return keras.Model(inp, layers.Dense(4, name="fc")(y), name="repeated_ops")
+
+
 def keras_macs(model: Any) -> int:
     """MACs of a Keras model's conv and dense layers, from its own layer configs and shapes."""
     from keras import layers

@@ -80,3 +80,19 @@ def test_mean_over_spatial_is_global() -> None:
     rule = RULES.get(OpKind.MEAN)
     assert rule.rf(m, [RF(axes=(AxisRF(5, 2, 2),) * 2)]).is_global
     assert rule.flops(m) == 8 * 49 + 8
+
+
+def test_decomposed_norm_ops_and_product() -> None:
+    """The ops TFLite writes a LayerNorm with (by hand, per output element): squared difference
+    2 (subtract, multiply); negate, square root and reciprocal square root 1 each; a product
+    1 multiply per input element, as a sum's 1 add."""
+    x, stat = t("x", 1, 8, 7, 7), t("m", 1, 1, 7, 7)
+    sqd = layer("sqd", OpKind.SQUARED_DIFFERENCE, [x, stat], t("y", 1, 8, 7, 7))
+    assert RULES.get(OpKind.SQUARED_DIFFERENCE).flops(sqd) == 2 * 8 * 49
+    assert RULES.get(OpKind.SQUARED_DIFFERENCE).rf(sqd, [RF(axes=(AxisRF(3, 1, 1),) * 2), RF()]).axes[0].size == 3
+    for kind in (OpKind.NEG, OpKind.SQRT, OpKind.RSQRT):
+        unary = layer("u", kind, [stat], t("y", 1, 1, 7, 7))
+        assert RULES.get(kind).flops(unary) == 49 and RULES.get(kind).counted
+        assert RULES.get(kind).rf(unary, [RF(axes=(AxisRF(5, 2, 2),) * 2)]).axes[0].size == 5
+    prod = layer("p", OpKind.PROD, [t("shape", 3, dtype="int32")], t("n", dtype="int32"), axis=(0,))
+    assert RULES.get(OpKind.PROD).flops(prod) == 3

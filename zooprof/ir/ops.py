@@ -45,9 +45,15 @@ class OpKind(str, Enum):
     SUB = "sub"
     MUL = "mul"
     DIV = "div"
+    SQUARED_DIFFERENCE = "squared_difference"  # (a - b)^2: TFLite's variance of a decomposed norm
+    # elementwise unary math
+    NEG = "neg"
+    SQRT = "sqrt"
+    RSQRT = "rsqrt"  # 1 / sqrt(x), one op (TFLite RSQRT)
     # reductions
     MEAN = "mean"
     SUM = "sum"
+    PROD = "prod"
     # data movement (no arithmetic)
     CONCAT = "concat"
     FLATTEN = "flatten"

@@ -1,4 +1,6 @@
-"""Binary element-wise ops (residual add, gating multiply, ...): where paths meet."""
+"""Element-wise arithmetic: binary ops where paths meet (residual add, gating multiply, ...) and
+the unary math ops a converter writes a normalisation with (negate, square root, reciprocal
+square root)."""
 
 from __future__ import annotations
 
@@ -6,14 +8,28 @@ from zooprof.ir.graph import Layer
 from zooprof.ir.ops import OpKind
 from zooprof.rules.base import RF, Rule, merge_rf
 
+#: FLOPs per output element, counting each add, subtract, multiply, divide and square root as
+#: one (as the activations count a transcendental as one).
+ELEMENTWISE_FLOPS_PER_ELEMENT: dict[OpKind, int] = {
+    OpKind.ADD: 1,
+    OpKind.SUB: 1,
+    OpKind.MUL: 1,
+    OpKind.DIV: 1,
+    OpKind.SQUARED_DIFFERENCE: 2,  # subtract, multiply
+    OpKind.NEG: 1,
+    OpKind.SQRT: 1,
+    OpKind.RSQRT: 1,  # one op, as sqrt or a reciprocal
+}
+
 
 class ElementwiseRule(Rule):
-    """One FLOP per output element; receptive field by the multi-path alignment rule."""
+    """FLOPs per output element from ELEMENTWISE_FLOPS_PER_ELEMENT; receptive field by the
+    multi-path alignment rule (unchanged through a unary op)."""
 
-    kinds = frozenset({OpKind.ADD, OpKind.SUB, OpKind.MUL, OpKind.DIV})
+    kinds = frozenset(ELEMENTWISE_FLOPS_PER_ELEMENT)
 
     def flops(self, layer: Layer) -> int:
-        return layer.output.numel
+        return ELEMENTWISE_FLOPS_PER_ELEMENT[layer.op] * layer.output.numel
 
     def rf(self, layer: Layer, inputs: list[RF]) -> RF:
         return merge_rf(layer, inputs) if len(inputs) > 1 else inputs[0]

@@ -1,4 +1,4 @@
-"""Reductions (mean, sum) over some axes."""
+"""Reductions (mean, sum, product, vector norm) over some axes."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from zooprof.rules.base import GLOBAL, RF, Rule
 
 
 class ReduceRule(Rule):
-    """One add per input element (plus one divide per output for mean). A vector (L2) norm:
-    a multiply and an add per input element, a square root per output.
+    """One add (sum, mean) or multiply (prod) per input element, plus one divide per output for
+    mean. A vector (L2) norm: a multiply and an add per input element, a square root per output.
 
     A reduction over every spatial axis is global pooling: RF = whole input.
     """
 
-    kinds = frozenset({OpKind.MEAN, OpKind.SUM, OpKind.VECTOR_NORM})
+    kinds = frozenset({OpKind.MEAN, OpKind.SUM, OpKind.PROD, OpKind.VECTOR_NORM})
 
     def flops(self, layer: Layer) -> int:
         if layer.op is OpKind.VECTOR_NORM:

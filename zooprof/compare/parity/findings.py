@@ -10,6 +10,9 @@ Each finding is computed from the formats' layers, never assumed:
 - FLOPs (`flops_finding`): the BN layers' FLOPs less the bias additions the folded convs gained,
   the additions of dropped dense biases, and element-wise ops with a constant right after a
   conv, which a converter folds into its weights and bias;
+- in both, what else a converter rewrites (rewrites.py): LayerNorm written as element-wise ops,
+  input preprocessing removed, folded or stored as weights, repeated ops merged, shapes computed
+  at run time. Each explanation is a list of `Term`s that add up to the difference exactly;
 - MACs (`macs_findings`) should be equal; when they are not, by how much and in which layers;
 - quantised or float16 weights (`quant_finding`): the storage dtype, weight bytes against
   float32, and the QUANTIZE/DEQUANTIZE layers.
@@ -29,7 +32,10 @@ from zooprof.compare.parity.model import (
     MacsFindings,
     ParamsFinding,
     QuantFinding,
+    Term,
 )
+from zooprof.compare.parity.rewrites import flops_terms as rewrite_flops_terms
+from zooprof.compare.parity.rewrites import param_terms
 from zooprof.compare.parity.wording import counted, thousands
 
 
@@ -91,6 +97,7 @@ def zero_offsets_dropped(with_bn: FormatRecord, without_bn: FormatRecord) -> boo
     bn = with_bn.read_figures.batchnorm
     measured = unshared_params(with_bn.read_figures) - unshared_params(without_bn.read_figures)
     measured += added_biases(with_bn, without_bn)[0] - dropped_biases(with_bn, without_bn)[0]
+    measured += sum(t.value for t in param_terms(with_bn, without_bn))
     return bool(bn.not_after_conv) and measured == bn.params - bn.bias_gain - bn.not_after_conv_channels
 
 
@@ -104,11 +111,32 @@ def with_and_without_bn(base: FormatRecord, other: FormatRecord) -> tuple[Format
     return None, None
 
 
+def equation(terms: list[Term], diff: int, first: str) -> str:
+    """'= BN folding ..., 68,160 values, + 1,000 values of dropped dense biases, - 16 values of
+    added conv biases, + 33,792 shared values counted once': the first term in words, the others
+    signed against the direction of the difference."""
+    parts = [first]
+    for t in terms[1:]:
+        sign = "+" if (t.value >= 0) == (diff >= 0) else "-"
+        what = "shared values counted once" if t.cause == "shared values" else f"values of {t.cause}"
+        parts.append(f"{sign} {thousands(abs(t.value))} {what}")
+    return f"params differ by {thousands(abs(diff))} = {', '.join(parts)}"
+
+
+def shared_term(base: FormatRecord, other: FormatRecord, tail: str) -> list[Term]:
+    """Values one format counts once where the other counts them per use (its share: minus the
+    values `other` shares beyond `base`)."""
+    merged = other.read_figures.shared_param_values - base.read_figures.shared_param_values
+    return [Term("shared values", -merged, tail.removeprefix("; "))] if tail and merged else []
+
+
 def params_finding(base: FormatRecord, other: FormatRecord) -> ParamsFinding:
     """How `other`'s parameter count relates to `base`'s, computed from their layers.
 
     Values shared by several layers count once in each format's params; the comparison adds
-    them back ("as if unshared") before looking for BN folding, and says so."""
+    them back ("as if unshared") before looking for BN folding, and says so. What else a
+    converter rewrites (LayerNorm written as element-wise ops, input preprocessing) comes from
+    rewrites.py; every explanation is one exact sum of `Term`s."""
     fa, fb = base.read_figures, other.read_figures
     diff = fb.params - fa.params
     if diff == 0:
@@ -121,13 +149,16 @@ def params_finding(base: FormatRecord, other: FormatRecord) -> ParamsFinding:
     sharing = [sharing_text(f.column, f.read_figures) for f in (base, other) if f.read_figures.shared_param_values]
     tail = f"; {'; '.join(sharing)}" if sharing and fa.shared_param_values != fb.shared_param_values else ""
     a, b = fa.batchnorm, fb.batchnorm
+    rewrites = param_terms(base, other)
     with_bn, without_bn = with_and_without_bn(base, other)
     weighed: dict[str, Any] = {}  # what the BatchNorm layers were weighed at, kept in every finding below
     if with_bn is not None and without_bn is not None:
         bn = with_bn.read_figures.batchnorm
+        sign = 1 if with_bn is base else -1  # other minus base, for a difference that with_bn has more of
         dropped, dropped_text = dropped_biases(with_bn, without_bn)
         added, _, added_text = added_biases(with_bn, without_bn)
         measured = unshared_params(with_bn.read_figures) - unshared_params(without_bn.read_figures) - dropped + added
+        measured += sign * sum(t.value for t in rewrites)
         offsets_dropped = zero_offsets_dropped(with_bn, without_bn)
         kept = bn.not_after_conv_channels * (1 if offsets_dropped else 2)
         how = "kept as a scale, their all-zero offsets dropped" if offsets_dropped else "kept as a scale and an offset"
@@ -148,23 +179,20 @@ def params_finding(base: FormatRecord, other: FormatRecord) -> ParamsFinding:
                 if bn.not_after_conv
                 else ""
             ) + ")"
-            cause = "batchnorm folding" + (" and dropped dense biases" if dropped else "")
-            cause += (" and added conv biases" if added else "") + (" and shared values" if tail else "")
             what = f"BN folding of {counted(bn.layers, 'BatchNorm layer')} (sum C = {thousands(bn.channels)})"
-            detail += "".join(f"; {t}" for t in (dropped_text, added_text) if t)
-            if tail or dropped or added:
-                merged = without_bn.read_figures.shared_param_values - with_bn.read_figures.shared_param_values
-                terms = [f"{what}, {thousands(expected)} values"]
-                if dropped:
-                    terms.append(f"+ {thousands(dropped)} values of dropped dense biases")
-                if added:
-                    terms.append(f"- {thousands(added)} values of added conv biases")
-                if merged:
-                    terms.append(f"{'+' if merged >= 0 else '-'} {thousands(abs(merged))} shared values counted once")
-                text = head + f"params differ by {thousands(abs(diff))} = {', '.join(terms)}: {detail}{tail}"
+            terms = [Term("batchnorm folding", -sign * expected, what)]
+            if dropped:
+                terms.append(Term("dropped dense biases", -sign * dropped, dropped_text))
+            if added:
+                terms.append(Term("added conv biases", sign * added, added_text))
+            terms += rewrites + shared_term(base, other, tail)
+            detail += "".join(f"; {t.text}" for t in terms[1:] if t.cause != "shared values")
+            cause = " and ".join(t.cause for t in terms)
+            if len(terms) > 1:
+                text = head + equation(terms, diff, f"{what}, {thousands(expected)} values") + f": {detail}{tail}"
             else:
                 text = head + f"params differ by {thousands(abs(diff))} = {what}: {detail}"
-            return ParamsFinding(other.column, base.column, diff, True, cause, text, **weighed)
+            return ParamsFinding(other.column, base.column, diff, True, cause, text, **weighed, terms=terms)
     elif (
         a.layers
         and a.layers == b.layers
@@ -181,27 +209,42 @@ def params_finding(base: FormatRecord, other: FormatRecord) -> ParamsFinding:
             + tail
         )
         cause = "batchnorm statistics counted differently"
+        terms = [Term(cause, b.params - a.params, text.removeprefix(head))] + shared_term(base, other, tail)
         return ParamsFinding(
-            other.column, base.column, diff, True, cause, text, batchnorm_layers=a.layers, channels=a.channels
+            other.column,
+            base.column,
+            diff,
+            True,
+            cause,
+            text,
+            batchnorm_layers=a.layers,
+            channels=a.channels,
+            terms=terms,
         )
-    if with_bn is None:  # a converter's zeros without BN folding: dense biases dropped, conv biases added
+    if with_bn is None:  # a converter's zeros and rewrites without BN folding
         dense = (
             dropped_biases(base, other) if fa.dense_bias.values > fb.dense_bias.values else dropped_biases(other, base)
         )
         conv = added_biases(base, other) if fb.conv_bias.values > fa.conv_bias.values else added_biases(other, base)
-        change = fb.dense_bias.values - fa.dense_bias.values + fb.conv_bias.values - fa.conv_bias.values
-        if (dense[0] or conv[0]) and unshared_params(fb) - unshared_params(fa) == change:
-            terms = [f"{thousands(dense[0])} values of dropped dense biases"] if dense[0] else []
-            terms += [f"{thousands(conv[0])} values of added conv biases"] if conv[0] else []
-            text = head + f"params differ by {thousands(abs(diff))} = {' and '.join(terms)}"
-            text += (" and shared values counted once" if tail else "") + ": "
-            text += "; ".join(t for t in (dense[1], conv[2]) if t) + tail
-            causes = (("dropped dense biases", dense[0]), ("added conv biases", conv[0]), ("shared values", tail))
-            cause = " and ".join(c for c, v in causes if v)
-            return ParamsFinding(other.column, base.column, diff, True, cause, text)
+        terms = []
+        if dense[0]:
+            terms.append(Term("dropped dense biases", fb.dense_bias.values - fa.dense_bias.values, dense[1]))
+        if conv[0]:
+            terms.append(Term("added conv biases", fb.conv_bias.values - fa.conv_bias.values, conv[2]))
+        terms += rewrites
+        if terms and unshared_params(fb) - unshared_params(fa) == sum(t.value for t in terms):
+            terms += shared_term(base, other, tail)
+            first = f"{thousands(abs(terms[0].value))} " + (
+                "shared values counted once" if terms[0].cause == "shared values" else f"values of {terms[0].cause}"
+            )
+            text = head + equation(terms, diff, first) + ": "
+            text += "; ".join(t.text for t in terms if t.cause != "shared values") + tail
+            cause = " and ".join(t.cause for t in terms)
+            return ParamsFinding(other.column, base.column, diff, True, cause, text, terms=terms)
     if tail and unshared_params(fb) == unshared_params(fa):
         text = head + f"params differ by {thousands(abs(diff))} = shared values counted once{tail}"
-        return ParamsFinding(other.column, base.column, diff, True, "shared values", text, **weighed)
+        terms = shared_term(base, other, tail)
+        return ParamsFinding(other.column, base.column, diff, True, "shared values", text, **weighed, terms=terms)
     text = (
         head
         + f"unexplained difference of {thousands(abs(diff))}"
@@ -214,18 +257,18 @@ def params_finding(base: FormatRecord, other: FormatRecord) -> ParamsFinding:
     return ParamsFinding(other.column, base.column, diff, False, None, text, **weighed)
 
 
-def flops_terms(base: FormatRecord, other: FormatRecord) -> list[tuple[int, str]]:
-    """What converters change in FLOPs, each computed from the formats' layers: (FLOPs `base`
-    has more than `other`, the words). BN folding removes the BN layers' FLOPs and adds the
+def flops_terms(base: FormatRecord, other: FormatRecord) -> list[Term]:
+    """What converters change in FLOPs, each computed from the formats' layers, as `Term`s (the
+    FLOPs `other` has more than `base`). BN folding removes the BN layers' FLOPs and adds the
     bias additions of the convs that gained a bias; dropped dense biases take their additions
     along, added zero conv biases bring theirs; an element-wise op with a constant right after
-    a conv is folded into it."""
-    terms: list[tuple[int, str]] = []
+    a conv is folded into it; the rewrites of rewrites.py."""
+    terms: list[Term] = []
     fa, fb = base.read_figures, other.read_figures
     with_bn, without_bn = with_and_without_bn(base, other)
     if with_bn is not None and without_bn is not None:
         bn = with_bn.read_figures.batchnorm
-        sign = 1 if with_bn is base else -1
+        sign = -1 if with_bn is base else 1
         words = (
             f"BN folding: the {counted(bn.layers, 'BatchNorm layer')} ({thousands(bn.flops)} FLOPs) are "
             f"gone, the convs that gained a bias add {thousands(bn.bias_add_flops)}"
@@ -237,42 +280,33 @@ def flops_terms(base: FormatRecord, other: FormatRecord) -> list[tuple[int, str]
                 f", the {counted(bn.not_after_conv, 'BatchNorm')} not after a conv stay a multiply "
                 f"({thousands(scale)} FLOPs)" + (f" and an add ({thousands(offset)})" if offset else "")
             )
-            terms.append((sign * (bn.flops - bn.bias_add_flops - scale - offset), words))
+            terms.append(Term("batchnorm folding", sign * (bn.flops - bn.bias_add_flops - scale - offset), words))
         else:
-            terms.append((sign * (bn.flops - bn.bias_add_flops), words))
+            terms.append(Term("batchnorm folding", sign * (bn.flops - bn.bias_add_flops), words))
         _, added, _ = added_biases(with_bn, without_bn)
         if added:
-            terms.append((-sign * added, f"{without_bn.column} adds {thousands(added)} additions of zero conv biases"))
+            words = f"{without_bn.column} adds {thousands(added)} additions of zero conv biases"
+            terms.append(Term("added conv biases", -sign * added, words))
     elif fa.conv_bias.flops != fb.conv_bias.flops:
         more = other if fb.conv_bias.flops > fa.conv_bias.flops else base
         extra = abs(fb.conv_bias.flops - fa.conv_bias.flops)
-        terms.append(
-            (
-                fa.conv_bias.flops - fb.conv_bias.flops,
-                f"{more.column} adds {thousands(extra)} additions of zero conv biases",
-            )
-        )
+        words = f"{more.column} adds {thousands(extra)} additions of zero conv biases"
+        terms.append(Term("added conv biases", fb.conv_bias.flops - fa.conv_bias.flops, words))
     if fa.dense_bias.values != fb.dense_bias.values:
         lost = other if fa.dense_bias.values > fb.dense_bias.values else base
         dropped = abs(fa.dense_bias.flops - fb.dense_bias.flops)
-        terms.append(
-            (
-                fa.dense_bias.flops - fb.dense_bias.flops,
-                f"{lost.column} drops {thousands(dropped)} dense-bias additions",
-            )
-        )
+        words = f"{lost.column} drops {thousands(dropped)} dense-bias additions"
+        terms.append(Term("dropped dense biases", fb.dense_bias.flops - fa.dense_bias.flops, words))
     if fa.constant_ops.flops != fb.constant_ops.flops:
         lost = other if fa.constant_ops.flops > fb.constant_ops.flops else base
         n = abs(fa.constant_ops.layers - fb.constant_ops.layers)
         folded = abs(fa.constant_ops.flops - fb.constant_ops.flops)
-        terms.append(
-            (
-                fa.constant_ops.flops - fb.constant_ops.flops,
-                f"{lost.column} folds {counted(n, 'element-wise op')} with a constant into the conv or dense "
-                f"layer right before it ({thousands(folded)} FLOPs)",
-            )
+        words = (
+            f"{lost.column} folds {counted(n, 'element-wise op')} with a constant into the conv or dense "
+            f"layer right before it ({thousands(folded)} FLOPs)"
         )
-    return terms
+        terms.append(Term("constant ops folded", fb.constant_ops.flops - fa.constant_ops.flops, words))
+    return terms + rewrite_flops_terms(base, other)
 
 
 def flops_finding(base: FormatRecord, other: FormatRecord) -> FlopsFinding:
@@ -287,9 +321,9 @@ def flops_finding(base: FormatRecord, other: FormatRecord) -> FlopsFinding:
         f"({thousands(fb.flops)} vs {thousands(fa.flops)}): "
     )
     terms = flops_terms(base, other)
-    if terms and sum(v for v, _ in terms) == -diff:
-        text = head + f"FLOPs differ by {thousands(abs(diff))} = " + "; ".join(t for _, t in terms)
-        return FlopsFinding(other.column, base.column, diff, True, text)
+    if terms and sum(t.value for t in terms) == diff:
+        text = head + f"FLOPs differ by {thousands(abs(diff))} = " + "; ".join(t.text for t in terms)
+        return FlopsFinding(other.column, base.column, diff, True, text, terms)
     text = (
         head
         + f"unexplained difference of {thousands(abs(diff))}"

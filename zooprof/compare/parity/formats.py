@@ -2,7 +2,9 @@
 
 `read_format(ref, shown)` reads the file with `zooprof.measure.static.inspect` and keeps its
 figures (params, MACs, FLOPs, stored dtypes and bytes, BatchNorm layers, dense biases,
-constant element-wise ops after a conv, quantise/dequantise layers); a file that cannot be read still
+constant element-wise ops after a conv, quantise/dequantise layers, and the patterns of
+patterns.py: LayerNorms and their element-wise form, input preprocessing, repeated layers,
+shape computations); a file that cannot be read still
 gives a record, with status "failed" and the reason, and an Edge TPU file one with status
 "not comparable". Imports no framework itself.
 """
@@ -20,6 +22,18 @@ from zooprof.compare.parity.model import (
     ConstantOpStats,
     FormatFigures,
     FormatRecord,
+)
+from zooprof.compare.parity.patterns import (
+    decomposed_norm_stats,
+    duplicate_stats,
+    graph_layers,
+    group_stats,
+    layernorm_stats,
+    norm_regions,
+    numel,
+    preprocessing_stats,
+    producers,
+    shape_layers,
 )
 from zooprof.errors import ZooprofError
 from zooprof.result.document import ProfileResult
@@ -60,13 +74,6 @@ BYTES = {
 EDGETPU_REASON = (
     "compiled into an edgetpu-custom-op that runs only on an Edge TPU; its layers, params and MACs cannot be read"
 )
-
-
-def numel(shape: list[int]) -> int:
-    n = 1
-    for d in shape:
-        n *= int(d)
-    return n
 
 
 def weight_elements(graph: dict[str, Any] | None) -> Counter[str]:
@@ -152,18 +159,21 @@ def bias_stats(result: ProfileResult, dense: bool) -> BiasStats:
     return BiasStats(**out)
 
 
-def constant_op_stats(result: ProfileResult) -> ConstantOpStats:
-    """Element-wise ops with a constant (add, sub, mul, div on one tensor) right after a conv or dense layer."""
-    glayers = (result.graph or {}).get("layers") or []
-    producer = {t["name"]: row["op"] for row, gl in zip(result.layers, glayers, strict=False) for t in gl["outputs"]}
+def constant_op_stats(result: ProfileResult, skip: set[int]) -> ConstantOpStats:
+    """Element-wise ops with a constant (add, sub, mul, div on one tensor) right after a conv or
+    dense layer, seen through reshapes (TFLite writes a Dense on an image as RESHAPE,
+    FULLY_CONNECTED, RESHAPE); the layers in `skip` (a decomposed normalisation) left out."""
+    glayers = graph_layers(result)
+    made = producers(glayers)
     layers = flops = 0
-    for row, gl in zip(result.layers, glayers, strict=False):
+    for i, (row, gl) in enumerate(zip(result.layers, glayers, strict=True)):
         inputs = gl.get("inputs") or []
-        if (
-            row["op"] in ("add", "sub", "mul", "div")
-            and len(inputs) == 1
-            and producer.get(inputs[0]["name"]) in ("conv", "dense")
-        ):
+        if i in skip or row["op"] not in ("add", "sub", "mul", "div") or len(inputs) != 1:
+            continue
+        j = made.get(inputs[0]["name"])
+        while j is not None and result.layers[j]["op"] == "reshape" and glayers[j].get("inputs"):
+            j = made.get(glayers[j]["inputs"][0]["name"])
+        if j is not None and result.layers[j]["op"] in ("conv", "dense"):
             layers += 1
             flops += int(row["flops"])
     return ConstantOpStats(layers, flops)
@@ -192,6 +202,9 @@ def figures(result: ProfileResult) -> FormatFigures:
     ops = Counter(QUANT_OPS.get(str(r["source_op"]).upper()) for r in result.layers)
     activations = Counter(r["dtype"] for r in result.layers if r["op"] not in ("copy",))
     mac_layers = [r for r in result.layers if r["macs"] > 0 and r["counted"]]
+    regions = norm_regions(result)
+    in_norms = set().union(*regions) if regions else set()
+    shapes = shape_layers(result)
     return FormatFigures(
         kind=result.model["kind"],
         name=result.model["name"],
@@ -223,7 +236,12 @@ def figures(result: ProfileResult) -> FormatFigures:
         flops_by_op=dict(sorted(t.get("flops_by_op", {}).items())),
         dense_bias=bias_stats(result, dense=True),
         conv_bias=bias_stats(result, dense=False),
-        constant_ops=constant_op_stats(result),
+        constant_ops=constant_op_stats(result, in_norms),
+        layernorm=layernorm_stats(result),
+        decomposed_norms=decomposed_norm_stats(result, regions),
+        preprocessing=preprocessing_stats(result, in_norms | shapes),
+        duplicates=duplicate_stats(result, in_norms | shapes),
+        shape_ops=group_stats(result, shapes),
     )
 
 

@@ -67,6 +67,42 @@ class ConstantOpStats:
 
 
 @dataclass(frozen=True)
+class NormStats:
+    """A format's LayerNormalization layers, or the normalisations a converter wrote as
+    element-wise ops (TFLite: MEAN, SQUARED_DIFFERENCE, MEAN, ADD, RSQRT, MUL, MUL, MUL, ADD, and a
+    NEG or SUB): how many, their channels (summed), the values they hold as params (counted once
+    per use) and their FLOPs. `layers` is the number of layers they take (one per LayerNorm)."""
+
+    norms: int = 0
+    layers: int = 0
+    channels: int = 0
+    params: int = 0
+    flops: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """A group of layers that converters treat alike: the element-wise ops with a constant before
+    the first conv or dense layer (input preprocessing: keras.applications' Rescaling and
+    Normalization); the layers that repeat an earlier one (same op, attributes and inputs, no
+    params: NASNet's ReLUs and pools applied twice to one tensor, which a converter computes
+    once); or the layers that compute on tensor shapes (TFLite's SHAPE, GATHER, REDUCE_PROD, PACK
+    that give a RESHAPE its target at run time). `sources` counts the layers by source op (its
+    detail in brackets left out), or by op for repeats."""
+
+    layers: int = 0
+    params: int = 0
+    flops: int = 0
+    sources: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class FormatFigures:
     """The figures of one format that could be read (`zooprof.measure.static.inspect`)."""
 
@@ -101,6 +137,11 @@ class FormatFigures:
     dense_bias: BiasStats = field(default_factory=BiasStats)
     conv_bias: BiasStats = field(default_factory=BiasStats)
     constant_ops: ConstantOpStats = field(default_factory=ConstantOpStats)
+    layernorm: NormStats = field(default_factory=NormStats)
+    decomposed_norms: NormStats = field(default_factory=NormStats)
+    preprocessing: GroupStats = field(default_factory=GroupStats)
+    duplicates: GroupStats = field(default_factory=GroupStats)
+    shape_ops: GroupStats = field(default_factory=GroupStats)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -177,10 +218,25 @@ class FormatRecord:
 
 
 @dataclass(frozen=True)
+class Term:
+    """One cause of a difference in params or FLOPs, computed from the layers: `value` is its
+    share of the difference (the format minus the baseline); an explained finding's terms add up
+    to its difference exactly."""
+
+    cause: str
+    value: int
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class ParamsFinding:
     """How one format's parameter count relates to the baseline's, and why.
 
-    `expected`, `batchnorm_layers` and `channels` are set when BatchNorm layers were weighed."""
+    `expected`, `batchnorm_layers` and `channels` are set when BatchNorm layers were weighed;
+    `terms` (explained findings only) add up to `difference`."""
 
     format: str
     baseline: str
@@ -191,6 +247,7 @@ class ParamsFinding:
     expected: int | None = None
     batchnorm_layers: int | None = None
     channels: int | None = None
+    terms: list[Term] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -208,18 +265,21 @@ class ParamsFinding:
             if value is not None:
                 out[key] = value
         out["text"] = self.text
+        out["terms"] = [t.to_dict() for t in self.terms]
         return out
 
 
 @dataclass(frozen=True)
 class FlopsFinding:
-    """How one format's FLOPs relate to the baseline's, and why."""
+    """How one format's FLOPs relate to the baseline's, and why: `terms` (explained findings
+    only) add up to `difference`."""
 
     format: str
     baseline: str
     difference: int
     explained: bool
     text: str
+    terms: list[Term] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

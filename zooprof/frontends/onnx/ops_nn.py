@@ -1,4 +1,4 @@
-"""ONNX op mappers for the layers with weights or windows: conv, conv transpose, gemm / matmul,
+"""ONNX op mappers for the layers with weights or windows: conv, conv transpose, gemm / matmul, einsum,
 pools, normalisations and activations (`NodeView -> (OpKind, attrs)`, see ops_view.py).
 """
 
@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zooprof.frontends.onnx.ops_view import Attrs, Mapped, NodeView, ints, spatial_rank
+from zooprof.ir.einsum import einsum_attrs
 from zooprof.ir.ops import OpKind
 
 
@@ -121,6 +122,20 @@ def map_matmul(n: NodeView) -> Mapped:
     if len(n.const) > 1 and n.const[1] and not n.const[0] and b is not None and len(b) == 2:
         return OpKind.DENSE, {"in_features": int(b[0]), "out_features": int(b[1]), "bias": False}
     return OpKind.MATMUL, {}
+
+
+def map_einsum(n: NodeView) -> Mapped:
+    """Einsum(equation) on two operands: the einsum rule's attributes (zooprof.ir.einsum)."""
+    equation = n.attr("equation", "")
+    if isinstance(equation, bytes):
+        equation = equation.decode()
+    shapes = [n.shape(i) for i in range(len(n.inputs))]
+    if any(s is None for s in shapes):
+        raise ValueError("einsum operand shapes are unknown")
+    attrs = einsum_attrs(str(equation), [s for s in shapes if s is not None])
+    if isinstance(attrs, str):
+        raise ValueError(attrs)
+    return OpKind.EINSUM, attrs
 
 
 def map_pool(kind: OpKind) -> Callable[[NodeView], Mapped]:

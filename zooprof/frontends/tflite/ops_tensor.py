@@ -1,5 +1,5 @@
 """TFLite op rules for tensor and element-wise ops: activations and arithmetic (one `simple`
-factory), SOFTMAX, CONCATENATION, reductions (MEAN, SUM), the pads, reshapes, TRANSPOSE and
+factory), SOFTMAX, CONCATENATION, reductions (MEAN, SUM, REDUCE_PROD), the pads, reshapes, TRANSPOSE and
 dtype conversions (QUANTIZE, DEQUANTIZE, CAST).
 
 Each rule takes an OpView and returns (OpKind, attributes); axes are given in the logical

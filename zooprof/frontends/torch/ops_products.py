@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from zooprof.ir.einsum import einsum_attrs
 from zooprof.ir.ops import OpKind
 
 Attrs = dict[str, Any]
@@ -200,55 +201,15 @@ def swin_attention(dims: int) -> FunctionRule:
     return f
 
 
-def _einsum_terms(equation: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], str] | str:
-    """Each operand's indices with '...' spelt out as digits, and the output's; or why not."""
-    eq = "".join(equation.split())
-    lhs, arrow, out = eq.partition("->")
-    terms = lhs.split(",")
-    if len(terms) != len(shapes):
-        return f"einsum equation {eq!r} names {len(terms)} operands, got {len(shapes)}"
-    ell = max((len(s) - (len(t) - 3) for t, s in zip(terms, shapes, strict=True) if "..." in t), default=0)
-    if ell > 10:
-        return f"einsum equation {eq!r} broadcasts over more than 10 dimensions"
-    fresh = "".join(str(i) for i in range(ell))  # digits never appear in an einsum equation
-    spelt = []
-    for term, shape in zip(terms, shapes, strict=True):
-        if "..." in term:
-            n = len(shape) - (len(term) - 3)
-            term = term.replace("...", fresh[ell - n :] if n else "")
-        if len(term) != len(shape):
-            return f"einsum term {term!r} does not fit an operand of rank {len(shape)}"
-        spelt.append(term)
-    if arrow:
-        out = out.replace("...", fresh)
-    else:  # implicit output: broadcast dims, then the indices used once, alphabetically
-        once = [c for c in set("".join(spelt)) if "".join(spelt).count(c) == 1 and not c.isdigit()]
-        out = fresh + "".join(sorted(once))
-    return spelt, out
-
-
 def einsum(args: tuple, kwargs: dict) -> Mapped:
     """torch.einsum(equation, a, b) or (equation, [a, b]); aten.einsum(equation, [a, b])."""
     equation = arg(args, kwargs, 0, "equation")
     rest = args[1:] if len(args) > 1 else tuple(kwargs.get("tensors", ()))
     operands = list(rest[0]) if len(rest) == 1 and isinstance(rest[0], (list, tuple)) else list(rest)
-    if len(operands) != 2:
-        why = "one operand: a sum or permutation" if len(operands) == 1 else "the cost depends on the contraction order"
-        return OpKind.UNKNOWN, {"unmapped": f"einsum with {len(operands)} operand(s) ({why})", "equation": equation}
-    shapes = [_dims(t) for t in operands]
-    terms = _einsum_terms(str(equation), shapes)
-    if isinstance(terms, str):
-        return OpKind.UNKNOWN, {"unmapped": terms}
-    spelt, out = terms
-    sizes: dict[str, int] = {}
-    for term, shape in zip(spelt, shapes, strict=True):
-        for c, d in zip(term, shape, strict=True):
-            sizes[c] = max(sizes.get(c, 1), d)
-    return OpKind.EINSUM, {
-        "equation": f"{','.join(spelt)}->{out}",
-        "indices": "".join(sizes),
-        "sizes": tuple(sizes.values()),
-    }
+    attrs = einsum_attrs(str(equation), [_dims(t) for t in operands])
+    if isinstance(attrs, str):
+        return OpKind.UNKNOWN, {"unmapped": attrs, "equation": equation}
+    return OpKind.EINSUM, attrs
 
 
 def matmul(args: tuple, kwargs: dict, params: set[int]) -> Mapped:
