@@ -45,9 +45,9 @@ bench: install
 	@$(BIN)/python bench/bench_inspect.py; a=$$?; $(BIN)/python bench/bench_profile.py; b=$$?; \
 	  $(BIN)/python bench/bench_html.py; c=$$?; exit $$((a | b | c))
 
-# every torchvision builder (and keras.applications in four forms) against its reference -> docs/catalogue.md
+# every torchvision builder (metadata and FlopCounterMode) and keras.applications model in four forms against its references -> docs/catalogue.md
 catalogue: install
-	$(BIN)/python bench/catalogue.py --keras --markdown docs/catalogue.md
+	$(BIN)/python bench/catalogue.py --keras --flop-counter --markdown docs/catalogue.md
 
 lint: install
 	$(BIN)/ruff check zooprof tests bench
