@@ -423,7 +423,8 @@ def _installed(dist: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", action="store_true", help="only the representative sample (make test's)")
-    parser.add_argument("--only", help="comma-separated torchvision names")
+    parser.add_argument("--only", help="comma-separated torchvision names ('' for none)")
+    parser.add_argument("--keras-models", help="comma-separated keras.applications names (with --keras)")
     parser.add_argument("--keras", action="store_true", help="also keras.applications in four forms")
     parser.add_argument("--markdown", help="write the table to this file (e.g. docs/catalogue.md)")
     parser.add_argument(
@@ -436,7 +437,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from torchvision.models import list_models
 
-    names = args.only.split(",") if args.only else (SAMPLE if args.sample else list_models())
+    if args.only is not None:
+        names = [n for n in args.only.split(",") if n]
+    else:
+        names = SAMPLE if args.sample else list_models()
     started = time.perf_counter()
     rows: list[Row] = []
     for name in names:
@@ -448,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
         import keras
 
         apps = KERAS_SAMPLE if args.sample else sorted(n for n in dir(keras.applications) if n[:1].isupper())
+        if args.keras_models:
+            apps = args.keras_models.split(",")
         with tempfile.TemporaryDirectory(prefix="zooprof-catalogue-") as tmp:
             for name in apps:
                 for row in keras_isolated(name, Path(tmp)):
