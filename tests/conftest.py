@@ -36,14 +36,18 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _hermetic_machine(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Every test runs on an empty machine: sysfs and /proc under an empty root (no INA3221,
-    RAPL, thermal zones, tegrastats), and no NVML or jetson-stats, so a GPU host or a Jetson gives
-    the same results as a laptop. A test that needs a device builds a fake one (a tree under its
-    own ZOOPROF_SYSFS_ROOT, a fake `pynvml` / `jtop` module in sys.modules)."""
+    RAPL, thermal zones, tegrastats), no NVML or jetson-stats, no CUDA device (CUDA_VISIBLE_DEVICES
+    empty, also for the CLI's child processes) and no trtexec, so a GPU host or a Jetson gives the
+    same results as a laptop. A test that needs a device builds a fake one (a tree under its own
+    ZOOPROF_SYSFS_ROOT, a fake `pynvml` / `jtop` module in sys.modules, a stand-in trtexec), or is
+    marked `gpu` and runs on the real one in a child process (tests/runtimes/test_gpu.py)."""
     root = tmp_path_factory.getbasetemp() / "empty-machine"
     root.mkdir(exist_ok=True)
     monkeypatch.setenv("ZOOPROF_SYSFS_ROOT", str(root))
     monkeypatch.setitem(sys.modules, "pynvml", None)  # import pynvml -> ImportError
     monkeypatch.setitem(sys.modules, "jtop", None)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    monkeypatch.setenv("ZOOPROF_TRTEXEC", str(root / "no-trtexec"))
 
 
 def t(name: str, *shape: int, dtype: str = "float32") -> TensorSpec:

@@ -66,7 +66,7 @@ def test_every_marker_is_declared_and_used() -> None:
     for path in TESTS.rglob("test_*.py"):
         text = path.read_text(encoding="utf-8")
         used |= {m for m in declared if f"mark.{m}" in text and path.name != "test_markers.py"}
-    assert declared == {"slow", "peer", "browser"}
+    assert declared == {"slow", "peer", "browser", "gpu"}
     assert used == declared, f"declared but unused: {declared - used}"
 
 

@@ -38,7 +38,8 @@ def profile(
     `measurements` hold one entry per runtime x batch (each measured in its own worker).
 
     Options: threads, max_time, target_ci (0.01 = 1 %), timeout, per_layer, trust, weights,
-    ort_opt_level, use_cache. See `zooprof profile --help`.
+    ort_opt_level, device ("cpu", "cuda:0"), precision ("fp16"), cuda_graphs, cudnn_benchmark,
+    ort_provider, dla_core, trtexec, use_cache. See `zooprof profile --help`.
     """
     from zooprof.measure.options import ProfileOptions
     from zooprof.measure.profiling import profile as _profile

@@ -40,6 +40,8 @@ def measurement(
     m: dict[str, Any] = {
         "runtime": runtime,
         "batch": batch,
+        "device": "cpu",
+        "precision": "fp32",
         "status": "ok",
         "timing": {
             "latency_ms": {
@@ -384,7 +386,7 @@ def test_saved_results_to_csv_md_json_files(capsys: pytest.CaptureFixture[str], 
         ("a", "10.0", "false"),
         ("b", "5.0", "true"),
     ]
-    assert "| b | torch | 1 | ok | 1,000 | 1.00 M |" in (tmp_path / "out.md").read_text()
+    assert "| b | torch | 1 | cpu | fp32 | ok | 1,000 | 1.00 M |" in (tmp_path / "out.md").read_text()
     assert json.loads((tmp_path / "out.json").read_text())["kind"] == "zooprof-compare"
     assert "Comparison" in (tmp_path / "out.txt").read_text()
 

@@ -69,6 +69,8 @@ def measurement(runtime: str, median: float, p99: float, power: dict[str, Any] |
         "batch": 1,
         "threads": 1,
         "input_shapes": [[1, 3, 8, 8]],
+        "device": "cpu",
+        "precision": "fp32",
         "status": "ok",
         "timing": {
             "latency_ms": {
@@ -135,6 +137,8 @@ def tiny_result() -> dict[str, Any]:
                 "batch": 1,
                 "threads": 1,
                 "input_shapes": [[1, 3, 8, 8]],
+                "device": "cpu",
+                "precision": None,
                 "status": "failed",
                 "failure": "unsupported",
                 "reason": "no route from a PyTorch model to tflite",

@@ -77,3 +77,36 @@ def test_a_named_sensor_that_is_absent_is_exit_2(
     assert code == 2 and "unknown sensor 'thermometer'" in err
     code, out, err = run(capsys, "profile", "mnist-mlp", "--power", "--idle", "soon")
     assert code == 2 and "malformed duration" in err
+
+
+@pytest.mark.slow
+def test_a_cpu_run_under_a_gpu_only_sensor_gets_no_energy(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The issue's case: a model measured on the CPU while NVML reads the GPU's rail. The GPU's
+    power is not the model's: energy per inference is n/a with the reason, in the row and printed."""
+    trace = Trace("nvml", {"gpu_power": Channel("gpu_power", "mW", POWER)}, total="gpu_power", total_source="NVML")
+    for i in range(20_001):
+        trace.append(i / 1000, {"gpu_power": 75_000.0})
+    path = tmp_path / "nvml.json"
+    path.write_text(json.dumps(trace.to_dict()))
+    out_json = tmp_path / "r.json"
+    code, out, err = run(
+        capsys,
+        "profile",
+        "mnist-mlp",
+        "--sensor",
+        f"replay:{path}",
+        "--idle",
+        "0",
+        "--max-time",
+        "1",
+        "-o",
+        str(out_json),
+    )
+    assert code == 0, err
+    row = json.loads(out_json.read_text())["measurements"][0]
+    p = row["power"]
+    assert row["device"] == "cpu" and p["device"] == "cpu" and p["covers_device"] is False
+    assert p["status"] == "n/a" and p["energy_per_inference_mj"] is None and p["energy_per_inference_raw_mj"] is None
+    assert p["sensor_avg_power_mw"] == pytest.approx(75_000.0)
+    assert "GPU 0's board power" in p["reason"] and "ran on cpu" in p["reason"]
+    assert "Power, torch batch 1: n/a (the replay:nvml.json sensor measures GPU 0's board power" in out

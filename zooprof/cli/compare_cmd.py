@@ -28,6 +28,8 @@ def compare(
         None, "--max-time", min=0.1, help="Time budget per measurement, seconds (default 20; needs --runtime)."
     ),
     threads: int = typer.Option(None, "--threads", "-t", min=1, help="Threads per runtime (needs --runtime)."),
+    device: str = typer.Option(None, "--device", "-d", help="cpu, cuda or cuda:N (needs --runtime)."),
+    precision: str = typer.Option(None, "--precision", help="fp32, fp16, bf16 or int8 (needs --runtime)."),
     input_shape: str = typer.Option(None, "--input-shape", "-i", help="Input shape for the models, batch first."),
     output: str = typer.Option(None, "--output", "-o", help="Write to FILE: .txt, .csv, .md, .json or .html."),
     fmt: str = typer.Option(
@@ -59,9 +61,9 @@ def compare(
     paths = expand_items(items)
     models = [i for i in paths if not _is_result_file(i)]
     measure = runtime is not None
-    if not measure and (batch is not None or max_time is not None or threads is not None):
+    if not measure and any(v is not None for v in (batch, max_time, threads, device, precision)):
         raise UsageError(
-            "--batch, --max-time and --threads apply to measurements",
+            "--batch, --max-time, --threads, --device and --precision apply to measurements",
             "add --runtime (e.g. --runtime torch) to measure the models",
         )
     options = None
@@ -74,6 +76,8 @@ def compare(
             batch=batch or "1",
             input_shape=input_shape,
             threads=threads,
+            device=device,
+            precision=precision,
             max_time=20.0 if max_time is None else max_time,
             trust=trust,
             use_cache=not no_cache,

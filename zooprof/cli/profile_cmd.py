@@ -14,7 +14,33 @@ def profile(
         ..., help="Zoo name, torchvision:NAME, package.module:callable or a model file.", show_default=False
     ),
     runtime: str = typer.Option(
-        None, "--runtime", "-r", help="Comma-separated: torch, onnxruntime, tflite (default: the model's own)."
+        None,
+        "--runtime",
+        "-r",
+        help="Comma-separated: torch, onnxruntime, tensorrt, tflite, tensorflow (default: the model's own).",
+    ),
+    device: str = typer.Option(
+        None, "--device", "-d", help="cpu, cuda or cuda:N (default: cpu; the GPU for tensorrt)."
+    ),
+    precision: str = typer.Option(
+        None, "--precision", help="fp32, fp16, bf16 or int8 (default: the model's own). Recorded in each row."
+    ),
+    cuda_graphs: bool = typer.Option(
+        False,
+        "--cuda-graphs",
+        help="On CUDA: capture one CUDA graph and time its replay (torch; trtexec --useCudaGraph).",
+    ),
+    cudnn_benchmark: bool = typer.Option(
+        False,
+        "--cudnn-benchmark",
+        help="torch on CUDA: let cuDNN pick the fastest kernels (torch.backends.cudnn.benchmark).",
+    ),
+    ort_provider: str = typer.Option(
+        None, "--ort-provider", help="ONNX Runtime execution provider: cpu, cuda or tensorrt (default: from --device)."
+    ),
+    dla: int = typer.Option(None, "--dla", min=0, help="TensorRT: run on this Jetson DLA core (GPU fallback allowed)."),
+    trtexec: str = typer.Option(
+        None, "--trtexec", help="Path of trtexec (default: $ZOOPROF_TRTEXEC, PATH, /usr/src/tensorrt/bin)."
     ),
     batch: str = typer.Option("1", "--batch", "-b", help="Comma-separated batch sizes, e.g. 1,8."),
     threads: int = typer.Option(None, "--threads", "-t", min=1, help="Threads per runtime (default: the runtime's)."),
@@ -70,6 +96,13 @@ def profile(
         trust=trust,
         weights=weights,
         ort_opt_level=ort_opt_level,
+        device=device,
+        precision=precision,
+        cuda_graphs=cuda_graphs,
+        cudnn_benchmark=cudnn_benchmark,
+        ort_provider=ort_provider,
+        dla_core=dla,
+        trtexec=trtexec,
         use_cache=not no_cache,
         command="zooprof " + " ".join(sys.argv[1:]),
     )

@@ -1,4 +1,5 @@
-"""`zooprof sysinfo`: the board record and every sensor, found or not and why (imports no framework)."""
+"""`zooprof sysinfo`: the board record, the accelerator (GPUs, CUDA, cuDNN, TensorRT, a Jetson's GPU
+clock) and every sensor, found or not and why (imports no framework)."""
 
 from __future__ import annotations
 
@@ -31,28 +32,102 @@ def _show(key: str, value: Any, missing: str) -> str:
     return str(value)
 
 
+def _n(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:g}{unit}" if isinstance(value, float) else f"{value}{unit}"
+
+
+def _clocks(what: str, current: Any, top: Any) -> str:
+    if current is None and top is None:
+        return f"{what} n/a"
+    return f"{what} {_n(current)}/{_n(top)} MHz"
+
+
+def gpu_line(gpu: dict[str, Any], driver: str | None, cuda: str | None) -> str:
+    """One NVIDIA GPU in words: name, compute capability, memory, driver, CUDA, clocks (current/max),
+    power limit (enforced, and the default when it differs)."""
+    if gpu.get("reason"):
+        return f"n/a ({gpu['reason']})"
+    memory = gpu.get("memory_total_bytes")
+    about = [f"compute {_n(gpu.get('compute_capability'))}"]
+    if memory is not None:
+        about.append(f"{memory / 2**30:.1f} GiB")
+    limit, default = gpu.get("power_limit_w"), gpu.get("power_limit_default_w")
+    power = f"power limit {_n(limit, ' W')}"
+    if default is not None and default != limit:
+        power += f" (default {_n(default, ' W')})"
+    return (
+        f"{_n(gpu.get('name'))} ({', '.join(about)}), driver {_n(driver)}, CUDA {_n(cuda)}; "
+        f"{_clocks('SM', gpu.get('sm_clock_mhz'), gpu.get('sm_clock_max_mhz'))}, "
+        f"{_clocks('memory', gpu.get('memory_clock_mhz'), gpu.get('memory_clock_max_mhz'))}; {power}"
+    )
+
+
+def _version(part: dict[str, Any]) -> str:
+    return f"{part['version']} ({part['source']})" if part.get("version") else f"n/a ({part.get('reason')})"
+
+
+def accelerator_lines(acc: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) for each GPU, the CUDA toolkit, cuDNN, TensorRT, trtexec and a Jetson's GPU clock."""
+    rows = [
+        (f"GPU {g['index']}", gpu_line(g, acc.get("driver_version"), acc.get("cuda_driver_version")))
+        for g in acc.get("gpus", [])
+    ]
+    if not rows:
+        rows.append(("GPUs", f"n/a ({acc.get('gpus_reason')})"))
+    trt = acc["trtexec"]
+    rows += [
+        ("CUDA toolkit", _version(acc["cuda_toolkit"])),
+        ("cuDNN", _version(acc["cudnn"])),
+        ("TensorRT", _version(acc["tensorrt"])),
+        ("trtexec", trt["path"] or f"n/a ({trt['reason']})"),
+    ]
+    j = acc["jetson_gpu"]
+    if j.get("node"):
+        text = f"{j['node']}: {_n(j['cur_mhz'], ' MHz')} (min {_n(j['min_mhz'])}, max {_n(j['max_mhz'])})"
+        rows.append(("Jetson GPU", f"{text}, governor {_n(j['governor'])}"))
+    else:
+        rows.append(("Jetson GPU", f"n/a ({j['reason']})"))
+    return rows
+
+
 def sysinfo(
-    as_json: bool = typer.Option(False, "--json", help="Print the board record and sensor probes as JSON."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the board record, the accelerator and sensor probes as JSON."
+    ),
 ) -> None:
-    """Board, power mode, clocks, GPU, CPU, memory, and each sensor: found, or why not."""
+    """Board, power mode, clocks, GPU, CPU, memory, the accelerator (NVIDIA GPUs, driver, CUDA, cuDNN,
+    TensorRT, a Jetson's GPU clock), and each sensor: found, or why not."""
     from zooprof import sensors
+    from zooprof.measure.accelerator import accelerator
     from zooprof.measure.environment import board
 
     root = sensors.sysfs_root()
     record = board(root)
+    acc = accelerator(root)
     probes = sensors.probe_all(root)
     power = next((p.name for p in probes if p.available and p.name in sensors.POWER_SOURCES), None)
     if as_json:
         typer.echo(
             json.dumps(
-                {"root": str(root), "board": record, "sensors": [p.to_dict() for p in probes], "power_sensor": power},
+                {
+                    "root": str(root),
+                    "board": record,
+                    "accelerator": acc,
+                    "sensors": [p.to_dict() for p in probes],
+                    "power_sensor": power,
+                },
                 indent=2,
             )
         )
         return
-    width = max(len(label) for _, label, _ in LABELS)
+    rows = accelerator_lines(acc)
+    width = max(len(label) for label in [*(x[1] for x in LABELS), *(x[0] for x in rows)])
     lines = ["board" + (f" (read under {root})" if str(root) != "/" else "")]
     lines += [f"  {label:<{width}}  {_show(key, record.get(key), missing)}" for key, label, missing in LABELS]
+    lines.append("accelerator")
+    lines += [f"  {label:<{width}}  {text}" for label, text in rows]
     lines.append("sensors (power sources best first; `host` is sampled beside any of them)")
     name_width = max(len(p.name) for p in probes)
     for p in probes:

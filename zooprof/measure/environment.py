@@ -1,4 +1,5 @@
-"""The machine a measurement ran on: CPU, cores, governor, memory, OS, Python, versions.
+"""The machine a measurement ran on: CPU, cores, governor, memory, OS, Python, versions, and the
+accelerator (GPUs, driver, CUDA, cuDNN, TensorRT: `measure/accelerator.py`).
 
 Read from /proc and /sys where present (Linux, Jetson); every field that cannot be read is
 None with no guessing. Imports no framework: library versions come from package metadata.
@@ -6,6 +7,7 @@ None with no guessing. Imports no framework: library versions come from package 
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib.metadata
 import os
@@ -123,6 +125,20 @@ def _board_once() -> dict[str, Any]:
     return board()
 
 
+@functools.cache
+def _accelerator_once(root: str) -> dict[str, Any]:
+    from zooprof.measure.accelerator import accelerator
+
+    return accelerator(Path(root))
+
+
+def accelerator_record() -> dict[str, Any]:
+    """The accelerator record read under the sysfs root, once per process and root (a copy)."""
+    from zooprof.sensors import sysfs_root
+
+    return copy.deepcopy(_accelerator_once(str(sysfs_root())))
+
+
 def environment(command: str | None = None, threads: int | None = None) -> dict[str, Any]:
     from zooprof.version import __version__
 
@@ -137,6 +153,7 @@ def environment(command: str | None = None, threads: int | None = None) -> dict[
         "governors": governors(),
         "memory_bytes": memory_bytes(),
         "board": dict(_board_once()),
+        "accelerator": accelerator_record(),
         "libraries": library_versions(),
         "threads": threads,
         "command": command or " ".join(["zooprof", *sys.argv[1:]]),

@@ -10,10 +10,13 @@ before any model is loaded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zooprof.errors import UsageError
 from zooprof.sensors.sampling import PowerOptions
+
+if TYPE_CHECKING:
+    from zooprof.runtimes.devices import Device
 
 Shape = tuple[int, ...]
 
@@ -64,7 +67,8 @@ class ProfileOptions:
     """How to measure: which runtimes and batches, how long, what else to record.
 
     `runtimes` empty means "the model's own runtime" (`zooprof.runtimes.default_runtime`).
-    `power` None means no power sampling.
+    `power` None means no power sampling. `device` None means each runtime's own (CPU; the GPU
+    for TensorRT) and `precision` None the model's own (zooprof.runtimes.devices).
     """
 
     runtimes: tuple[str, ...] = ()
@@ -79,6 +83,13 @@ class ProfileOptions:
     trust: bool = False
     weights: str | None = None
     ort_opt_level: str | None = None
+    device: str | None = None
+    precision: str | None = None
+    cuda_graphs: bool = False
+    cudnn_benchmark: bool = False
+    ort_provider: str | None = None
+    dla_core: int | None = None
+    trtexec: str | None = None
     power: PowerOptions | None = None
     use_cache: bool = True
     command: str | None = field(default=None, compare=False)
@@ -98,6 +109,33 @@ class ProfileOptions:
                 raise UsageError(f"{flag} {value} is out of range", f"give {low:g} seconds or more")
         if not 0 < self.target_ci < 1:
             raise UsageError(f"--target-ci {self.target_ci} is out of range", "give a value between 0 and 100 %")
+        self._check_device_options()
+
+    def _check_device_options(self) -> None:
+        from zooprof.runtimes import devices
+
+        device = devices.parse_device(self.device)
+        object.__setattr__(self, "device", None if device is None else str(device))
+        object.__setattr__(self, "precision", devices.parse_precision(self.precision))
+        if self.ort_provider is not None:
+            provider = str(self.ort_provider).strip().lower()
+            if provider not in devices.ORT_PROVIDERS:
+                raise UsageError(
+                    f"unknown --ort-provider '{self.ort_provider}'", f"choose from: {', '.join(devices.ORT_PROVIDERS)}"
+                )
+            object.__setattr__(self, "ort_provider", provider)
+            if provider != "cpu" and device is None:  # a GPU provider implies the GPU
+                object.__setattr__(self, "device", "cuda:0")
+        if self.dla_core is not None and (not isinstance(self.dla_core, int) or self.dla_core < 0):
+            raise UsageError(f"--dla {self.dla_core} is out of range", "give a DLA core index: 0 or 1")
+        if self.cuda_graphs and (device is None or device.kind != "cuda") and "tensorrt" not in self.runtimes:
+            raise UsageError("--cuda-graphs needs the GPU", "add --device cuda")
+
+    def device_for(self, runtime: str) -> Device:
+        """The device `runtime` measures on: --device, or the runtime's own default."""
+        from zooprof.runtimes import devices
+
+        return devices.parse_device(self.device) or devices.default_device(runtime)
 
     @classmethod
     def parse(
@@ -127,11 +165,30 @@ class ProfileOptions:
         )
 
     def check_available(self) -> None:
-        """Fail before any work if a named runtime's package is missing."""
+        """Fail before any work if a named runtime's package is missing, or the device asked of it
+        is not here (`--device cuda` without a CUDA GPU, TensorRT without trtexec)."""
         from zooprof import runtimes as rt
 
         for name in self.runtimes:
             rt.check_available(name)
+            self.check_device(name)
+
+    def check_device(self, runtime: str) -> None:
+        """A UsageError naming what this machine lacks to run `runtime` where it was asked to.
+        A combination no machine can run (TFLite on CUDA) is not an error here: that row says why."""
+        from zooprof.runtimes import devices
+
+        device = self.device_for(runtime)
+        if devices.unsupported(runtime, device, self.precision, self.ort_provider):
+            return
+        missing = devices.device_missing(runtime, device, self.ort_provider, self.trtexec)
+        if missing:
+            if runtime == "tensorrt":
+                raise UsageError(f"--runtime tensorrt: {missing}", "zooprof sysinfo shows what TensorRT is found here")
+            raise UsageError(
+                f"--device {device}: {missing}",
+                "zooprof sysinfo shows the GPUs and CUDA found here; --device cpu measures on the CPU",
+            )
 
     def record(self) -> dict[str, Any]:
         """What a result's environment records of the options (`environment.profile_options`)."""
@@ -142,4 +199,10 @@ class ProfileOptions:
             "per_layer": self.per_layer,
             "per_stage": self.per_stage,
             "ort_opt_level": self.ort_opt_level,
+            "device": self.device,
+            "precision": self.precision,
+            "cuda_graphs": self.cuda_graphs,
+            "cudnn_benchmark": self.cudnn_benchmark,
+            "ort_provider": self.ort_provider,
+            "dla_core": self.dla_core,
         }

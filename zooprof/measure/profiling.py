@@ -58,6 +58,7 @@ def runtimes_for(result: ProfileResult, options: ProfileOptions) -> list[str]:
     if name is None:
         return []
     rt.check_available(name)
+    options.check_device(name)
     return [name]
 
 
@@ -128,6 +129,13 @@ def worker_spec(
         "trust": options.trust,
         "weights": options.weights,
         "ort_opt_level": options.ort_opt_level,
+        "device": str(options.device_for(runtime)),
+        "precision": options.precision,
+        "cuda_graphs": options.cuda_graphs,
+        "cudnn_benchmark": options.cudnn_benchmark,
+        "ort_provider": options.ort_provider,
+        "dla_core": options.dla_core,
+        "trtexec": options.trtexec,
         "seed": 0,
         "min_time": min_time,
     }
@@ -145,6 +153,7 @@ def _measure_each(
 ) -> None:
     """One worker per runtime x batch, each row appended to `result.measurements` as it ends."""
     from zooprof.runtimes import incompatible
+    from zooprof.runtimes.devices import unsupported
     from zooprof.runtimes.job import profile_job
     from zooprof.runtimes.worker import run_isolated
 
@@ -168,8 +177,12 @@ def _measure_each(
                 "batch": batch,
                 "threads": options.threads,
                 "input_shapes": spec["input_shapes"],
+                "device": spec["device"],
+                "precision": options.precision,  # None: the model's own
             }
-            why_not = incompatible(runtime, ref)
+            why_not = incompatible(runtime, ref) or unsupported(
+                runtime, options.device_for(runtime), options.precision, options.ort_provider
+            )
             if why_not:
                 row.update(status="failed", failure="unsupported", reason=why_not)
                 result.measurements.append(row)
@@ -185,9 +198,16 @@ def _measure_each(
                     row["detail"] = outcome.detail
             else:
                 row.update(outcome.result)
+                if runtime == "tensorrt":
+                    from zooprof.runtimes.tensorrt_rt import map_to_ir
+
+                    map_to_ir(row.get("per_layer"), [layer["name"] for layer in result.layers])
                 row.update(derived(row, batch, macs_per_sample))
+            if outcome.ok:
+                row["device"] = row["session"].get("device") or spec["device"]
+                row["precision"] = row["session"].get("precision") or options.precision
             if session is not None:
-                row["power"] = session.record(row.get("timing"))
+                row["power"] = session.record(row.get("timing"), row["device"])
             result.measurements.append(row)
             if progress:
                 progress(label, {"phase": "done", "status": row["status"]})

@@ -354,6 +354,7 @@ def power_panels(result: ProfileResult) -> list[dict[str, Any]]:
 
 ENV_GROUPS = (
     ("Board", ("board",)),
+    ("Accelerator", ("accelerator",)),
     ("Run", ("command", "created", "profiled", "cache", "analysis_seconds", "threads", "profile_options")),
     ("Machine", ("cpu_model", "cpu_count", "cpu_affinity", "governors", "memory_bytes", "machine", "os")),
     ("Versions", ("zooprof_version", "python", "libraries")),
@@ -367,6 +368,9 @@ def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
             out.append((prefix, "none recorded"))
         for k, v in value.items():
             _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        for i, v in enumerate(value):  # e.g. one record per GPU: accelerator.gpus.0.name
+            _flatten(f"{prefix}.{i}", v, out)
     elif isinstance(value, list):
         out.append((prefix, ", ".join(str(v) for v in value) if value else "none"))
     elif value is None:

@@ -32,13 +32,81 @@ def _f(x: Any, digits: int = 3) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
 
 
+def runtime_label(m: dict[str, Any]) -> str:
+    """The Runtime cell: the runtime, and where and how it ran unless that is the CPU as built."""
+    session = m.get("session") or {}
+    parts = [m["runtime"]]
+    device, precision = m.get("device"), m.get("precision")
+    if device and device != "cpu":
+        parts.append(str(device))
+    if precision and precision != "fp32":
+        parts.append(str(precision))
+    if session.get("mode") == "cuda graph replay" or session.get("cuda_graph"):
+        parts.append("cuda graph")
+    return " ".join(parts)
+
+
+def device_lines(result: ProfileResult) -> list[str]:
+    """Rows measured on an accelerator: the timer, the synchronised wall clock, the harness's
+    overhead, device memory, and trtexec's own summary."""
+    lines = []
+    for m in result.measurements:
+        if m["status"] != "ok" or (m.get("device") or "cpu") == "cpu":
+            continue
+        timing, session = m["timing"], m.get("session") or {}
+        head = f"{runtime_label(m)} b{m['batch']}"
+        where = session.get("device_name") or session.get("provider") or ""
+        lines.append(f"{head}: {where + '; ' if where else ''}timer: {timing.get('timer')}")
+        wall = timing.get("wall_latency_ms")
+        if wall:
+            lines.append(f"  synchronised wall clock: median {_f(wall['median'])} ms (launch and sync included)")
+        over = timing.get("harness_overhead")
+        if over:
+            lines.append(
+                f"  harness overhead: {over['event_floor_us']:.1f} µs inside each sample (empty event pair), "
+                f"{over['per_iteration_us']:.1f} µs of host time per iteration"
+            )
+        dev = (m.get("memory") or {}).get("device")
+        if dev:
+            lines.append(
+                f"  device memory: {human(dev['peak_allocated_bytes'], 'B')} peak allocated, "
+                f"{human(dev['peak_reserved_bytes'], 'B')} peak reserved "
+                f"({human(dev['allocated_after_load_bytes'], 'B')} after load)"
+            )
+        if session.get("cudnn_benchmark") is not None:
+            lines.append(f"  cudnn.benchmark {session['cudnn_benchmark']}, CUDA {session.get('cuda')}")
+        lines += _trtexec_lines(m)
+    return lines
+
+
+def _trtexec_lines(m: dict[str, Any]) -> list[str]:
+    log = m["timing"].get("trtexec")
+    if not log:
+        return []
+    session = m.get("session") or {}
+    build = session.get("build") or {}
+    out = [
+        f"  TensorRT {log.get('tensorrt_version') or session.get('tensorrt_version') or '?'}: "
+        f"throughput {_f(log.get('throughput_qps'), 1)} qps (trtexec), engine {human(session.get('engine_bytes') or 0, 'B')}"
+        + (" (cached)" if build.get("cached") else f", built in {_f(build.get('build_seconds'), 1)} s")
+    ]
+    parts = []
+    for key, label in (("compute_ms", "GPU compute"), ("h2d_ms", "H2D"), ("d2h_ms", "D2H"), ("enqueue_ms", "enqueue")):
+        stats = m["timing"].get(key)
+        if stats:
+            parts.append(f"{label} {_f(stats['median'])}")
+    if parts:
+        out.append("  median ms: " + ", ".join(parts))
+    return out
+
+
 def measurement_rows(result: ProfileResult) -> list[list[str]]:
     rows = []
     for m in result.measurements:
         if m["status"] != "ok":
             rows.append(
                 [
-                    m["runtime"],
+                    runtime_label(m),
                     str(m["batch"]),
                     str(m.get("threads") or "default"),
                     *["–"] * 11,
@@ -55,7 +123,7 @@ def measurement_rows(result: ProfileResult) -> list[list[str]]:
         threads = m["session"].get("threads") or m.get("threads") or "default"
         rows.append(
             [
-                m["runtime"],
+                runtime_label(m),
                 str(m["batch"]),
                 str(threads),
                 _f(lat["median"]),
@@ -81,16 +149,20 @@ def per_layer_lines(result: ProfileResult, top: int = 10) -> list[str]:
         pl = m.get("per_layer")
         if m["status"] != "ok" or not pl:
             continue
-        head = f"Per-layer time, {m['runtime']} batch {m['batch']} ({pl.get('method') or pl.get('reason')})"
+        head = f"Per-layer time, {runtime_label(m)} batch {m['batch']} ({pl.get('method') or pl.get('reason')})"
         lines.append(head)
         if not pl.get("layers"):
             continue
         ranked = sorted(pl["layers"], key=lambda x: -x["seconds"])[:top]
         for layer in ranked:
             fused = " [fused]" if layer.get("fused") else ""
+            where = f" on {layer['provider']}" if layer.get("provider") else ""
             lines.append(
                 f"  {layer['name']}{fused}: {layer['seconds'] * 1000:.3f} ms ({100 * layer.get('share', 0):.1f} %)"
+                + where
             )
+            if layer.get("fused") and layer.get("ir_layers"):
+                lines.append("    covers: " + ", ".join(layer["ir_layers"]))
         median = m["timing"]["latency_ms"]["median"]
         ratio = pl.get("sum_vs_median")
         lines.append(
@@ -157,6 +229,8 @@ def power_lines(result: ProfileResult) -> list[str]:
         if p["status"] != "ok":
             lines.append(f"{head}: n/a ({p.get('reason')})")
             continue
+        if p.get("sensor_covers"):
+            head += f" on {p.get('device')}; the sensor measures {p['sensor_covers']}"
         idle = p.get("idle_power_mw")
         idle_text = f", idle {idle / 1000:.3f} W over {p.get('idle_seconds'):g} s" if idle is not None else ""
         corrected = _mj(p.get("energy_per_inference_mj"))
@@ -189,7 +263,7 @@ def render_measurements(result: ProfileResult, width: int | None = None) -> str:
         table.add_row(*(Text(c) for c in row), style="" if not row[-1].startswith("failed") else "red")
     console = recording_console(width)
     console.print(table)
-    for line in per_layer_lines(result) + per_stage_lines(result) + power_lines(result):
+    for line in device_lines(result) + per_layer_lines(result) + per_stage_lines(result) + power_lines(result):
         console.print(Text(line))
     t = result.totals
     console.print(

@@ -10,6 +10,8 @@ GFLOP/s describe the same unit of work:
   batch). `params` and `weights_mb` do not depend on the batch.
 - `latency_*_ms`, `energy_per_inference_mj`: one call of `batch` samples.
 - `throughput_per_s`: samples per second; `achieved_gflops`: 2 x macs / median latency.
+- `device` (cpu, cuda:N, dla:N) and `precision` (fp32, fp16, bf16, int8; n/a: the model's own)
+  say where and how the row was measured.
 
 A figure that is not there is None, shown as "n/a" (`NA`) in tables and CSV, never 0. A result
 without measurements gives one row with status "static" (a reason says it was not measured).
@@ -37,6 +39,8 @@ ROW_KEYS = (
     "model",
     "runtime",
     "batch",
+    "device",
+    "precision",
     "status",
     "params",
     "macs",
@@ -53,7 +57,7 @@ ROW_KEYS = (
 CSV_KEYS = (*ROW_KEYS, "reason")
 #: The columns of the tables (console, Markdown, HTML), in order: the CSV keys but `reason`
 #: (the notes under a table say why a row was not measured), with `pareto` before `source`.
-TABLE_KEYS = (*ROW_KEYS[:13], "pareto", "source")
+TABLE_KEYS = (*(k for k in ROW_KEYS if k not in ("source", "pareto")), "pareto", "source")
 STATIC_STATUS = "static"
 STATIC_REASON = "not measured (static analysis only)"
 #: How a missing figure is shown, everywhere (JSON keeps null).
@@ -117,6 +121,8 @@ SUMMARY_COLUMNS: dict[str, SummaryColumn] = {
         SummaryColumn("model", "Model"),
         SummaryColumn("runtime", "Runtime"),
         SummaryColumn("batch", "Batch", dtype="Int64"),
+        SummaryColumn("device", "Device"),
+        SummaryColumn("precision", "Precision"),
         SummaryColumn("status", "Status"),
         SummaryColumn("params", "Params", style="count", dtype="Int64"),
         SummaryColumn("macs", "MACs", style="si", dtype="Int64"),
@@ -174,6 +180,8 @@ def summary_row(result: ProfileResult, m: dict[str, Any] | None, source: str) ->
         "model": result.model.get("name"),
         "runtime": None if m is None else m.get("runtime"),
         "batch": batch,
+        "device": None if m is None else m.get("device"),
+        "precision": None if m is None else m.get("precision"),
         "status": STATIC_STATUS if m is None else str(m.get("status") or "unknown"),
         "params": t.get("params"),
         "macs": per_call(t.get("macs"), batch, base),

@@ -36,7 +36,14 @@ RUNTIMES: dict[str, RuntimeInfo] = {
             "zooprof.runtimes.onnxruntime_rt:prepare",
             (("onnxruntime",),),
             "onnx",
-            "ONNX Runtime (CPU; CUDA/TensorRT providers when present)",
+            "ONNX Runtime (--ort-provider cpu, cuda or tensorrt)",
+        ),
+        RuntimeInfo(
+            "tensorrt",
+            "zooprof.runtimes.tensorrt_rt:prepare",
+            (),
+            "onnx",
+            "TensorRT through trtexec (engine build, then trtexec's own timing)",
         ),
         RuntimeInfo(
             "tflite",
@@ -61,6 +68,8 @@ ALIASES = {
     "litert": "tflite",
     "tf": "tensorflow",
     "keras": "tensorflow",
+    "trt": "tensorrt",
+    "trtexec": "tensorrt",
 }
 
 
@@ -96,6 +105,8 @@ DEFAULT_RUNTIME = {
     "onnx": "onnxruntime",
     "tflite": "tflite",
     "keras": "tensorflow",
+    "trt": "tensorrt",
+    "trtexec": "tensorrt",
 }
 
 
@@ -119,8 +130,8 @@ def incompatible(name: str, ref: ModelRef) -> str | None:
                 "no route to TFLite: zooprof converts Keras models and zoo entries with a Keras twin "
                 "(e.g. mobilenet_v2); or give a .tflite file"
             )
-    if name == "onnxruntime" and ref.framework not in ("onnx", "torch"):
-        return f"no route from {ref.framework} to ONNX yet"
+    if name in ("onnxruntime", "tensorrt") and ref.framework not in ("onnx", "torch"):
+        return f"no route from {ref.framework} to ONNX yet (give an .onnx file)"
     if name == "tensorflow" and ref.framework != "keras" and not (ref.entry and ref.entry.twins.get("keras")):
         return "the tensorflow runtime runs Keras models (or zoo entries with a Keras twin)"
     return None

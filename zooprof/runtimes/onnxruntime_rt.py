@@ -1,7 +1,11 @@
 """ONNX Runtime: an ONNX file as given, or a PyTorch model exported through zooprof.measure.convert.
 
-Providers: TensorRT and CUDA first when this onnxruntime build has them, then CPU.
-Options: `threads` (intra-op), `ort_opt_level` (disable | basic | extended | all).
+Provider: `ort_provider` cpu | cuda | tensorrt (default: cpu on the CPU, cuda on a GPU), never
+chosen silently: a GPU provider is asked for by name, CPU kept as ONNX Runtime's fallback for
+nodes the provider lacks, and the per-layer view says which provider ran each node. On a GPU the
+inputs and outputs are bound on the device (IOBinding) so the timed call is the model, not host
+copies. Options: `threads` (intra-op), `ort_opt_level` (disable | basic | extended | all),
+`precision` (fp16 / int8 through the TensorRT provider only).
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from zooprof.errors import UsageError
+from zooprof.errors import UsageError, ZooprofError
+from zooprof.runtimes.devices import CPU, ORT_PROVIDERS, Device, ort_provider, parse_device
 
 OPT_LEVELS = ("disable", "basic", "extended", "all")
 CONTROL_FLOW = frozenset({"If", "Loop", "Scan"})
@@ -72,6 +77,35 @@ def onnx_file(spec: dict[str, Any]) -> tuple[Path, dict[str, Any] | None]:
     return torch_to_onnx(lambda: build_real(spec), lambda: example_inputs(one), parts)
 
 
+def providers_for(provider: str, device: Device, precision: str | None, dla_core: int | None) -> list[Any]:
+    """The provider list for an InferenceSession: the one asked for, then CPU (ONNX Runtime's
+    fallback for nodes the provider lacks); TensorRT with CUDA between them, its engines cached
+    under the zooprof cache and its precision from --precision."""
+    if provider == "cpu":
+        return ["CPUExecutionProvider"]
+    index = device.index
+    if provider == "cuda":
+        return [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
+    from zooprof.result.cache import cache_dir
+
+    trt: dict[str, Any] = {
+        "device_id": index,
+        "trt_engine_cache_enable": True,
+        "trt_engine_cache_path": str(cache_dir() / "ort-tensorrt"),
+    }
+    if precision == "fp16":
+        trt["trt_fp16_enable"] = True
+    elif precision == "int8":
+        trt["trt_int8_enable"] = True
+    elif precision == "bf16":
+        raise UsageError(
+            "ONNX Runtime's TensorRT provider has no bf16 option", "use --precision fp16, or --runtime tensorrt"
+        )
+    if dla_core is not None:
+        trt.update(trt_dla_enable=True, trt_dla_core=int(dla_core))
+    return [("TensorrtExecutionProvider", trt), ("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
+
+
 class OrtSession:
     def __init__(self, spec: dict[str, Any]) -> None:
         import numpy as np
@@ -83,11 +117,16 @@ class OrtSession:
         if level not in OPT_LEVELS:
             raise UsageError(f"unknown --ort-opt-level '{level}'", f"choose from: {', '.join(OPT_LEVELS)}")
         self.options = self._options(spec, level)
-        available = ort.get_available_providers()
-        self.providers = [
-            p for p in ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider") if p in available
-        ]
+        self.device = parse_device(spec.get("device")) or CPU
+        self.provider = ort_provider(self.device, spec.get("ort_provider"))
+        self.providers = providers_for(self.provider, self.device, spec.get("precision"), spec.get("dla_core"))
         self.session = ort.InferenceSession(str(self.path), self.options, providers=self.providers)
+        wanted = ORT_PROVIDERS[self.provider]
+        if wanted not in self.session.get_providers():
+            raise ZooprofError(
+                f"ONNX Runtime did not enable {wanted} (session providers: {', '.join(self.session.get_providers())}): "
+                "its CUDA/cuDNN/TensorRT libraries are missing or do not match this onnxruntime build"
+            )
         rng = np.random.default_rng(0)
         self.feeds = {}
         if self.conversion and self.conversion.get("detector"):  # the images the torch runtime sees
@@ -100,10 +139,15 @@ class OrtSession:
             self.feeds[meta.name] = (
                 rng.random(tuple(shape)).astype(dtype) if "float" in dtype else np.zeros(tuple(shape), dtype=dtype)
             )
+        self.binding = self._bind() if self.device.kind == "cuda" else None
         self.info = {
             "engine": "onnxruntime",
             "version": ort.__version__,
+            "device": str(self.device),
+            "precision": spec.get("precision") or "fp32",
+            "provider": wanted,
             "providers": self.session.get_providers(),
+            "io_binding": f"inputs and outputs on {self.device}" if self.binding is not None else None,
             "threads": spec.get("threads"),
             "graph_optimization": level,
             "model_file": str(self.path),
@@ -127,8 +171,21 @@ class OrtSession:
         so.log_severity_level = 3
         return so
 
+    def _bind(self) -> Any:
+        """Inputs copied to the device once; outputs left on it: each run is the model only."""
+        ort = self.ort
+        binding = self.session.io_binding()
+        for name, array in self.feeds.items():
+            binding.bind_ortvalue_input(name, ort.OrtValue.ortvalue_from_numpy(array, "cuda", self.device.index))
+        for meta in self.session.get_outputs():
+            binding.bind_output(meta.name, "cuda", self.device.index)
+        return binding
+
     def run(self) -> None:
-        self.session.run(None, self.feeds)
+        if self.binding is not None:
+            self.session.run_with_iobinding(self.binding)
+        else:
+            self.session.run(None, self.feeds)
 
     def per_layer(self, iterations: int) -> dict[str, Any]:
         """Kernel time per ONNX node from ORT's profiler (median over iterations).
@@ -148,7 +205,7 @@ class OrtSession:
             sess.end_profiling()
             sess = self.ort.InferenceSession(str(self.path), so, providers=self.providers)
             for _ in range(iterations):
-                sess.run(None, self.feeds)
+                sess.run(None, self.feeds)  # host feeds: the profiler's kernel times are per node either way
             events = json.loads(Path(sess.end_profiling()).read_text())
         so.enable_profiling = False
         return summarize_ort_profile(events, iterations, self.graph_node_names())
@@ -195,12 +252,14 @@ def summarize_ort_profile(events: list[dict[str, Any]], iterations: int, origina
     """Per-node median kernel time from ORT profile events; end-to-end from model_run events."""
     per_node: dict[str, list[float]] = {}
     ops: dict[str, str] = {}
+    providers: dict[str, str] = {}
     runs = []
     for e in events:
         if e.get("cat") == "Node" and e.get("name", "").endswith("_kernel_time"):
             name = e["name"][: -len("_kernel_time")]
             per_node.setdefault(name, []).append(e["dur"] / 1e6)
             ops[name] = e.get("args", {}).get("op_name", "")
+            providers[name] = e.get("args", {}).get("provider", "")
         elif e.get("cat") == "Session" and e.get("name") == "model_run":
             runs.append(e["dur"] / 1e6)
     layers = []
@@ -210,13 +269,19 @@ def summarize_ort_profile(events: list[dict[str, Any]], iterations: int, origina
             {
                 "name": name,
                 "op": ops[name],
+                "provider": providers.get(name) or None,
                 "seconds": values[len(values) // 2],
                 "fused": bool(original) and name not in original,
             }
         )
     runs.sort()
+    by_provider: dict[str, int] = {}
+    for layer in layers:
+        key = layer["provider"] or "unknown"
+        by_provider[key] = by_provider.get(key, 0) + 1
     return {
-        "method": "onnxruntime profiler, kernel time per node",
+        "method": "onnxruntime profiler, kernel time per node (and the provider that ran it)",
+        "nodes_per_provider": by_provider,
         "iterations": iterations,
         "layers": layers,
         "sum_seconds": sum(x["seconds"] for x in layers),

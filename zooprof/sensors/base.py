@@ -139,6 +139,13 @@ class Sensor:
 
     name = "sensor"
     max_hz: float | None = None
+
+    @property
+    def kind(self) -> str:
+        """Which source this is, for what its total covers (zooprof.sensors.coverage): its name;
+        a replayed trace says the sensor that recorded it."""
+        return self.name
+
     """The fastest rate the source itself updates at (jtop: about 1 Hz), if limited."""
 
     def probe(self) -> Probe:

@@ -17,12 +17,18 @@ from zooprof.sensors.base import POWER, TEMPERATURE, Channel, Clock, Probe, Sens
 
 
 class ReplaySensor(Sensor):
-    def __init__(self, trace: Trace, label: str | None = None) -> None:
+    def __init__(self, trace: Trace, label: str | None = None, kind: str | None = None) -> None:
         self.trace = trace
         self.name = label or f"replay:{trace.sensor}"
+        self._kind = kind or trace.sensor
         self._t0: float | None = None
         self._clock: Clock = time.perf_counter
         self._hz: float | None = None
+
+    @property
+    def kind(self) -> str:
+        """The sensor that recorded the trace: what its total covers."""
+        return self._kind
 
     @classmethod
     def from_file(cls, path: str) -> ReplaySensor:
@@ -43,6 +49,7 @@ class ReplaySensor(Sensor):
                 ) from None
         else:
             trace = trace_from_tegrastats(text, source=p.name)
+            return cls(trace, f"replay:{p.name}", "tegrastats")
         return cls(trace, f"replay:{p.name}")
 
     def probe(self) -> Probe:

@@ -17,6 +17,7 @@ from typing import Any
 
 from zooprof.errors import UsageError
 from zooprof.sensors.base import Probe, Sensor, Trace
+from zooprof.sensors.coverage import attribute
 from zooprof.sensors.energy import energy_record, idle_power, not_available
 
 HOST_MAX_HZ = 10.0  # psutil and thermal reads: no need to go faster
@@ -173,8 +174,9 @@ class PowerSession:
                         self._failure = f"sensor {s.name} failed to stop: {type(exc).__name__}: {exc}"
             self._traces = (traces[0], traces[1])
 
-    def record(self, timing: dict[str, Any] | None) -> dict[str, Any]:
-        """The `power` record for the measurement just sampled."""
+    def record(self, timing: dict[str, Any] | None, device: str | None = None) -> dict[str, Any]:
+        """The `power` record for the measurement just sampled on `device` (cpu, cuda:N): energy
+        per inference only where the sensor covers that device (zooprof.sensors.coverage)."""
         power_trace, host_trace = self._traces
         window = window_of(timing) if timing else None
         if self._failure:
@@ -193,6 +195,7 @@ class PowerSession:
                 self.options.idle_s if self.idle_mw is not None else None,
                 self.idle_reason,
             )
+            attribute(rec, self.sensor.name, device, self.sensor.kind)
         if host_trace is not None and window is not None:
             (a, b), _ = window
             rec["host"] = _host_summary(host_trace, a, b)
