@@ -165,3 +165,30 @@ def test_ort_providers() -> None:
     assert options["trt_engine_cache_enable"] is True
     with pytest.raises(UsageError, match="no bf16 option"):
         providers_for("tensorrt", Device("cuda"), "bf16", None)
+
+
+def test_cli_device_cuda_without_a_gpu_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.helpers import run
+
+    code, out, err = run(capsys, "profile", "mnist-mlp", "--device", "cuda")
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --device cuda:0: ") and "Traceback" not in err
+    assert "--device cpu measures on the CPU" in lines[0]
+
+
+@pytest.mark.slow
+def test_cli_tflite_on_cuda_is_that_rows_reason(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """No machine runs LiteRT on CUDA: the row says why (exit 1), nothing is measured on the CPU instead."""
+    import json
+
+    from tests.conftest import SHARED
+    from tests.helpers import run
+
+    model = SHARED / "fixtures/teachable-machine/tflite-2class/converted_tflite/model_unquant.tflite"
+    out_json = tmp_path / "r.json"
+    code, out, err = run(capsys, "profile", str(model), "--device", "cuda", "-o", str(out_json))
+    assert code == 1, err
+    row = json.loads(out_json.read_text())["measurements"][0]
+    assert row["status"] == "failed" and row["failure"] == "unsupported" and row["device"] == "cuda:0"
+    assert "measures on the CPU only" in row["reason"] and "timing" not in row
