@@ -52,6 +52,7 @@ catalogue: install
 lint: install
 	$(BIN)/ruff check zooprof tests bench
 	$(BIN)/ruff format --check zooprof tests bench
+	$(BIN)/vermin --no-config-file --target=3.6- --violations --eval-annotations --feature union-types --no-make-paths-absolute $$($(BIN)/python -c "from zooprof.remote import BOARD_MODULES; print(' '.join(BOARD_MODULES))")
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache reports/*.txt reports/*.csv reports/*.json

@@ -31,10 +31,11 @@ LAYERS: dict[str, set[str]] = {
     "analysis": {"ir", "rules"},
     "frontends": {"ir", "reference"},
     "runtimes": {"frontends", "ir", "measure", "reference", "result"},
-    "measure": {"analysis", "frontends", "ir", "reference", "result", "runtimes", "sensors"},
+    "measure": {"analysis", "frontends", "ir", "reference", "remote", "result", "runtimes", "sensors"},
+    "remote": {"frontends", "measure", "reference", "result", "runtimes", "sensors"},
     "compare": {"measure", "reference", "result", "runtimes"},
     "renderers": {"compare", "result"},
-    "cli": {"compare", "measure", "reference", "renderers", "result", "sensors"},
+    "cli": {"compare", "measure", "reference", "remote", "renderers", "result", "sensors"},
     "": {"cli", "measure", "result"},  # zooprof/__init__.py (the Python API) and __main__.py
 }
 

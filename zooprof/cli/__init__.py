@@ -19,6 +19,7 @@ from zooprof.cli import (
     list_cmd,
     power_log_cmd,
     profile_cmd,
+    remote_cmd,
     report_cmd,
     sysinfo_cmd,
 )
@@ -59,6 +60,7 @@ app.command("compare-formats")(compare_formats_cmd.compare_formats)
 app.command("power-log")(power_log_cmd.power_log)
 app.command("report")(report_cmd.report)
 app.command("sysinfo")(sysinfo_cmd.sysinfo)
+app.add_typer(remote_cmd.app, name="remote")
 
 
 def main(argv: list[str] | None = None) -> None:

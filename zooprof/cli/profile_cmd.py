@@ -39,6 +39,13 @@ def profile(
         None, "--ort-provider", help="ONNX Runtime execution provider: cpu, cuda or tensorrt (default: from --device)."
     ),
     dla: int = typer.Option(None, "--dla", min=0, help="TensorRT: run on this Jetson DLA core (GPU fallback allowed)."),
+    on: str = typer.Option(
+        None, "--on", help="Measure on a board over SSH: user@host, user@host:port or a ~/.ssh/config host."
+    ),
+    ssh_config: str = typer.Option(None, "--ssh-config", help="With --on: an ssh_config file (ssh -F FILE)."),
+    board_python: str = typer.Option(
+        None, "--board-python", help="With --on: the board's Python for the agent (default python3)."
+    ),
     trtexec: str = typer.Option(
         None, "--trtexec", help="Path of trtexec (default: $ZOOPROF_TRTEXEC, PATH, /usr/src/tensorrt/bin)."
     ),
@@ -103,6 +110,9 @@ def profile(
         ort_provider=ort_provider,
         dla_core=dla,
         trtexec=trtexec,
+        on=on,
+        ssh_config=ssh_config,
+        board_python=board_python,
         use_cache=not no_cache,
         command="zooprof " + " ".join(sys.argv[1:]),
     )
@@ -116,8 +126,21 @@ def profile(
     if report and len(models) > 1 and "{model}" not in report:
         raise UsageError("several models but one report file", "put {model} in the name: --report reports/{model}.html")
 
+    if ssh_config and not on:
+        raise UsageError("--ssh-config is for --on", "add --on user@board")
     session = None
-    if power or sensor:
+    if on and (power or sensor):
+        # the board samples its own rails (INA3221); energy is computed here from its trace
+        from dataclasses import replace
+
+        from zooprof.sensors.sampling import PowerOptions, parse_duration
+
+        if sensor not in (None, "auto", "jetson-sysfs"):
+            raise UsageError(
+                f"--sensor {sensor} is not available with --on", "a board is sampled through its INA3221 rails"
+            )
+        options = replace(options, power=PowerOptions("jetson-sysfs", sample_hz, parse_duration(idle)))
+    elif power or sensor:
         from zooprof.sensors.sampling import PowerOptions, PowerSession, parse_duration
 
         session = PowerSession(PowerOptions(sensor or "auto", sample_hz, parse_duration(idle)))

@@ -29,7 +29,9 @@ class Progress:
                 self.status.update(f"{label}: {info['iterations']} iterations, {info['elapsed']:.1f} s{ci_text}")
             elif phase:
                 self.status.update(f"{label}: {phase}")
-        elif phase in ("starting", "done"):
+            if info.get("note"):  # a step worth keeping on screen (a copy to a board, a cache hit)
+                self.status.console.print(f"{label}: {phase}")
+        elif phase in ("starting", "done") or info.get("note"):
             extra = f" ({info['status']})" if phase == "done" else ""
             print(f"{label}: {phase}{extra}", file=sys.stderr, flush=True)
 

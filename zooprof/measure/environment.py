@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path("/")
+from zooprof.sensors.board_record import ROOT, board, cpu_model, governors, gpu_name, memory_bytes
+
 LIBRARIES = (
     "torch",
     "torchvision",
@@ -31,39 +32,7 @@ LIBRARIES = (
     "numpy",
     "jetson-stats",
 )
-
-
-def _read(path: str) -> str | None:
-    try:
-        return Path(path).read_text().strip()
-    except OSError:
-        return None
-
-
-def cpu_model(root: Path = ROOT) -> str | None:
-    text = _read(str(root / "proc/cpuinfo")) or ""
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() in ("model name", "Hardware", "Model"):
-            return value.strip()
-    return (platform.processor() or None) if root == ROOT else None
-
-
-def governors(root: Path = ROOT) -> dict[str, int]:
-    """Count of CPUs per frequency governor, e.g. {'performance': 8}."""
-    out: dict[str, int] = {}
-    for p in sorted((root / "sys/devices/system/cpu").glob("cpu[0-9]*/cpufreq/scaling_governor")):
-        g = _read(str(p))
-        if g:
-            out[g] = out.get(g, 0) + 1
-    return out
-
-
-def memory_bytes(root: Path = ROOT) -> int | None:
-    for line in (_read(str(root / "proc/meminfo")) or "").splitlines():
-        if line.startswith("MemTotal:"):
-            return int(line.split()[1]) * 1024
-    return None
+__all__ = ["ROOT", "board", "cpu_model", "environment", "governors", "gpu_name", "library_versions", "memory_bytes"]
 
 
 def library_versions() -> dict[str, str]:
@@ -74,50 +43,6 @@ def library_versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             pass
     return out
-
-
-def gpu_name(root: Path = ROOT) -> str:
-    """The GPU: NVIDIA driver's name (/proc/driver/nvidia/gpus, the name NVML gives), the Jetson's
-    integrated GPU, or why none was found."""
-    from zooprof.sensors.jetson_board import integrated_gpu
-
-    names = []
-    for info in sorted((root / "proc/driver/nvidia/gpus").glob("*/information")):
-        for line in (_read(str(info)) or "").splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "Model":
-                names.append(value.strip())
-    if len(names) > 1 and len(set(names)) == 1:
-        return f"{len(names)} x {names[0]}"
-    if names:
-        return ", ".join(names)
-    return integrated_gpu(root) or "none found (no /proc/driver/nvidia/gpus, no Jetson GPU)"
-
-
-def board(root: Path = ROOT) -> dict[str, Any]:
-    """The board record: Jetson identity and power state (None / "n/a (why)" off a Jetson), GPU, CPU,
-    governors, memory. Read under `root` (tests use fake trees). docs/jetson.md explains each field."""
-    from zooprof.sensors.jetson_board import jetpack_for, jetson_clocks_state, nvpmodel_mode, parse_l4t
-
-    root = Path(root)
-    model = _read(str(root / "proc/device-tree/model"))
-    model = model.replace("\x00", "").strip() if model else None
-    banner = _read(str(root / "etc/nv_tegra_release"))
-    l4t = parse_l4t(banner.splitlines()[0]) if banner else None
-    jetson = l4t is not None or bool(model and "jetson" in model.lower())
-    return {
-        "model": model,
-        "jetson": jetson,
-        "l4t_release": l4t,
-        "jetpack": jetpack_for(l4t),
-        "nvpmodel": nvpmodel_mode(root),
-        "jetson_clocks": jetson_clocks_state(root),
-        "gpu": gpu_name(root),
-        "cpu_model": cpu_model(root),
-        "cpu_count": (os.cpu_count() if root == ROOT else None),
-        "governors": governors(root),
-        "memory_bytes": memory_bytes(root),
-    }
 
 
 @functools.cache

@@ -90,6 +90,9 @@ class ProfileOptions:
     ort_provider: str | None = None
     dla_core: int | None = None
     trtexec: str | None = None
+    on: str | None = None
+    ssh_config: str | None = None
+    board_python: str | None = None
     power: PowerOptions | None = None
     use_cache: bool = True
     command: str | None = field(default=None, compare=False)
@@ -110,6 +113,10 @@ class ProfileOptions:
         if not 0 < self.target_ci < 1:
             raise UsageError(f"--target-ci {self.target_ci} is out of range", "give a value between 0 and 100 %")
         self._check_device_options()
+        if self.on is not None:
+            from zooprof.remote.ssh import parse_target
+
+            parse_target(self.on)
 
     def _check_device_options(self) -> None:
         from zooprof.runtimes import devices
@@ -169,6 +176,8 @@ class ProfileOptions:
         is not here (`--device cuda` without a CUDA GPU, TensorRT without trtexec)."""
         from zooprof import runtimes as rt
 
+        if self.on:  # the board has its own runtimes and devices: the agent says what it lacks, per row
+            return
         for name in self.runtimes:
             rt.check_available(name)
             self.check_device(name)
@@ -205,4 +214,5 @@ class ProfileOptions:
             "cudnn_benchmark": self.cudnn_benchmark,
             "ort_provider": self.ort_provider,
             "dla_core": self.dla_core,
+            "on": self.on,
         }

@@ -57,6 +57,8 @@ def runtimes_for(result: ProfileResult, options: ProfileOptions) -> list[str]:
     name = rt.default_runtime(result.model["framework"])
     if name is None:
         return []
+    if options.on:  # on a board, a PyTorch model runs as ONNX
+        return ["onnxruntime" if name in ("torch", "onnxruntime") else name]
     rt.check_available(name)
     options.check_device(name)
     return [name]
@@ -97,6 +99,9 @@ def measure_model(
                 "reason": f"no runtime runs {framework} models: profile its Keras (.h5), TFLite or ONNX export",
             }
         )
+        return result
+    if options.on:
+        _measure_on_board(result, ref, shapes, runtimes, options, progress, macs_per_sample)
         return result
     session = power_session or (PowerSession(options.power) if options.power else None)
     try:
@@ -141,6 +146,43 @@ def worker_spec(
     }
 
 
+def _measure_on_board(
+    result: ProfileResult,
+    ref: Any,
+    shapes: list[tuple[int, ...]],
+    runtimes: list[str],
+    options: ProfileOptions,
+    progress: Progress | None,
+    macs_per_sample: float | None,
+) -> None:
+    """`--on HOST`: every row measured by the board's agent over one ssh connection; the result's
+    environment becomes the board's (the laptop's is kept under `environment.host`)."""
+    from zooprof.remote.board import Board
+    from zooprof.remote.run import board_environment, run_on_board
+    from zooprof.remote.ssh import parse_target
+    from zooprof.sensors.sampling import MIN_WINDOW_S, MIN_WINDOW_SAMPLES
+
+    assert options.on is not None
+    board = Board(parse_target(options.on), options.ssh_config, options.board_python)
+    min_time = max(MIN_WINDOW_S, MIN_WINDOW_SAMPLES / options.power.sample_hz) if options.power else 0.0
+    try:
+        _measure_each(
+            result,
+            ref,
+            shapes,
+            runtimes,
+            options,
+            None,
+            progress,
+            macs_per_sample,
+            runner=lambda spec, forward: run_on_board(board, spec, options.power, options.timeout, forward),
+            min_time=min_time,
+        )
+    finally:
+        board.close()
+    board_environment(result, board)
+
+
 def _measure_each(
     result: ProfileResult,
     ref: Any,
@@ -150,8 +192,11 @@ def _measure_each(
     session: PowerSession | None,
     progress: Progress | None,
     macs_per_sample: float | None,
+    runner: Callable[[dict[str, Any], Callable[[dict[str, Any]], None]], Any] | None = None,
+    min_time: float = 0.0,
 ) -> None:
-    """One worker per runtime x batch, each row appended to `result.measurements` as it ends."""
+    """One worker per runtime x batch (or `runner(spec, progress)`: a board), each row appended to
+    `result.measurements` as it ends."""
     from zooprof.runtimes import incompatible
     from zooprof.runtimes.devices import unsupported
     from zooprof.runtimes.job import profile_job
@@ -165,7 +210,7 @@ def _measure_each(
         result.environment["power"]["idle_power_mw"] = session.idle_mw
     for runtime in runtimes:
         for batch in options.batches:
-            spec = worker_spec(result, runtime, batch, shapes, options, session.min_window() if session else 0.0)
+            spec = worker_spec(result, runtime, batch, shapes, options, session.min_window() if session else min_time)
             label = f"{result.model['name']} {runtime} b{batch}"
 
             def forward(info: dict[str, Any], label: str = label) -> None:
@@ -189,8 +234,11 @@ def _measure_each(
                 continue
             if progress:
                 progress(label, {"phase": "starting"})
-            with session.sampling() if session is not None else nullcontext():
-                outcome = run_isolated(profile_job, (spec,), options.timeout, forward)
+            if runner is not None:
+                outcome = runner(spec, forward)
+            else:
+                with session.sampling() if session is not None else nullcontext():
+                    outcome = run_isolated(profile_job, (spec,), options.timeout, forward)
             row.update(status="ok" if outcome.ok else "failed", worker_seconds=round(outcome.seconds, 3))
             if not outcome.ok:
                 row.update(failure=outcome.failure, reason=outcome.reason)

@@ -2,14 +2,14 @@
 spread and outliers (`Stats`). Standard library only; the timing harness (`timing.measure`) and
 every runtime report these. Method and formulas: docs/measurement.md."""
 
-from __future__ import annotations
+# Python 3.6 compatible, standard library only: the board agent imports this module on a Jetson
+# (zooprof.remote.BOARD_MODULES; JetPack 4.6 ships Python 3.6). Hence typing's List/Optional forms
+# (annotations are evaluated there), NamedTuple for the record, lru_cache and a literal z.
 
 import math
-import statistics
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
+from typing import Dict, NamedTuple, Optional, Sequence, Tuple, Union
 
 CI_LEVEL = 0.95
 PERCENTILE_METHOD = "linear (Hyndman-Fan type 7, numpy's default)"
@@ -17,7 +17,8 @@ OUTLIER_METHOD = "Tukey fences, 1.5 x IQR"
 EXACT_CI_MAX_N = 1000
 """Up to this many samples the median's CI uses exact binomial ranks; above, the normal approximation."""
 
-_Z = statistics.NormalDist().inv_cdf(0.5 + CI_LEVEL / 2)  # 1.959963984540054
+_Z = 1.9599639845400536
+"""statistics.NormalDist().inv_cdf(0.5 + CI_LEVEL / 2), written out: NormalDist needs Python 3.8."""
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -39,7 +40,7 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
     return lo + (h - i) * (sorted_values[i + 1] - lo)
 
 
-def median_ci_ranks(n: int) -> tuple[int, int]:
+def median_ci_ranks(n: int) -> Tuple[int, int]:
     """1-based ranks (j, k) such that [x(j), x(k)] is a 95% CI of the median of n samples.
 
     Distribution-free (order statistics): the number of samples below the true median is
@@ -61,7 +62,7 @@ def median_ci_method(n: int) -> str:
     return "exact binomial order statistics" if n <= EXACT_CI_MAX_N else "normal approximation to binomial ranks"
 
 
-@cache
+@lru_cache(maxsize=None)
 def _exact_lower_rank(n: int) -> int:
     # largest j with P(B <= j-1) <= (1 - CI_LEVEL)/2, B ~ Bin(n, 1/2); integer arithmetic, exact:
     # P(B <= j-1) = sum_{i<j} C(n, i) / 2^n <= 1/40  <=>  40 * sum <= 2^n
@@ -82,9 +83,11 @@ def rel_halfwidth(low: float, high: float, median: float) -> float:
     return width / 2 / median if median > 0 else math.inf
 
 
-@dataclass(frozen=True)
-class Stats:
-    """Summary of per-call durations in seconds: robust centre and spread, tails, CI of the median."""
+class Stats(NamedTuple):
+    """Summary of per-call durations in seconds: robust centre and spread, tails, CI of the median.
+
+    Immutable (a NamedTuple: a frozen dataclass needs Python 3.7).
+    """
 
     n: int
     median: float
@@ -107,7 +110,7 @@ class Stats:
     ci_method: str
 
     @classmethod
-    def from_samples(cls, samples: Sequence[float]) -> Stats:
+    def from_samples(cls, samples: Sequence[float]) -> "Stats":
         """Compute every figure from a list of durations (seconds, any order)."""
         xs = sorted(samples)
         n = len(xs)
@@ -145,12 +148,12 @@ class Stats:
             ci_method=median_ci_method(n),
         )
 
-    def to_dict(self) -> dict[str, float | int | None]:
+    def to_dict(self) -> Dict[str, Optional[Union[float, int]]]:
         """The `latency_ms` record: times in milliseconds; cv, n, outliers, ci_rel_halfwidth unitless.
 
         A figure that cannot be computed (std of one sample) is None, never 0.
         """
-        d: dict[str, float | int | None] = {
+        d: Dict[str, Optional[Union[float, int]]] = {
             key: finite(getattr(self, key) * 1e3)
             for key in ("median", "p90", "p95", "p99", "mean", "std", "min", "max", "ci_low", "ci_high")
         }
@@ -158,7 +161,7 @@ class Stats:
         return d
 
 
-def finite(x: float) -> float | None:
+def finite(x: float) -> Optional[float]:
     return x if math.isfinite(x) else None
 
 

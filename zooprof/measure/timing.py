@@ -12,15 +12,16 @@ The clock is injected: tests pass a `FakeClock` and programmed durations instead
 sleeping. Method and formulas: docs/measurement.md. Standard library only.
 """
 
-from __future__ import annotations
+# Python 3.6 compatible, standard library only: the board agent imports this module on a Jetson
+# (zooprof.remote.BOARD_MODULES; JetPack 4.6 ships Python 3.6). Hence typing's List/Optional forms
+# (annotations are evaluated there), NamedTuple for the record, and Literal/Protocol for type
+# checkers only (Python 3.8).
 
 import math
 import operator
 import statistics
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from zooprof.measure.stats import (
     CI_LEVEL,
@@ -34,19 +35,35 @@ from zooprof.measure.stats import (
     rel_halfwidth,
 )
 
-StopReason = Literal["target_ci", "max_time", "max_iterations"]
+if TYPE_CHECKING:  # novm (vermin: read by type checkers only, never run, so 3.8's Literal and Protocol are fine)
+    from typing import Literal, Protocol
+
+    StopReason = Literal["target_ci", "max_time", "max_iterations"]
+
+    class Clock(Protocol):
+        """Where the harness reads time: `now()` is monotonic seconds from an arbitrary origin."""
+
+        def now(self) -> float: ...
+
+else:
+    StopReason = str  # at run time: one of "target_ci", "max_time", "max_iterations"
+
+    class Clock:
+        """Where the harness reads time: `now()` is monotonic seconds from an arbitrary origin.
+
+        Any object with such a `now()` will do (a typing.Protocol for type checkers).
+        """
+
+        def now(self) -> float:
+            raise NotImplementedError
+
+
 ProgressCallback = Callable[[int, float, float], object]
 """progress(iterations_done, elapsed_seconds, ci_rel_halfwidth), called at each CI check."""
 
 MAX_CALLS_PER_SAMPLE = 1_000_000
 CHECK_COST_RATIO = 50
 """The adaptive stop checks the CI only after 50x the time its last check took (<= 2% overhead)."""
-
-
-class Clock(Protocol):
-    """Where the harness reads time: `now()` is monotonic seconds from an arbitrary origin."""
-
-    def now(self) -> float: ...
 
 
 class PerfCounterClock:
@@ -74,7 +91,7 @@ class FakeClock:
             raise ValueError(f"a monotonic clock cannot go back ({seconds} s)")
         self.time += seconds
 
-    def workload(self, durations: Sequence[float] | Callable[[int], float]) -> FakeFunction:
+    def workload(self, durations: Union[Sequence[float], Callable[[int], float]]) -> "FakeFunction":
         """A function to time whose i-th call (from 0) takes `durations[i]` seconds of fake time.
 
         `durations` is a list (its last value repeats once it runs out) or a function of i.
@@ -85,7 +102,7 @@ class FakeClock:
 class FakeFunction:
     """A callable that advances a `FakeClock` by programmed durations; `calls` counts its calls."""
 
-    def __init__(self, clock: FakeClock, durations: Sequence[float] | Callable[[int], float]) -> None:
+    def __init__(self, clock: FakeClock, durations: Union[Sequence[float], Callable[[int], float]]) -> None:
         if not callable(durations) and not durations:
             raise ValueError("durations is empty")
         self.clock = clock
@@ -103,14 +120,16 @@ class FakeFunction:
 # statistics
 
 
-@dataclass(frozen=True)
-class TimingResult:
-    """What `measure` found: the statistics, every sample with its timestamps, and how it ran."""
+class TimingResult(NamedTuple):
+    """What `measure` found: the statistics, every sample with its timestamps, and how it ran.
+
+    Immutable (a NamedTuple: a frozen dataclass needs Python 3.7).
+    """
 
     stats: Stats
-    samples: list[float]
+    samples: List[float]
     """Seconds per call, one per sample (a block's duration / calls_per_sample)."""
-    timestamps: list[tuple[float, float]]
+    timestamps: List[Tuple[float, float]]
     """(start, end) clock readings of each sample, same order and length as `samples`."""
     warmup_iterations: int
     """Calls made during warm-up (not part of the samples)."""
@@ -121,9 +140,9 @@ class TimingResult:
     wall_time: float
     """Seconds from the first warm-up call to the last sample (warm-up, calibration, measurement)."""
 
-    def to_dict(self, include_samples: bool = True) -> dict[str, Any]:
+    def to_dict(self, include_samples: bool = True) -> Dict[str, Any]:
         """JSON-ready record: `latency_ms` statistics, samples in ms, timestamps in clock seconds."""
-        d: dict[str, Any] = {
+        d: Dict[str, Any] = {
             "latency_ms": self.stats.to_dict(),
             "warmup_iterations": self.warmup_iterations,
             "warmup_stable": self.warmup_stable,
@@ -146,7 +165,7 @@ class TimingResult:
 def measure(
     fn: Callable[[], object],
     *,
-    clock: Clock | None = None,
+    clock: Optional[Clock] = None,
     min_warmup: int = 3,
     max_warmup_time: float = 5.0,
     warmup_stable_rel: float = 0.05,
@@ -158,7 +177,7 @@ def measure(
     batch_calibration: bool = True,
     min_sample_time: float = 1e-4,
     min_time: float = 0.0,
-    progress: ProgressCallback | None = None,
+    progress: Optional[ProgressCallback] = None,
 ) -> TimingResult:
     """Time `fn()` (no arguments; bind inputs beforehand) to a stated precision of its median.
 
@@ -209,11 +228,11 @@ def measure(
         progress,
         min(max(min_time, 0.0), max_time),
     )
-    samples = [(b - a) / calls for a, b in zip(starts, ends, strict=True)]
+    samples = [(b - a) / calls for a, b in zip(starts, ends)]
     return TimingResult(
         stats=Stats.from_samples(samples),
         samples=samples,
-        timestamps=list(zip(starts, ends, strict=True)),
+        timestamps=list(zip(starts, ends)),
         warmup_iterations=warmup_calls,
         warmup_stable=stable,
         calls_per_sample=calls,
@@ -272,9 +291,9 @@ def _warm_up(
     stable_rel: float,
     window: int,
     min_sample_time: float,
-) -> tuple[int, int, bool]:
+) -> Tuple[int, int, bool]:
     """Run warm-up samples; return (calls made, calls per sample to measure with, stable?)."""
-    per_call: list[float] = []
+    per_call: List[float] = []
     calls, total = 1, 0
     t_begin = now()
     while True:
@@ -306,17 +325,17 @@ def _sample(
     min_iterations: int,
     max_iterations: int,
     max_time: float,
-    progress: ProgressCallback | None,
+    progress: Optional[ProgressCallback],
     min_time: float = 0.0,
-) -> tuple[list[float], list[float], StopReason]:
+) -> Tuple[List[float], List[float], StopReason]:
     """The measurement loop: (starts, ends, stop reason).
 
     Per sample: two clock readings, two appends, two comparisons. The CI check sorts all
     samples, so it waits until there are ~5% more samples than at the last check *and*
     CHECK_COST_RATIO times its own cost has passed (checks then cost <= 2% of the time).
     """
-    starts: list[float] = []
-    ends: list[float] = []
+    starts: List[float] = []
+    ends: List[float] = []
     add_start, add_end = starts.append, ends.append
     t_begin = now()
     deadline = t_begin + max_time
@@ -349,7 +368,7 @@ def _sample(
         t_next = t_after + CHECK_COST_RATIO * (t_after - t1)
 
 
-def _median_ci_rel(starts: list[float], ends: list[float]) -> float:
+def _median_ci_rel(starts: List[float], ends: List[float]) -> float:
     """Relative CI half-width of the median of the samples so far (blocks need no per-call scaling)."""
     xs = sorted(map(operator.sub, ends, starts))
     j, k = median_ci_ranks(len(xs))

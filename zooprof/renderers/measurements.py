@@ -254,7 +254,13 @@ def render_measurements(result: ProfileResult, width: int | None = None) -> str:
     from rich.text import Text
 
     m = result.model
-    table = Table(title=Text(f"{m['name']}: measured on this machine"), title_justify="left", pad_edge=False)
+    remote = result.environment.get("remote") or {}
+    board = result.environment.get("board")
+    where = "this machine"
+    if remote:
+        model = board.get("model") if isinstance(board, dict) else None
+        where = f"{remote.get('target')}" + (f" ({model})" if model else "")
+    table = Table(title=Text(f"{m['name']}: measured on {where}"), title_justify="left", pad_edge=False)
     for h in HEADINGS:
         table.add_column(
             h, justify="left" if h in ("Runtime", "Status", "95% CI of median") else "right", overflow="fold"

@@ -69,6 +69,73 @@ def shapes_flag(names: list[str], shapes: list[list[int]]) -> str:
     return ",".join(f"'{n}':{'x'.join(map(str, s))}" for n, s in zip(names, shapes, strict=False))
 
 
+def build_flags(spec: dict[str, Any], shapes: str) -> list[str]:
+    """trtexec's engine-build flags for a spec: static shapes, precision, DLA core."""
+    flags = [f"--shapes={shapes}", *PRECISION_FLAGS.get(spec.get("precision") or "", [])]
+    if spec.get("dla_core") is not None:
+        flags += [f"--useDLACore={int(spec['dla_core'])}", "--allowGPUFallback"]
+    return flags
+
+
+def run_flags(spec: dict[str, Any], shapes: str) -> list[str]:
+    """trtexec's timing-run flags besides the engine, times and duration: shapes, DLA, CUDA graphs."""
+    flags = [f"--shapes={shapes}"]
+    if spec.get("dla_core") is not None:
+        flags += [f"--useDLACore={int(spec['dla_core'])}", "--allowGPUFallback"]
+    if spec.get("cuda_graphs"):
+        flags.append("--useCudaGraph")
+    return flags
+
+
+def duration_s(max_time: float, min_time: float) -> float:
+    """How long trtexec's loop runs: max(the power window, 3 s, a tenth of --max-time)."""
+    return max(min_time, MIN_DURATION_S, max_time / 10)
+
+
+def timing_record(log_text: str, times_data: Any, wall: tuple[float, float], duration: float) -> dict[str, Any]:
+    """The row's timing from one trtexec timing run: zooprof's statistics over the per-inference
+    times it exported, its parsed log, and host timestamps for the power window."""
+    from zooprof.measure.stats import Stats
+    from zooprof.runtimes.trtexec_output import parse_log, parse_times
+
+    times = parse_times(times_data)
+    latencies = [x / 1000.0 for x in times.get("latency_ms") or []]
+    if not latencies:
+        raise ZooprofError("trtexec's --exportTimes file has no inferences")
+    record: dict[str, Any] = {
+        "latency_ms": Stats.from_samples(latencies).to_dict(),
+        "timer": "trtexec (its own loop; zooprof's statistics over its --exportTimes per-inference latencies)",
+        "warmup_iterations": None,
+        "warmup_ms": WARMUP_MS,
+        "warmup_stable": None,
+        "calls_per_sample": 1,
+        "stop_reason": "duration",
+        "duration_s": duration,
+        "wall_time_s": round(wall[1] - wall[0], 3),
+        "trtexec": parse_log(log_text),
+    }
+    for key in ("compute_ms", "h2d_ms", "d2h_ms", "enqueue_ms"):
+        values = [x / 1000.0 for x in times.get(key) or []]
+        if values:
+            record[key] = Stats.from_samples(values).to_dict()
+    record["timestamps_s"] = host_window(times, wall[0], wall[1])
+    record["timestamps_note"] = (
+        "trtexec's per-inference times placed on the clock of the machine that ran it, with the last inference "
+        "ending when trtexec exited (engine teardown is counted as inference time; about 0.1 s)"
+    )
+    return record
+
+
+def per_layer_record(profile_data: Any, layers_data: Any) -> dict[str, Any]:
+    """The per-layer record from --exportProfile and --exportLayerInfo data (None: not written)."""
+    from zooprof.runtimes.trtexec_output import parse_layer_info, parse_profile
+
+    if profile_data is None:
+        return {"method": None, "reason": "trtexec wrote no per-layer profile (--exportProfile)"}
+    info = parse_layer_info(layers_data) if layers_data is not None else []
+    return engine_layers(parse_profile(profile_data), info)
+
+
 class TrtexecSession:
     def __init__(self, spec: dict[str, Any]) -> None:
         from zooprof.result.cache import cache_dir
@@ -89,10 +156,8 @@ class TrtexecSession:
                 "profile the detector with --runtime torch or onnxruntime",
             )
         self.shapes = shapes_flag(names, shapes)
-        self.build_flags = [f"--shapes={self.shapes}", *PRECISION_FLAGS.get(spec.get("precision") or "", [])]
+        self.build_flags = build_flags(spec, self.shapes)
         dla = spec.get("dla_core")
-        if dla is not None:
-            self.build_flags += [f"--useDLACore={int(dla)}", "--allowGPUFallback"]
         device = str(spec.get("device") or "cuda:0")
         self.device_index = int(device.split(":")[1]) if ":" in device else 0
         key = engine_key(self.onnx_path, self.shapes, self.build_flags, exe)
@@ -179,77 +244,35 @@ class TrtexecSession:
         raise ZooprofError("a TensorRT engine is timed by trtexec itself, not call by call")
 
     def measure(self, max_time: float, target_ci: float, min_time: float, progress: Any) -> dict[str, Any]:
-        """trtexec's loop for max(min_time, 3 s, a tenth of --max-time) after 500 ms of warm-up;
-        the statistics are zooprof's, over the per-inference latencies trtexec exported."""
-        from zooprof.measure.stats import Stats
-        from zooprof.runtimes.trtexec_output import parse_log, parse_times
-
-        duration = max(min_time, MIN_DURATION_S, max_time / 10)
+        """trtexec's loop (`duration_s`) after 500 ms of warm-up; the statistics are zooprof's,
+        over the per-inference latencies trtexec exported."""
+        duration = duration_s(max_time, min_time)
         with tempfile.TemporaryDirectory() as tmp:
-            times_file = Path(tmp) / "times.json"
+            files = {name: Path(tmp) / f"{name}.json" for name in ("times", "profile", "layers")}
             args = [
                 f"--loadEngine={self.engine}",
-                f"--shapes={self.shapes}",
                 f"--warmUp={WARMUP_MS}",
                 f"--duration={duration:g}",
                 "--iterations=10",
-                f"--exportTimes={times_file}",
+                f"--exportTimes={files['times']}",
+                *run_flags(self.spec, self.shapes),
             ]
-            if self.spec.get("dla_core") is not None:
-                args += [f"--useDLACore={int(self.spec['dla_core'])}", "--allowGPUFallback"]
-            if self.spec.get("cuda_graphs"):
-                args.append("--useCudaGraph")
             if self.spec.get("per_layer"):
                 args += [
-                    f"--exportProfile={Path(tmp) / 'profile.json'}",
-                    f"--exportLayerInfo={Path(tmp) / 'layers.json'}",
+                    f"--exportProfile={files['profile']}",
+                    f"--exportLayerInfo={files['layers']}",
                     "--separateProfileRun",
                     "--profilingVerbosity=detailed",
                 ]
             wall_start = time.perf_counter()
-            text, seconds = self._trtexec(args, "timing run", timeout=duration * 4 + 120)
+            text, _ = self._trtexec(args, "timing run", timeout=duration * 4 + 120)
             wall_end = time.perf_counter()
-            log = parse_log(text)
-            if not times_file.is_file():
-                raise ZooprofError("trtexec wrote no per-inference times (--exportTimes)")
-            times = parse_times(json.loads(times_file.read_text()))
-            if self.spec.get("per_layer"):
-                self.per_layer_record = self._per_layer(Path(tmp), log)
-        latencies = [x / 1000.0 for x in times.get("latency_ms") or []]
-        if not latencies:
-            raise ZooprofError("trtexec's --exportTimes file has no inferences")
-        record: dict[str, Any] = {
-            "latency_ms": Stats.from_samples(latencies).to_dict(),
-            "timer": "trtexec (its own loop; zooprof's statistics over its --exportTimes per-inference latencies)",
-            "warmup_iterations": None,
-            "warmup_ms": WARMUP_MS,
-            "warmup_stable": None,
-            "calls_per_sample": 1,
-            "stop_reason": "duration",
-            "duration_s": duration,
-            "wall_time_s": round(seconds, 3),
-            "trtexec": log,
-        }
-        for key in ("compute_ms", "h2d_ms", "d2h_ms", "enqueue_ms"):
-            values = [x / 1000.0 for x in times.get(key) or []]
-            if values:
-                record[key.replace("_ms", "") + "_ms"] = Stats.from_samples(values).to_dict()
-        record["timestamps_s"] = host_window(times, wall_start, wall_end)
-        record["timestamps_note"] = (
-            "trtexec's per-inference times placed on the host clock with the last inference ending when "
-            "trtexec exited (engine teardown is counted as inference time; about 0.1 s)"
-        )
-        return record
-
-    def _per_layer(self, tmp: Path, log: dict[str, Any]) -> dict[str, Any]:
-        from zooprof.runtimes.trtexec_output import parse_layer_info, parse_profile
-
-        profile_file, layers_file = tmp / "profile.json", tmp / "layers.json"
-        if not profile_file.is_file():
-            return {"method": None, "reason": "trtexec wrote no per-layer profile (--exportProfile)"}
-        profile = parse_profile(json.loads(profile_file.read_text()))
-        info = parse_layer_info(json.loads(layers_file.read_text())) if layers_file.is_file() else []
-        return engine_layers(profile, info)
+            data = {name: json.loads(f.read_text()) if f.is_file() else None for name, f in files.items()}
+        if data["times"] is None:
+            raise ZooprofError("trtexec wrote no per-inference times (--exportTimes)")
+        if self.spec.get("per_layer"):
+            self.per_layer_record = per_layer_record(data["profile"], data["layers"])
+        return timing_record(text, data["times"], (wall_start, wall_end), duration)
 
     def per_layer(self, iterations: int) -> dict[str, Any]:
         return self.per_layer_record or {"method": None, "reason": "no per-layer profile from trtexec"}

@@ -6,14 +6,17 @@ with the tables of jetson-stats and dusty-nv/jetson-containers). An L4T release 
 gives "n/a (...)" with its major line, never a nearby guess.
 """
 
-from __future__ import annotations
+# Python 3.6 compatible, standard library only: the board agent imports this module on a Jetson
+# (zooprof.remote.BOARD_MODULES; JetPack 4.6 ships Python 3.6). Hence typing's Dict/Optional forms
+# (annotations are evaluated there) and subprocess.run without capture_output/text (Python 3.7).
 
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Dict, List, Optional, Tuple
 
-JETPACK: dict[str, str] = {
+JETPACK: Dict[str, str] = {
     # JetPack 4 (L4T R32: Nano, TX1/TX2, Xavier)
     "32.1.0": "4.2",
     "32.2.0": "4.2.1",
@@ -61,7 +64,7 @@ GPU_DEVFREQ = re.compile(r"gpu|gv11b|ga10b|gp10b|gm20b|gb10b", re.IGNORECASE)
 _L4T = re.compile(r"#\s*R(\d+)\s*\(release\),\s*REVISION:\s*(\d+)(?:\.(\d+))?")
 
 
-def parse_l4t(text: str | None) -> str | None:
+def parse_l4t(text: Optional[str]) -> Optional[str]:
     """First line of /etc/nv_tegra_release -> '36.4.3'; None when it is not an L4T banner."""
     m = _L4T.search(text or "")
     if not m:
@@ -69,7 +72,7 @@ def parse_l4t(text: str | None) -> str | None:
     return f"{m.group(1)}.{m.group(2)}.{m.group(3) or '0'}"
 
 
-def jetpack_for(l4t: str | None) -> str | None:
+def jetpack_for(l4t: Optional[str]) -> Optional[str]:
     """JetPack version of an L4T release ('n/a (...)' when unknown to the table; None without L4T)."""
     if l4t is None:
         return None
@@ -80,7 +83,7 @@ def jetpack_for(l4t: str | None) -> str | None:
     return f"n/a (L4T {l4t} is not in zooprof's table{hint})"
 
 
-def parse_nvpmodel(text: str) -> str | None:
+def parse_nvpmodel(text: str) -> Optional[str]:
     """`nvpmodel -q` output -> 'MAXN (mode 0)'; None when no mode line is found."""
     lines = [x.strip() for x in text.splitlines() if x.strip()]
     for i, line in enumerate(lines):
@@ -92,7 +95,7 @@ def parse_nvpmodel(text: str) -> str | None:
     return None
 
 
-def parse_jetson_clocks(text: str) -> str | None:
+def parse_jetson_clocks(text: str) -> Optional[str]:
     """`jetson_clocks --show` -> 'on' when every online CPU and the GPU run with minimum = maximum
     clock (what jetson_clocks sets), 'off' otherwise; None when no clock line is found."""
     pins = []
@@ -108,7 +111,7 @@ def parse_jetson_clocks(text: str) -> str | None:
     return "on" if all(pins) else "off"
 
 
-def run_tool(name: str, args: list[str], root: Path) -> tuple[str | None, str | None]:
+def run_tool(name: str, args: List[str], root: Path) -> Tuple[Optional[str], Optional[str]]:
     """(stdout, None) of a board tool, or (None, why): not found, failed, needs root."""
     exe = None
     for folder in ("usr/bin", "usr/sbin", "usr/local/bin"):
@@ -121,7 +124,12 @@ def run_tool(name: str, args: list[str], root: Path) -> tuple[str | None, str | 
         return None, f"{name} not found"
     try:
         r = subprocess.run(
-            [exe, *args], capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, stdin=subprocess.DEVNULL
+            [exe, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            universal_newlines=True,  # text=True, spelled as Python 3.6 knows it
+            timeout=COMMAND_TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"{name} {' '.join(args)} failed: {exc}"
@@ -140,7 +148,7 @@ def nvpmodel_mode(root: Path) -> str:
     return parse_nvpmodel(out) or "n/a (nvpmodel -q printed no 'NV Power Mode' line)"
 
 
-def _pinned_from_cpufreq(root: Path) -> str | None:
+def _pinned_from_cpufreq(root: Path) -> Optional[str]:
     """'on'/'off' inferred from cpufreq: jetson_clocks sets each CPU's minimum clock to its maximum."""
     pins = []
     for cpu in sorted((Path(root) / "sys/devices/system/cpu").glob("cpu[0-9]*/cpufreq")):
@@ -168,7 +176,7 @@ def jetson_clocks_state(root: Path) -> str:
     return f"n/a ({why})"
 
 
-def integrated_gpu(root: Path) -> str | None:
+def integrated_gpu(root: Path) -> Optional[str]:
     """The Jetson GPU from its devfreq node, e.g. 'integrated GPU 17000000.ga10b (max 1300 MHz)'."""
     for node in sorted((Path(root) / "sys/class/devfreq").glob("*")):
         if not GPU_DEVFREQ.search(node.name):

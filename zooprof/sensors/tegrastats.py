@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-TOTAL_RAILS = ("POM_5V_IN", "VDD_IN")
-SUMMED = "sum of rails (no total rail; AGX Orin)"
+from zooprof.sensors.ina3221 import SUMMED, TOTAL_RAILS
+
 OFFLINE_C = -256.0  # tegrastats prints -256C for an offline thermal zone
 
 _TS = re.compile(r"^\s*(\d{2}-\d{2}-\d{4} \d{2}:\d{2}:\d{2})\s+")
