@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -297,70 +297,118 @@ def torchvision_row(name: str, with_flop_counter: bool = False) -> Row:
 KERAS_MACS_TOL = 0.005  # against TensorFlow's profiler (conv and matmul float ops / 2)
 
 
-def keras_rows(name: str, tmp: Path) -> list[Row]:
-    """keras:NAME, .keras, .h5 and TFLite float forms of one keras.applications model."""
-    from tf_reference import tf_profiler_macs
+KERAS_STAGE_TIMEOUT_S = 1800
 
+
+def keras_files(name: str, tmp: Path) -> dict[str, str]:
+    """What zooprof reads of a model, by form (the TFLite file comes from the 'tflite' stage)."""
+    return {"keras:": f"keras:{name}", ".keras": str(tmp / f"{name}.keras"), ".h5": str(tmp / f"{name}.h5")}
+
+
+def keras_read(ref: str) -> dict[str, Any]:
+    """zooprof's figures of one form, or 'status': why none."""
     import zooprof
     from zooprof.errors import ZooprofError
-    from zooprof.frontends.keras.references import build_model
-    from zooprof.measure.convert import keras_to_tflite
 
-    rows = []
+    out: dict[str, Any] = {}
+    started = time.perf_counter()
+    try:
+        result = zooprof.inspect(ref, use_cache=False)
+        out["params"], out["macs"] = result.totals["params"], result.totals["macs"]
+        out["coverage"] = result.totals["coverage"]["percent"]
+        out["input"] = "x".join(map(str, result.model.get("input_shape") or []))
+    except ZooprofError as exc:
+        out["status"] = f"refused: {exc.message}"
+    except Exception as exc:  # noqa: BLE001
+        out["status"] = f"internal error: {type(exc).__name__}: {exc}"
+    return {**out, "seconds": time.perf_counter() - started}
+
+
+def keras_stage(stage: str, name: str, tmp: Path, reads: list[str]) -> dict[str, Any]:
+    """One stage of a keras.applications model's checks, in a process of its own (keras_isolated):
+    'reference' builds keras:NAME (random weights), takes `count_params()` and TensorFlow's
+    profiler MACs and saves the .keras and .h5 files; 'tflite' converts the .keras file to TFLite
+    float; 'read' does nothing more. Then zooprof reads `reads` (keras_read). A JSON-able dict;
+    'error': what failed."""
+    files = keras_files(name, tmp)
+    out: dict[str, Any] = {}
     started = time.perf_counter()
     try:
         with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = build_model(f"keras:{name}", {}, None)[0]
-            reference = int(model.count_params())
-            ref_macs = tf_profiler_macs(model, (1, *model.input_shape[1:]))
-            files = {"keras:": f"keras:{name}", ".keras": str(tmp / f"{name}.keras"), ".h5": str(tmp / f"{name}.h5")}
-            model.save(files[".keras"])
-            model.save(files[".h5"])  # Keras 3 writes the legacy HDF5 format for .h5
-            tflite, _ = keras_to_tflite({"model": files[".keras"]})
-            files["TFLite"] = str(tflite)
+            if stage == "reference":
+                from tf_reference import tf_profiler_macs
+
+                from zooprof.frontends.keras.references import build_model
+
+                model = build_model(files["keras:"], {}, None)[0]
+                out["params"] = int(model.count_params())
+                out["macs"] = tf_profiler_macs(model, (1, *model.input_shape[1:]))
+                model.save(files[".keras"])
+                model.save(files[".h5"])  # Keras 3 writes the legacy HDF5 format for .h5
+            elif stage == "tflite":
+                from zooprof.measure.convert import keras_to_tflite
+
+                out["tflite"] = str(keras_to_tflite({"model": files[".keras"]})[0])
     except Exception as exc:  # noqa: BLE001
-        return [Row(name, "keras", status=f"build failed: {type(exc).__name__}: {exc}")]
-    build_s = time.perf_counter() - started
-    for form, ref in files.items():
+        return {"error": f"build failed: {type(exc).__name__}: {exc}"}
+    out["seconds"] = time.perf_counter() - started
+    out["reads"] = [keras_read(ref) for ref in reads]
+    return out
+
+
+def _keras_child(stage: str, name: str, tmp: Path, *reads: str) -> dict[str, Any]:
+    """`keras_stage` in a fresh process: its dict, or 'error' from the exit status and stderr."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--keras-stage", stage, name, str(tmp), *reads],
+        capture_output=True,
+        text=True,
+        timeout=KERAS_STAGE_TIMEOUT_S,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        why = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+        return {"error": f"internal error: {why}"}
+    return json.loads(lines[-1])  # type: ignore[no-any-return]
+
+
+def keras_isolated(name: str, tmp: Path) -> list[Row]:
+    """keras:NAME, .keras, .h5 and TFLite float forms of one keras.applications model, in three
+    fresh processes (keras_stage): the references, the saved files and the keras: read; the TFLite
+    conversion; the file forms' reads. TensorFlow keeps what every model built, so a sweep of 40
+    models in one process runs out of memory, and so did ConvNeXtXLarge (350 M params) in one
+    process on a 24 GiB machine (its TFLite conversion alone takes 14 GiB); a crash costs one model,
+    not the sweep."""
+    files = keras_files(name, tmp)
+    reference = _keras_child("reference", name, tmp, files["keras:"])
+    tflite = _keras_child("tflite", name, tmp) if "error" not in reference else {}
+    for stage in (reference, tflite):
+        if "error" in stage:
+            return [Row(name, "keras", status=stage["error"])]
+    files["TFLite"] = tflite["tflite"]
+    read = _keras_child("read", name, tmp, files[".keras"], files[".h5"], files["TFLite"])
+    reads = reference["reads"] + read.get("reads", [{"status": read.get("error")}] * 3)
+    build_s = reference["seconds"] + tflite["seconds"]
+    rows = []
+    for form, got in zip(files, reads, strict=True):
         # TFLite: the converter folds batch norms into the convs, so its params are the file's own
         # constants (compare-formats explains the difference); its MACs are checked against keras:
         row = Row(
             name,
             "keras",
-            ref_params=None if form == "TFLite" else reference,
-            ref_macs=ref_macs,
+            ref_params=None if form == "TFLite" else reference["params"],
+            ref_macs=reference["macs"],
             tolerance=KERAS_MACS_TOL,
         )
         row.notes.append(f"form {form}")
-        t0 = time.perf_counter()
-        try:
-            result = zooprof.inspect(ref, use_cache=False)
-            row.params, row.macs = result.totals["params"], result.totals["macs"]
-            row.coverage = result.totals["coverage"]["percent"]
-            row.input = "x".join(map(str, result.model.get("input_shape") or []))
-        except ZooprofError as exc:
-            row.status = f"refused: {exc.message}"
-        except Exception as exc:  # noqa: BLE001
-            row.status = f"internal error: {type(exc).__name__}: {exc}"
-        row.seconds = time.perf_counter() - t0 + (build_s if form == "keras:" else 0.0)
+        row.status = got.get("status", "ok")
+        row.params, row.macs, row.coverage = got.get("params"), got.get("macs"), got.get("coverage")
+        row.input = got.get("input", "")
+        row.seconds = got.get("seconds", 0.0) + (build_s if form == "keras:" else 0.0)
         rows.append(row)
     for row in rows:
         row.check()
     return rows
-
-
-def keras_isolated(name: str, tmp: Path) -> list[Row]:
-    """`keras_rows` in a fresh process: TensorFlow keeps what every model built, and a sweep of 40
-    models in one process runs out of memory; a crash then costs one model, not the sweep."""
-    proc = subprocess.run(
-        [sys.executable, __file__, "--keras-one", name, str(tmp)], capture_output=True, text=True, timeout=1800
-    )
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("[")]
-    if proc.returncode != 0 or not lines:
-        why = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
-        return [Row(name, "keras", status=f"internal error: {why}")]
-    return [Row(**r) for r in json.loads(lines[-1])]
 
 
 # --------------------------------------------------------------------------------------
@@ -430,10 +478,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--flop-counter", action="store_true", help="also FlopCounterMode on a real forward (not for detectors)"
     )
-    parser.add_argument("--keras-one", nargs=2, metavar=("NAME", "FOLDER"), help=argparse.SUPPRESS)
+    parser.add_argument("--keras-stage", nargs="+", metavar="STAGE NAME FOLDER [READ ...]", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.keras_one:  # one keras.applications model, in a process of its own (see keras_isolated)
-        print(json.dumps([asdict(r) for r in keras_rows(args.keras_one[0], Path(args.keras_one[1]))]))
+    if args.keras_stage:  # one stage of a keras.applications model, in a process of its own (keras_isolated)
+        stage, name, folder, *reads = args.keras_stage
+        print(json.dumps(keras_stage(stage, name, Path(folder), reads)))
         return 0
     from torchvision.models import list_models
 
