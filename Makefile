@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.zooprof-installed
 SEED   := mnist-mlp alexnet-2012 alexnet vgg16 mobilenet_v2 resnet18 resnet50 mobilenet_v3_large
 SEED_RESULTS := $(foreach m,mnist-mlp alexnet-2012 vgg16 mobilenet_v2 tm-image-v2,reports/$(m)-profile.json)
 
-.PHONY: install demo test bench lint clean browser catalogue
+.PHONY: install demo test bench lint clean browser ssh catalogue
 
 install: $(STAMP)
 
@@ -32,8 +32,8 @@ demo: install
 	$(BIN)/zooprof compare $(SEED_RESULTS) -o reports/seed.csv
 	@echo "reports written to reports/ (open reports/seed.html)"
 
-test: install browser
-	ZOOPROF_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
+test: install browser ssh
+	ZOOPROF_REQUIRE_BROWSER=1 ZOOPROF_REQUIRE_SSH=1 $(BIN)/python -m pytest -q
 
 # headless Chromium + ChromeDriver (Debian packages) for the HTML report's browser tests
 browser:
@@ -41,9 +41,16 @@ browser:
 	  { apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
 	    { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }; }
 
+# OpenSSH server and client (Debian packages) for the remote-board tests (a real sshd on 127.0.0.1)
+ssh:
+	@command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 && test -x /usr/sbin/sshd || \
+	  { apt-get install -y -qq openssh-server openssh-client >/dev/null 2>&1 || \
+	    { apt-get update -qq && apt-get install -y -qq openssh-server openssh-client; }; }
+
 bench: install
 	@$(BIN)/python bench/bench_inspect.py; a=$$?; $(BIN)/python bench/bench_profile.py; b=$$?; \
-	  $(BIN)/python bench/bench_html.py; c=$$?; exit $$((a | b | c))
+	  $(BIN)/python bench/bench_html.py; c=$$?; $(BIN)/python bench/bench_remote.py; d=$$?; \
+	  $(BIN)/python bench/bench_gpu.py; e=$$?; exit $$((a | b | c | d | e))
 
 # every torchvision builder (metadata and FlopCounterMode) and keras.applications model in four forms against its references -> docs/catalogue.md
 catalogue: install

@@ -63,6 +63,7 @@ def check(
     board_python: str = typer.Option(
         None, "--board-python", help="The board's Python for the agent (default python3)."
     ),
+    trtexec: str = typer.Option(None, "--trtexec", help="Where trtexec is on the board (default: PATH, JetPack's)."),
     timeout: float = typer.Option(60.0, "--timeout", min=1, help="Seconds for the check on the board."),
     as_json: bool = typer.Option(False, "--json", help="Print what the board reported as JSON."),
 ) -> None:
@@ -73,7 +74,9 @@ def check(
 
     board = Board(parse_target(host), ssh_config, board_python)
     try:
-        job = {"sysfs_root": board_root()} if board_root() else {}
+        job: dict[str, Any] = {"sysfs_root": board_root()} if board_root() else {}
+        if trtexec:
+            job["trtexec"] = trtexec
         found = board.agent("check", job, timeout, lambda info: typer.echo(info.get("phase", ""), err=True))
     finally:
         board.close()

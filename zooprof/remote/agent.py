@@ -12,18 +12,21 @@ document), so the agent stays small. Runtimes: onnxruntime, tflite (tflite_runti
 or tensorflow.lite) and tensorrt (trtexec's raw output and exports, parsed by the host).
 """
 
-import hashlib
-import json
-import os
-import platform
-import shutil
-import subprocess
-import sys
-import tempfile
-import threading
 import time
-import traceback
-from pathlib import Path
+
+STARTED = time.perf_counter()  # the agent's own time starts here: interpreter start-up is overhead
+
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import traceback  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -38,6 +41,8 @@ WARMUP_MS = 500
 
 
 def emit(kind, payload):
+    if kind == "result":
+        payload["agent_seconds"] = round(time.perf_counter() - STARTED, 4)
     sys.stdout.write(json.dumps({kind: payload}) + "\n")
     sys.stdout.flush()
 
@@ -228,7 +233,10 @@ def tflite_session(job):
 
 
 def find_trtexec(job):
-    for candidate in (job.get("trtexec"), shutil.which("trtexec")) + TRTEXEC_PLACES:
+    """The job's trtexec (--trtexec: that one only), else PATH, else where JetPack puts it."""
+    if job.get("trtexec"):
+        return job["trtexec"] if os.path.isfile(job["trtexec"]) else None
+    for candidate in (shutil.which("trtexec"),) + TRTEXEC_PLACES:
         if candidate and os.path.isfile(candidate):
             return candidate
     return None
@@ -253,7 +261,8 @@ def tensorrt_measure(job, cache):
     """Build (cached by model hash + flags) and time with trtexec; raw log and exports to the host."""
     exe = find_trtexec(job)
     if exe is None:
-        raise Failure("trtexec not found on the board (PATH, " + ", ".join(TRTEXEC_PLACES) + ")")
+        where = job.get("trtexec") or "PATH, " + ", ".join(TRTEXEC_PLACES)
+        raise Failure("trtexec not found on the board (" + where + ")")
     flags = list(job.get("build_flags") or [])
     key = hashlib.sha256(json.dumps([job["model_hash"], flags, exe]).encode()).hexdigest()[:24]
     engine = os.path.join(cache, "engines", key + ".engine")
@@ -388,7 +397,8 @@ def check(job):
         except ImportError as exc:
             runtimes[module] = {"missing": str(exc)}
     exe = find_trtexec(job)
-    runtimes["trtexec"] = {"path": exe} if exe else {"missing": "not on PATH or in " + ", ".join(TRTEXEC_PLACES)}
+    where = job.get("trtexec") or "on PATH or in " + ", ".join(TRTEXEC_PLACES)
+    runtimes["trtexec"] = {"path": exe} if exe else {"missing": "not " + where}
     found["runtimes"] = runtimes
     rails, seen = ina3221.find_rails(Path(root))
     found["rails"] = [r.name for r in rails]

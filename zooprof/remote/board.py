@@ -17,6 +17,7 @@ import io
 import json
 import os
 import tarfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,7 @@ class Board:
             elif "result" in message:
                 result.update(message["result"])
 
+        started = time.perf_counter()
         # not exec'd: the shell outlives the agent and says how it ended, so a killed agent (exit 128+N)
         # is told apart from a lost connection (ssh's own 255, no marker)
         remote = (
@@ -169,6 +171,10 @@ class Board:
             else:
                 died = "the agent printed no result"
             raise RemoteError(f"{died} on {self.target}" + (f": {why}" if why else ""))
+        call = time.perf_counter() - started
+        agent_s = float(result.get("agent_seconds") or 0.0)
+        # connect (or reuse the connection), start the interpreter, return the result: what the agent did not time
+        result["remote"] = {"call_s": round(call, 4), "agent_s": agent_s, "overhead_s": round(call - agent_s, 4)}
         return result
 
     def close(self) -> None:

@@ -165,6 +165,7 @@ def run_on_board(board: Board, spec: dict[str, Any], power: Any, timeout: float,
             "load_seconds": out.get("load_seconds"),
             "board": out.get("board"),
             "board_python": out.get("python"),
+            "remote": {**out.get("remote", {}), "copied": dict(board.copied)},
         }
         if out.get("per_layer"):
             row["per_layer"] = out["per_layer"]
