@@ -26,16 +26,18 @@ LAYERS: dict[str, set[str]] = {
     "ir": set(),
     "reference": set(),
     "result": set(),
+    "results": {"result"},
     "sensors": set(),
     "rules": {"ir"},
     "analysis": {"ir", "rules"},
     "frontends": {"ir", "reference"},
     "runtimes": {"frontends", "ir", "measure", "reference", "result"},
-    "measure": {"analysis", "frontends", "ir", "reference", "remote", "result", "runtimes", "sensors"},
+    "measure": {"analysis", "frontends", "ir", "reference", "remote", "result", "results", "runtimes", "sensors"},
     "remote": {"frontends", "measure", "reference", "result", "runtimes", "sensors"},
     "compare": {"measure", "reference", "result", "runtimes"},
     "renderers": {"compare", "result"},
-    "cli": {"compare", "measure", "reference", "remote", "renderers", "result", "sensors"},
+    "sweep": {"measure", "reference", "remote", "renderers", "result", "results", "runtimes", "sensors"},
+    "cli": {"compare", "measure", "reference", "remote", "renderers", "result", "results", "sensors", "sweep"},
     "": {"cli", "measure", "result"},  # zooprof/__init__.py (the Python API) and __main__.py
 }
 
@@ -201,3 +203,13 @@ def test_no_module_over_500_lines(path: Path) -> None:
 def test_nothing_at_the_package_root_but_the_entry_points() -> None:
     extra = sorted(p.name for p in PACKAGE.glob("*.py") if p.name not in ROOT_MODULES)
     assert not extra, f"modules at the package root: {extra}; put each in the package of its pipeline stage"
+
+
+def test_every_package_is_in_the_wheel() -> None:
+    """pyproject.toml lists the packages a wheel holds: a package left out works from a checkout
+    and is missing from `pip install zooprof`."""
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(PACKAGE.parent).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert found - listed == set(), f"add to [tool.setuptools] packages: {sorted(found - listed)}"

@@ -15,12 +15,15 @@ from zooprof.cli import (
     common,
     compare_cmd,
     compare_formats_cmd,
+    grade_cmd,
     inspect_cmd,
     list_cmd,
     power_log_cmd,
     profile_cmd,
     remote_cmd,
     report_cmd,
+    results_cmd,
+    sweep_cmd,
     sysinfo_cmd,
 )
 from zooprof.errors import ZooprofError
@@ -59,7 +62,10 @@ app.command("compare")(compare_cmd.compare)
 app.command("compare-formats")(compare_formats_cmd.compare_formats)
 app.command("power-log")(power_log_cmd.power_log)
 app.command("report")(report_cmd.report)
+app.command("results")(results_cmd.results)
 app.command("sysinfo")(sysinfo_cmd.sysinfo)
+app.command("sweep")(sweep_cmd.sweep)
+app.command("grade")(grade_cmd.grade)
 app.add_typer(remote_cmd.app, name="remote")
 
 

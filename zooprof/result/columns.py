@@ -82,6 +82,17 @@ def _rf_part(key: str) -> Callable[[Row], Any]:
     return get
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A text cell a spreadsheet will not run as a formula (OWASP CSV injection: a leading quote
+    before =, +, -, @, tab or carriage return); numbers and other values pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def human(n: float, unit: str = "") -> str:
     """1,455,404,104 -> 1.46 G (SI prefixes; bytes use MB = 10^6 bytes)."""
     for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):

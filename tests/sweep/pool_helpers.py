@@ -1,0 +1,59 @@
+"""Helpers for the pool tests: a local Ray cluster with boards, cells, and the `run_cell` functions
+the boards' actors run (module-level, so Ray can import them on every node)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+def make_cells(n: int, seconds: float = 0.3, **extra: Any) -> list[dict[str, Any]]:
+    """`n` sweep cells (the keys of zooprof.sweep.matrix's cells), each asking to take `seconds`."""
+    return [
+        {"model": f"m{i}", "runtime": "onnxruntime", "device": None, "precision": None, "batch": 1, "threads": None,
+         "input_shape": None, "power_mode": None, "repeat": 0, "seconds": seconds, **extra}
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def sleepy_cell(cell: dict[str, Any], board: str) -> dict[str, Any]:
+    """A stand-in measurement: holds the board for cell["seconds"], says when, where and who."""
+    start = time.time()
+    time.sleep(cell["seconds"])
+    return {"model": cell["model"], "board": board, "start": start, "end": time.time(), "pid": os.getpid()}
+
+
+def picky_cell(cell: dict[str, Any], board: str) -> dict[str, Any]:
+    """Like sleepy_cell, but a cell with "broken" fails the way a model zooprof cannot read does."""
+    if cell.get("broken"):
+        raise ValueError(f"model {cell['model']} cannot be read")
+    return sleepy_cell(cell, board)
+
+
+@contextmanager
+def local_cluster(boards: list[str]) -> Iterator[Any]:
+    """A Ray cluster on this machine: a head with no CPUs (it runs nothing) and one node per board,
+    holding the resource `board:NAME`; this process connected to it."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    temp_dir = tempfile.mkdtemp(prefix="zr")  # short: Ray's unix sockets live under it
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "temp_dir": temp_dir})
+    try:
+        cluster.board_nodes = {b: add_board(cluster, b) for b in boards}
+        ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
+        yield cluster
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def add_board(cluster: Any, board: str) -> Any:
+    """A node of `cluster` with one CPU and the resource of `board`."""
+    return cluster.add_node(num_cpus=1, resources={f"board:{board}": 1}, temp_dir=cluster.head_node.get_temp_dir_path())

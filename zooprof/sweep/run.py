@@ -1,0 +1,191 @@
+"""`zooprof sweep`: every cell of an assignment, measured one at a time, each row into the results
+database as soon as it ends.
+
+- Resume (default): a cell the database already has for this machine is skipped; `--rerun`
+  measures every cell again (the old rows stay, the newest counts).
+- A cell that fails (a crash, a timeout, a model zooprof cannot read) is a failed row with the
+  reason; the sweep goes on. Ctrl-C stops after saying what is done; every finished cell is kept,
+  and running the same command again measures only the rest.
+- Power modes (Jetson): cells are ordered by mode; the mode is set (`nvpmodel -m`), given time to
+  settle and checked before its cells, and the board's own mode is restored at the end.
+- Cooldown between cells: a fixed wait and/or until the hottest thermal zone is below a
+  temperature (at most `max_wait_s`).
+- `--on HOST`: every cell on a board over ssh; `--cluster ADDRESS`: cells spread over a Ray pool
+  of boards (zooprof.sweep.pool), results streamed back into the database.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zooprof.sweep.cell import SweepReport, count, run_cell, status_of
+from zooprof.sweep.matrix import Assignment, Cell, cell_key, cell_label, machine_fingerprint
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class SweepOptions:
+    db: Path
+    resume: bool = True
+    on: str | None = None
+    ssh_config: str | None = None
+    board_python: str | None = None
+    cluster: str | None = None
+    boards: tuple[str, ...] = ()
+    settle_s: float = 5.0
+    sweep_id: str | None = None
+
+
+def this_machine(options: SweepOptions) -> dict[str, Any]:
+    """The environment record whose fingerprint names the rows (a board's, with --on)."""
+    if not options.on:
+        from zooprof.measure.environment import environment
+
+        return environment()
+    from zooprof.remote.board import Board
+    from zooprof.remote.run import board_root
+    from zooprof.remote.ssh import parse_target
+
+    board = Board(parse_target(options.on), options.ssh_config, options.board_python)
+    try:
+        found = board.agent("check", {"sysfs_root": board_root()} if board_root() else {}, 120.0)
+    finally:
+        board.close()
+    record = found.get("board") or {}
+    return {"board": record, "cpu_model": record.get("cpu_model"), "memory_bytes": record.get("memory_bytes")}
+
+
+def cooldown(settings: dict[str, Any], sleep: Callable[[float], None] = time.sleep) -> str | None:
+    """Wait between cells as the assignment says; what was waited for, or None."""
+    seconds = float(settings.get("seconds", 0.0))
+    if seconds > 0:
+        sleep(seconds)
+    limit = settings.get("temperature_c")
+    if limit is None:
+        return f"waited {seconds:g} s" if seconds > 0 else None
+    from zooprof.sensors import sysfs_root
+
+    waited, cap = 0.0, float(settings.get("max_wait_s", 120.0))
+    while True:
+        hottest = hottest_zone(sysfs_root())
+        if hottest is None:
+            return "no thermal zone to wait on"
+        if hottest < float(limit) or waited >= cap:
+            return f"hottest zone {hottest:.1f} °C after {waited:g} s"
+        sleep(2.0)
+        waited += 2.0
+
+
+def hottest_zone(root: Path) -> float | None:
+    temps = []
+    for zone in Path(root).glob("sys/class/thermal/thermal_zone*/temp"):
+        try:
+            temps.append(int(zone.read_text()) / 1000.0)
+        except (OSError, ValueError):
+            continue
+    return max(temps) if temps else None
+
+
+def sweep(assignment: Assignment, options: SweepOptions, progress: Progress | None = None) -> SweepReport:
+    """Run the assignment's matrix into `options.db`; see the module docstring."""
+    from zooprof import results
+
+    cells = assignment.cells()
+    report = SweepReport(total=len(cells))
+    say = progress or (lambda info: None)
+    machine = machine_fingerprint(this_machine(options)) if not options.cluster else None
+    sweep_id = options.sweep_id or assignment.name
+    with results.open(options.db) as db:
+        done = db.done_cells(machine) if (options.resume and machine) else set()
+        if options.resume and options.cluster:  # any board of the pool: what this sweep already has
+            rows = db.query("sweep = ? AND status IN ('ok', 'failed')", (sweep_id,), columns=["cell_key"])
+            done = {r["cell_key"] for r in rows}
+        todo = [c for c in cells if cell_key(c) not in done]
+        report.skipped = len(cells) - len(todo)
+        if report.skipped:
+            say({"phase": f"{report.skipped} of {len(cells)} cells already in {options.db} for this machine: skipped"})
+        if options.cluster:
+            from zooprof.sweep.cluster import sweep_on_pool
+
+            sweep_on_pool(assignment, todo, options, db, sweep_id, report, say)
+            return report
+        _sweep_here(assignment, todo, options, db, machine, sweep_id, report, say)
+    return report
+
+
+def _sweep_here(
+    assignment: Assignment,
+    todo: list[Cell],
+    options: SweepOptions,
+    db: Any,
+    machine: str | None,
+    sweep_id: str,
+    report: SweepReport,
+    say: Progress,
+) -> None:
+    modes = _power_modes(todo, options)
+    current_mode: str | None = None
+    mode_note: tuple[bool, str] = (False, "")
+    started = time.monotonic()
+    try:
+        for i, cell in enumerate(todo):
+            t0 = time.monotonic()
+            if cell.get("power_mode") is not None and cell["power_mode"] != current_mode and modes is not None:
+                current_mode = cell["power_mode"]
+                mode_note = modes.apply(current_mode, options.settle_s)
+                say({"phase": mode_note[1], "note": True})
+            say({"cell": i, "of": len(todo), "label": cell_label(cell), "phase": "measuring", "elapsed": t0 - started})
+            result = run_cell(assignment, cell, options)
+            if cell.get("power_mode") is not None:
+                for row in result.measurements:
+                    row["power_mode_applied"], row["power_mode_note"] = mode_note
+            measured = sum(float(m.get("worker_seconds") or 0.0) for m in result.measurements)
+            db.add(
+                result,
+                cell=cell_key(cell),
+                sweep=sweep_id,
+                machine=machine,
+                power_mode=cell.get("power_mode"),
+                repeat=cell["repeat"],
+            )
+            count(result, cell, report)
+            report.cell_overhead_s.append(max(0.0, time.monotonic() - t0 - measured))
+            say({"cell": i + 1, "of": len(todo), "label": cell_label(cell), "phase": "done", "status": status_of(result),
+                 "elapsed": time.monotonic() - started})  # fmt: skip
+            if assignment.cooldown and i + 1 < len(todo):
+                cooldown(assignment.cooldown)
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        if modes is not None:
+            restored = modes.restore()
+            if restored:
+                report.notes.append(restored)
+
+
+def _power_modes(todo: list[Cell], options: SweepOptions) -> Any:
+    if not any(c.get("power_mode") is not None for c in todo):
+        return None
+    from zooprof.sweep.powermodes import PowerModes
+
+    if options.on:
+        from zooprof.remote.board import Board
+        from zooprof.remote.ssh import RemoteError, parse_target
+
+        board = Board(parse_target(options.on), options.ssh_config, options.board_python)
+
+        def remote(argv: list[str]) -> tuple[int, str]:
+            import shlex
+
+            try:
+                return 0, board.ssh.run(" ".join(shlex.quote(a) for a in argv) + " 2>&1", "nvpmodel", 60.0)
+            except RemoteError as exc:
+                return 1, str(exc)
+
+        return PowerModes(remote)
+    return PowerModes()
