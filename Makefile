@@ -50,7 +50,8 @@ ssh:
 bench: install
 	@$(BIN)/python bench/bench_inspect.py; a=$$?; $(BIN)/python bench/bench_profile.py; b=$$?; \
 	  $(BIN)/python bench/bench_html.py; c=$$?; $(BIN)/python bench/bench_remote.py; d=$$?; \
-	  $(BIN)/python bench/bench_gpu.py; e=$$?; exit $$((a | b | c | d | e))
+	  $(BIN)/python bench/bench_gpu.py; e=$$?; $(BIN)/python bench/bench_sweep.py; f=$$?; \
+	  $(BIN)/python bench/bench_results.py; g=$$?; exit $$((a | b | c | d | e | f | g))
 
 # every torchvision builder (metadata and FlopCounterMode) and keras.applications model in four forms against its references -> docs/catalogue.md
 catalogue: install

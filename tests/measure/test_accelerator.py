@@ -2,20 +2,7 @@
 trtexec from fake trees laid out like real installs, a Jetson GPU's devfreq node; n/a with a reason
 for each part that is missing, never a crash.
 
-Where the fake files come from (the version lines are copied verbatim; the rest is cut):
-- CUDA version.json: sdwivan/streamco cuda/version.json (commit 45232c18ad57304effdf06ad0680575397ec1f7e),
-  the file a CUDA 12.8 Update 1 install writes (first entries; the "cuda" entry is the toolkit).
-- CUDA version.txt: "CUDA Version 10.2.89", the one line of /usr/local/cuda/version.txt on JetPack 4
-  and CUDA 10.x installs (quoted in many READMEs; CUDA 11.1 replaced it by version.json).
-- cuda.h: `#define CUDA_VERSION 13000`, line 263 of the nvidia-cuda-runtime 13.0.96 wheel's include/cuda.h.
-- cudnn_version.h: zspace/system.cuda-12.6 include/cudnn_version.h (commit
-  b3d92c837713411301ae5df45b0c7758df7d931e), cuDNN 9.6.0 (NVIDIA licence: the define block only).
-- NvInferVersion.h, TensorRT 10.14.1 (TRT_*_ENTERPRISE aliases, TensorRT 10.10 and later): NVIDIA/TensorRT
-  include/NvInferVersion.h at commit 3b4ddc1d45f11167f2ea53dc6046bba8df800e2d ("TensorRT Release 10.14").
-- NvInferVersion.h, TensorRT 8.2.3 (numeric defines): NVIDIA/TensorRT include/NvInferVersion.h at commit
-  04454a5a728ebad001f9454a3e58ea0601dac961.
-- devfreq: /sys/class/devfreq/17000000.ga10b (Orin; cur_freq, min_freq, max_freq in Hz, governor
-  nvhost_podgov; 1300500000 Hz is the Orin AGX top GPU clock, as jetson_clocks sets it).
+The fake files and where they come from: tests/measure/gpu_fakes.py.
 """
 
 from __future__ import annotations

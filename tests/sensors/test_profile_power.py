@@ -14,6 +14,15 @@ from zooprof.sensors.base import POWER, Channel, Trace
 pytest.importorskip("torch")
 
 
+def constant_trace(path: Path, sensor: str, channel: str, mw: float, total_source: str) -> Path:
+    """A recorded trace of `mw` on one channel, 20 s at 1 kHz, as `--sensor replay:PATH` reads it."""
+    trace = Trace(sensor, {channel: Channel(channel, "mW", POWER)}, total=channel, total_source=total_source)
+    for i in range(20_001):
+        trace.append(i / 1000, {channel: mw})
+    path.write_text(json.dumps(trace.to_dict()))
+    return path
+
+
 @pytest.mark.slow
 def test_power_on_a_machine_without_sensors_is_na_and_exit_0(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -35,11 +44,7 @@ def test_power_on_a_machine_without_sensors_is_na_and_exit_0(
 def test_replayed_constant_trace_gives_power_times_window_over_iterations(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    trace = Trace("rig", {"VDD_IN": Channel("VDD_IN", "mW", POWER)}, total="VDD_IN", total_source="VDD_IN")
-    for i in range(20_001):
-        trace.append(i / 1000, {"VDD_IN": 5000.0})
-    path = tmp_path / "trace.json"
-    path.write_text(json.dumps(trace.to_dict()))
+    path = constant_trace(tmp_path / "trace.json", "rig", "VDD_IN", 5000.0, "VDD_IN")
     out_json = tmp_path / "r.json"
     code, out, err = run(
         capsys,
@@ -83,11 +88,7 @@ def test_a_named_sensor_that_is_absent_is_exit_2(
 def test_a_cpu_run_under_a_gpu_only_sensor_gets_no_energy(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """The issue's case: a model measured on the CPU while NVML reads the GPU's rail. The GPU's
     power is not the model's: energy per inference is n/a with the reason, in the row and printed."""
-    trace = Trace("nvml", {"gpu_power": Channel("gpu_power", "mW", POWER)}, total="gpu_power", total_source="NVML")
-    for i in range(20_001):
-        trace.append(i / 1000, {"gpu_power": 75_000.0})
-    path = tmp_path / "nvml.json"
-    path.write_text(json.dumps(trace.to_dict()))
+    path = constant_trace(tmp_path / "nvml.json", "nvml", "gpu_power", 75_000.0, "NVML")
     out_json = tmp_path / "r.json"
     code, out, err = run(
         capsys,

@@ -22,9 +22,10 @@ def make_cells(n: int, seconds: float = 0.3, **extra: Any) -> list[dict[str, Any
 
 
 def sleepy_cell(cell: dict[str, Any], board: str) -> dict[str, Any]:
-    """A stand-in measurement: holds the board for cell["seconds"], says when, where and who."""
+    """A stand-in measurement: holds the board for cell["seconds"] (or cell["seconds_on"][board]),
+    says when, where and who."""
     start = time.time()
-    time.sleep(cell["seconds"])
+    time.sleep(cell.get("seconds_on", {}).get(board, cell["seconds"]))
     return {"model": cell["model"], "board": board, "start": start, "end": time.time(), "pid": os.getpid()}
 
 

@@ -81,29 +81,29 @@ def test_a_cell_over_its_time_limit_fails_and_frees_its_board(cluster: Any) -> N
 def test_a_board_killed_under_a_cell_loses_nothing(cluster: Any) -> None:
     node_c = add_board(cluster, "c")
     done, on_done = _collect()
-    in_flight_on_c: list[int] = []
-    state = {"ok": 0, "killed": False}
+    on_c: dict[int, str] = {}  # cell -> what became of it on board c: "running", "done"
+    killed: list[dict[int, str]] = []
 
     def progress(event: dict[str, Any]) -> None:
-        # the moment board c takes a cell, once a few are done: kill c's node under that cell
-        state["ok"] = event["ok"]
-        if event["event"] == "started" and event["board"] == "c" and event["ok"] >= 3 and not state["killed"]:
-            in_flight_on_c.append(event["index"])
+        if event["board"] == "c" and event["event"] in ("started", "done"):
+            on_c[event["index"]] = "running" if event["event"] == "started" else "done"
+        # once 3 cells are done and c is in the middle of one: c's node dies (no goodbye)
+        if not killed and event["ok"] >= 3 and "running" in on_c.values():
+            killed.append(dict(on_c))
             cluster.remove_node(node_c, allow_graceful=False)
-            state["killed"] = True
 
-    cells = make_cells(12, seconds=0.6)
+    # a cell takes 0.5 s on a, 8 s on c: c's node is surely killed while c is running a cell
+    cells = make_cells(12, seconds=0.5, seconds_on={"c": 8.0})
     report = run_pool(cells, sleepy_cell, on_done, address=cluster.address, boards=["a", "c"], progress=progress)
 
-    assert state["killed"] and len(in_flight_on_c) == 1
+    assert killed, "board c never ran a cell"
+    (lost,) = [index for index, state in killed[0].items() if state == "running"]
     assert [r.status for r in report.runs] == ["ok"] * 12 and len(done) == 12
-    assert all(result["board"] in {"a", "c"} for _, result in done)
-    (lost,) = in_flight_on_c
+    assert sorted(c["model"] for c, _ in done) == sorted(c["model"] for c in cells)  # each cell once
     assert report.runs[lost].attempts == 2 and report.runs[lost].boards_tried == ["c", "a"]
     assert report.runs[lost].board == "a"
     assert [r.index for r in report.runs if r.attempts != 1] == [lost]
-    assert set(report.lost) == {"c"}
-    assert sorted(c["model"] for c, _ in done) == sorted(c["model"] for c in cells)
+    assert set(report.lost) == {"c"} and all(r.board == "a" for r in report.runs)
 
 
 @pytest.mark.slow
@@ -115,7 +115,9 @@ def test_the_last_board_lost_fails_the_rest_instead_of_hanging(cluster: Any) -> 
         if event["event"] == "started" and event["index"] == 2:
             cluster.remove_node(node_d, allow_graceful=False)
 
-    report = run_pool(make_cells(5, seconds=0.3), sleepy_cell, on_done, address=cluster.address, boards=["d"],
+    cells = make_cells(5, seconds=0.3)
+    cells[2]["seconds"] = 8.0  # still running when its node dies
+    report = run_pool(cells, sleepy_cell, on_done, address=cluster.address, boards=["d"],
                       max_retries=1, progress=progress, board_timeout=5.0)  # fmt: skip
 
     assert [r.status for r in report.runs] == ["ok", "ok", "failed", "failed", "failed"]

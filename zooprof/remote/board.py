@@ -24,6 +24,7 @@ from typing import Any
 
 from zooprof.remote import BOARD_MODULES
 from zooprof.remote.ssh import RemoteError, Ssh, Target, last_line, quote
+from zooprof.result.cache import file_hash
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 EXIT_MARK = "zooprof-agent-exit"
@@ -52,14 +53,6 @@ def agent_bundle() -> tuple[bytes, str]:
             info.size, info.mtime, info.mode = len(files[name]), 0, 0o644
             tar.addfile(info, io.BytesIO(files[name]))
     return buf.getvalue(), digest.hexdigest()[:16]
-
-
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class Board:
@@ -109,7 +102,7 @@ class Board:
 
     def ensure_file(self, local: Path, progress: Progress | None = None, timeout: float = 600.0) -> tuple[str, str]:
         """(path on the board, sha256) of a local model file, copied if the board lacks it."""
-        digest = file_digest(local)
+        digest = file_hash(str(local))
         remote = self._path("models", digest[:32] + "".join(local.suffixes[-1:]))
         present = self.ssh.run(
             f"test -f {quote(remote)} && echo present || echo missing", "checking the model file", STEP_TIMEOUT_S

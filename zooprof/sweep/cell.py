@@ -108,3 +108,17 @@ def count(result: ProfileResult, cell: Cell, report: SweepReport) -> None:
     report.failed += 1
     reasons = [m.get("reason") or "no reason" for m in result.measurements if m.get("status") != "ok"]
     report.failures.append((cell_label(cell), reasons[0] if reasons else "no measurement"))
+
+
+def store(db: Any, result: ProfileResult, cell: Cell, sweep: str, machine: str | None) -> None:
+    """The cell's rows into the results database, named by cell, sweep and machine."""
+    from zooprof.sweep.matrix import cell_key
+
+    db.add(
+        result,
+        cell=cell_key(cell),
+        sweep=sweep,
+        machine=machine,
+        power_mode=cell.get("power_mode"),
+        repeat=cell["repeat"],
+    )

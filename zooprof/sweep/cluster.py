@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from zooprof.result.document import ProfileResult
-from zooprof.sweep.matrix import Assignment, Cell, cell_key, cell_label, machine_fingerprint
+from zooprof.sweep.matrix import Assignment, Cell, cell_label, machine_fingerprint
 
 
 def pool_cell(cell: dict[str, Any], board: str) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def boards_and_targets(entries: tuple[str, ...]) -> tuple[list[str] | None, dict
 def sweep_on_pool(
     assignment: Assignment, todo: list[Cell], options: Any, db: Any, sweep_id: str, report: Any, say: Any
 ) -> None:
-    from zooprof.sweep.cell import count, failed_result, status_of
+    from zooprof.sweep.cell import count, failed_result, status_of, store
     from zooprof.sweep.pool import run_pool
 
     names, targets = boards_and_targets(options.boards)
@@ -58,14 +58,7 @@ def sweep_on_pool(
         else:  # the pool's own failure: the board was lost too often, or none is left
             result = failed_result(plain, f"{out.get('reason')} (board {out.get('board')})", "remote")
         machine = machine_fingerprint(result.environment) if result.environment else None
-        db.add(
-            result,
-            cell=cell_key(plain),
-            sweep=sweep_id,
-            machine=machine,
-            power_mode=plain.get("power_mode"),
-            repeat=plain["repeat"],
-        )
+        store(db, result, plain, sweep_id, machine)
         count(result, plain, report)
         done["n"] += 1
         say({"cell": done["n"], "of": len(todo), "label": f"{cell_label(plain)} on {out.get('board')}",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zooprof.sweep.cell import SweepReport, count, run_cell, status_of
+from zooprof.sweep.cell import SweepReport, count, run_cell, status_of, store
 from zooprof.sweep.matrix import Assignment, Cell, cell_key, cell_label, machine_fingerprint
 
 Progress = Callable[[dict[str, Any]], None]
@@ -145,14 +145,7 @@ def _sweep_here(
                 for row in result.measurements:
                     row["power_mode_applied"], row["power_mode_note"] = mode_note
             measured = sum(float(m.get("worker_seconds") or 0.0) for m in result.measurements)
-            db.add(
-                result,
-                cell=cell_key(cell),
-                sweep=sweep_id,
-                machine=machine,
-                power_mode=cell.get("power_mode"),
-                repeat=cell["repeat"],
-            )
+            store(db, result, cell, sweep_id, machine)
             count(result, cell, report)
             report.cell_overhead_s.append(max(0.0, time.monotonic() - t0 - measured))
             say({"cell": i + 1, "of": len(todo), "label": cell_label(cell), "phase": "done", "status": status_of(result),
