@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -37,15 +38,20 @@ def picky_cell(cell: dict[str, Any], board: str) -> dict[str, Any]:
 
 
 @contextmanager
-def local_cluster(boards: list[str]) -> Iterator[Any]:
-    """A Ray cluster on this machine: a head with no CPUs (it runs nothing) and one node per board,
-    holding the resource `board:NAME`; this process connected to it."""
+def local_cluster(boards: list[str], client_port: int | None = None) -> Iterator[Any]:
+    """A Ray cluster on this machine: a head with no CPUs (it runs nothing; with a Ray Client
+    server on `client_port`) and one node per board, holding the resource `board:NAME`; this
+    process connected to it."""
     import ray
     from ray.cluster_utils import Cluster
 
     temp_dir = tempfile.mkdtemp(prefix="zr")  # short: Ray's unix sockets live under it
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "temp_dir": temp_dir})
+    cluster = Cluster(
+        initialize_head=True,
+        head_node_args={"num_cpus": 0, "temp_dir": temp_dir, "ray_client_server_port": client_port},
+    )
     try:
+        cluster.client_port = client_port
         cluster.board_nodes = {b: add_board(cluster, b) for b in boards}
         ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
         yield cluster
@@ -53,6 +59,12 @@ def local_cluster(boards: list[str]) -> Iterator[Any]:
         ray.shutdown()
         cluster.shutdown()
         shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def add_board(cluster: Any, board: str) -> Any:

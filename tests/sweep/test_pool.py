@@ -5,21 +5,27 @@ cell loses nothing; a cell that raises fails alone; a cluster without boards is 
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.sweep.pool_helpers import add_board, local_cluster, make_cells, picky_cell, sleepy_cell
+from tests.sweep.pool_helpers import add_board, free_port, local_cluster, make_cells, picky_cell, sleepy_cell
 from zooprof.errors import UsageError
 from zooprof.sweep.pool import board_resources, run_pool
 
 ray = pytest.importorskip("ray")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    with local_cluster(["a", "b"]) as c:
+    with local_cluster(["a", "b"], client_port=free_port()) as c:
         yield c
 
 
@@ -75,6 +81,28 @@ def test_a_cell_over_its_time_limit_fails_and_frees_its_board(cluster: Any) -> N
     assert [r.status for r in report.runs] == ["failed", "ok", "ok"]
     assert report.runs[0].reason == "timed out after 3 s on board a"
     assert {r.board for r in report.runs} == {"a"} and not report.lost
+
+
+@pytest.mark.slow
+def test_a_driver_elsewhere_runs_the_pool_over_ray_client(cluster: Any) -> None:
+    # `zooprof sweep --cluster ray://HEAD:10001` from a laptop: a separate process, Ray Client only;
+    # the helpers travel by value (a real run_cell is zooprof's own, installed on every node)
+    port = cluster.client_port
+    code = textwrap.dedent(f"""
+        import json, ray.cloudpickle
+        import tests.sweep.pool_helpers as helpers
+        from zooprof.sweep.pool import run_pool
+        ray.cloudpickle.register_pickle_by_value(helpers)
+        done = []
+        report = run_pool(helpers.make_cells(4, seconds=0.2), helpers.sleepy_cell,
+                          lambda cell, result: done.append(result), address="ray://127.0.0.1:{port}", boards=["a", "b"])
+        print(json.dumps({{"status": [r.status for r in report.runs], "boards": sorted({{r.board for r in report.runs}}),
+                          "done": sorted(result["model"] for result in done)}}))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out == {"status": ["ok"] * 4, "boards": ["a", "b"], "done": ["m0", "m1", "m2", "m3"]}
 
 
 @pytest.mark.slow
