@@ -101,3 +101,31 @@ def test_bad_jobs_are_a_result_with_the_reason(
 def test_agent_status_marker() -> None:
     assert agent_status("noise\nzooprof-agent-exit 137\n") == 137
     assert agent_status("Connection to 127.0.0.1 closed by remote host.") is None
+
+
+def test_a_board_without_rails_is_sampled_through_tegrastats(tmp_path: Path) -> None:
+    """JetPack boards where the INA3221 is not readable: the agent streams tegrastats' lines with its
+    clock; the host parses them into the same Trace a local tegrastats sensor gives."""
+    from tests.sensors.fake_boards import fake_tegrastats
+    from tests.sensors.tegrastats_lines import XNX_JP5
+    from zooprof.remote.run import board_trace
+
+    folder = unpack(tmp_path / "agent")
+    root = tmp_path / "root"
+    fake_tegrastats(root / "usr/bin", XNX_JP5)
+    job = {
+        "runtime": "onnxruntime",
+        "model": str(tiny_onnx(tmp_path / "m.onnx")),
+        "input_shapes": [[1, 3, 8, 8]],
+        "max_time": 0.5,
+        "min_time": 1.0,
+        "power": {"sample_hz": 20, "idle_s": 0},
+        "sysfs_root": str(root),
+    }
+    code, lines = agent(folder, "run", job)
+    assert code == 0
+    raw = lines[-1]["result"]["trace"]
+    assert raw["sensor"] == "tegrastats" and len(raw["tegrastats_lines"]) >= 5
+    trace = board_trace(raw)
+    # XNX_JP5: "VDD_IN 2763mW/2846mW" - the instantaneous value
+    assert trace.total == "VDD_IN" and set(trace.series["VDD_IN"]) == {2763.0}

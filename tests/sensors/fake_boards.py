@@ -128,3 +128,20 @@ def orin_nano_board(root: Path, clocks_root_only: bool = False) -> None:
             "EMC MinFreq=204000000 MaxFreq=3199000000 CurrentFreq=3199000000 FreqOverride=1\n"
             "NV Power Mode: 15W''')\n",
         )
+
+
+def fake_tegrastats(folder: Path, line: str) -> Path:
+    """A `tegrastats` that records its arguments and prints `line` every --interval ms."""
+    return script(
+        folder / "tegrastats",
+        f"""
+import sys, time
+args = sys.argv[1:]
+open({str(folder / "args.txt")!r}, 'a').write(' '.join(args) + '\\n')
+interval = int(args[args.index('--interval') + 1]) / 1000 if '--interval' in args else 1.0
+print('garbage line that is not tegrastats', flush=True)
+while True:
+    time.sleep(interval)
+    print({line!r}, flush=True)
+""",
+    )

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.sensors import fake_boards as fb
+from tests.sensors.fake_boards import fake_tegrastats
 from tests.sensors.tegrastats_lines import AGX_ORIN, XNX_JP5
 from zooprof.measure import environment as machine
 from zooprof.sensors import POWER_SOURCES, create
@@ -256,23 +257,6 @@ def test_host_with_nothing_but_psutil(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- tegrastats, live
-
-
-def fake_tegrastats(folder: Path, line: str) -> Path:
-    """A `tegrastats` that records its arguments and prints `line` every --interval ms."""
-    return fb.script(
-        folder / "tegrastats",
-        f"""
-import sys, time
-args = sys.argv[1:]
-open({str(folder / "args.txt")!r}, 'a').write(' '.join(args) + '\\n')
-interval = int(args[args.index('--interval') + 1]) / 1000 if '--interval' in args else 1.0
-print('garbage line that is not tegrastats', flush=True)
-while True:
-    time.sleep(interval)
-    print({line!r}, flush=True)
-""",
-    )
 
 
 @pytest.mark.slow

@@ -34,6 +34,7 @@ sys.path.insert(0, HERE)
 from zooprof.measure.timing import measure  # noqa: E402
 from zooprof.sensors import ina3221  # noqa: E402
 from zooprof.sensors.board_record import board  # noqa: E402
+from zooprof.sensors.jetson_board import GPU_DEVFREQ  # noqa: E402
 
 AGENT_VERSION = 1
 TRTEXEC_PLACES = ("/usr/src/tensorrt/bin/trtexec", "/usr/local/tensorrt/bin/trtexec")
@@ -122,19 +123,94 @@ class RailSampler:
         }
 
 
+class TegrastatsSampler:
+    """tegrastats' lines, each stamped with the clock it was read at; parsed by the host."""
+
+    def __init__(self, exe, hz):
+        self.exe, self.hz = exe, min(hz, 1000.0)
+        self.lines = []
+        self._proc = None
+        self._thread = None
+
+    def start(self):
+        self.lines = []
+        interval = str(max(1, int(round(1000.0 / self.hz))))
+        self._proc = subprocess.Popen(
+            [self.exe, "--interval", interval], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, universal_newlines=True, bufsize=1,
+        )  # fmt: skip
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self):
+        for line in self._proc.stdout:
+            self.lines.append([time.perf_counter(), line.rstrip("\n")])
+
+    def stop(self):
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+            self._thread.join(5)
+        return {"sensor": "tegrastats", "tegrastats_lines": list(self.lines), "requested_hz": self.hz}
+
+
+def find_tegrastats(root):
+    for folder in ("usr/bin", "usr/sbin", "usr/local/bin"):
+        path = os.path.join(root, folder, "tegrastats")
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return shutil.which("tegrastats") if os.path.realpath(root) == "/" else None
+
+
 def power_sampler(job):
-    """The board's INA3221 sampler, or (None, why)."""
+    """The board's INA3221 sampler, else tegrastats, or (None, why)."""
     power = job.get("power")
     if not power:
         return None, None
     root = job.get("sysfs_root") or "/"
+    hz = float(power.get("sample_hz") or 50.0)
     try:
-        sampler = RailSampler(Path(root), float(power.get("sample_hz") or 50.0))
+        sampler = RailSampler(Path(root), hz)
     except Exception as exc:  # a broken sysfs must not cost the measurement
         return None, f"INA3221 rails unreadable: {type(exc).__name__}: {exc}"
-    if not sampler.rails:
-        return None, "no INA3221 rails under " + root.rstrip("/") + "/sys/bus/i2c/drivers (not a Jetson?)"
-    return sampler, None
+    if sampler.rails:
+        return sampler, None
+    exe = find_tegrastats(root)
+    if exe:
+        return TegrastatsSampler(exe, hz), None
+    return None, "no INA3221 rails under " + root.rstrip("/") + "/sys/bus/i2c/drivers and no tegrastats (not a Jetson?)"
+
+
+def board_state(root):
+    """Temperatures and clocks at the start of the run: thermal zones, the GPU's devfreq, CPU 0."""
+    state = {"temperatures_c": {}, "gpu_mhz": None, "cpu0_mhz": None}
+    base = os.path.join(root, "sys/class/thermal")
+    for zone in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        try:
+            with open(os.path.join(base, zone, "type")) as f:
+                name = f.read().strip()
+            with open(os.path.join(base, zone, "temp")) as f:
+                state["temperatures_c"][name] = int(f.read().strip()) / 1000.0
+        except (OSError, ValueError):
+            continue
+    devfreq = os.path.join(root, "sys/class/devfreq")
+    for node in sorted(os.listdir(devfreq)) if os.path.isdir(devfreq) else []:
+        if GPU_DEVFREQ.search(node):
+            try:
+                with open(os.path.join(devfreq, node, "cur_freq")) as f:
+                    state["gpu_mhz"] = int(f.read().strip()) / 1e6
+            except (OSError, ValueError):
+                pass
+            break
+    try:
+        with open(os.path.join(root, "sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")) as f:
+            state["cpu0_mhz"] = int(f.read().strip()) / 1000.0
+    except (OSError, ValueError):
+        pass
+    return state
 
 
 # ---------------------------------------------------------------------------------- runtimes
@@ -338,6 +414,7 @@ def run(job):
     cache = os.path.expanduser(job.get("cache") or HERE)
     root = job.get("sysfs_root") or "/"
     out = {"status": "ok", "board": board(root), "agent_version": AGENT_VERSION, "python": platform.python_version()}
+    out["board"]["state"] = board_state(root)
     sampler, power_reason = power_sampler(job)
     out["power_reason"] = power_reason
     if sampler is not None and float(job["power"].get("idle_s") or 0) > 0:

@@ -86,17 +86,28 @@ def board_root() -> str | None:
     return os.environ.get("ZOOPROF_REMOTE_SYSFS_ROOT")
 
 
+def board_trace(raw: dict[str, Any]) -> Trace:
+    """A board's trace: the INA3221 rails as sampled, or tegrastats' lines parsed here."""
+    if "tegrastats_lines" in raw:
+        from zooprof.sensors.tegrastats_live import trace_from_lines
+
+        return trace_from_lines(
+            "tegrastats", [(t, line) for t, line in raw["tegrastats_lines"]], raw.get("requested_hz")
+        )
+    return Trace.from_dict(raw)
+
+
 def power_record(out: dict[str, Any], timing: dict[str, Any] | None, device: str, power: Any) -> dict[str, Any]:
     """The row's `power` from the board's raw rail traces: the same integration as a local row."""
     if out.get("trace") is None:
         return not_available(out.get("power_reason") or "the board sampled no power")
-    trace = Trace.from_dict(out["trace"])
+    trace = board_trace(out["trace"])
     stamps = (timing or {}).get("timestamps_s") or []
     if not stamps:
         return not_available("the measurement has no timed window")
     idle_mw, idle_why = (None, "no idle baseline (--idle 0)")
     if out.get("idle_trace"):
-        idle_mw, why = idle_power(Trace.from_dict(out["idle_trace"]))
+        idle_mw, why = idle_power(board_trace(out["idle_trace"]))
         idle_why = None if idle_mw is not None else f"idle baseline failed: {why}"
     iterations = len(stamps) * int(timing.get("calls_per_sample", 1)) if timing else 0
     rec = energy_record(

@@ -68,7 +68,7 @@ class TegrastatsSensor(Sensor):
         self._first: Sample | None = None
         self._proc: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
-        self._rows: list[tuple[float, dict[str, float | None]]] = []
+        self._rows: list[tuple[float, str]] = []  # (read time, the raw line)
         self._hz: float | None = None
         self._lock = threading.Lock()
 
@@ -167,10 +167,9 @@ class TegrastatsSensor(Sensor):
         try:
             for line in proc.stdout:
                 t = clock()
-                sample = parse_line(line)
-                if sample is not None:
+                if parse_line(line) is not None:
                     with self._lock:
-                        self._rows.append((t, sample_values(sample)))
+                        self._rows.append((t, line))
         except (OSError, ValueError):  # the pipe closed under us (close() while sampling)
             return
 
@@ -183,23 +182,32 @@ class TegrastatsSensor(Sensor):
         if self._proc.stdout is not None:
             self._proc.stdout.close()
         self._proc, self._reader = None, None
-        channels = self.channels()
         with self._lock:
             rows, self._rows = self._rows, []
-        for _, values in rows:
-            for name in values:
-                if name not in channels:
-                    channels[name] = channel_for(name)
-        total, how = self.total()
-        trace = Trace(self.name, channels, total=total, total_source=how, requested_hz=self._hz)
-        for t, values in rows:
-            trace.append(t, values)
-        return trace
+        return trace_from_lines(self.name, rows, self._hz)
 
     def close(self) -> None:
         if self._proc is not None:
             _end(self._proc)
             self._proc = None
+
+
+def trace_from_lines(name: str, rows: list[tuple[float, str]], hz: float | None) -> Trace:
+    """A Trace from tegrastats lines stamped with the clock they were read at (here, or by the
+    board agent), channels and total from the lines themselves."""
+    parsed = [(t, s) for t, line in rows if (s := parse_line(line)) is not None]
+    channels: dict[str, Channel] = {}
+    for _, sample in parsed:
+        for key in sample_values(sample):
+            channels.setdefault(key, channel_for(key))
+    first = parsed[0][1] if parsed else None
+    total, how = None, None
+    if first is not None and first.total_source is not None:
+        total, how = ("total", SUMMED) if first.total_source == SUMMED else (first.total_source, first.total_source)
+    trace = Trace(name, channels, total=total, total_source=how, requested_hz=hz)
+    for t, sample in parsed:
+        trace.append(t, sample_values(sample))
+    return trace
 
 
 def _end(proc: subprocess.Popen[str], close: bool = True) -> None:
