@@ -60,6 +60,6 @@ def test_markdown_and_html_fragment_escape() -> None:
     from zooprof.result.columns import COLUMNS
 
     md = render(tiny(), "md", columns=[COLUMNS["name"]])
-    assert EVIL in md
+    assert "[bold red]&lt;img src=x onerror=alert(1)&gt;" in md and "<img" not in md  # HTML escaped (issue 16)
     html = tiny()._repr_html_()
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from unittest import mock
 
 
 def make_cells(n: int, seconds: float = 0.3, **extra: Any) -> list[dict[str, Any]]:
@@ -46,10 +47,13 @@ def local_cluster(boards: list[str], client_port: int | None = None) -> Iterator
     from ray.cluster_utils import Cluster
 
     temp_dir = tempfile.mkdtemp(prefix="zr")  # short: Ray's unix sockets live under it
-    cluster = Cluster(
-        initialize_head=True,
-        head_node_args={"num_cpus": 0, "temp_dir": temp_dir, "ray_client_server_port": client_port},
-    )
+    # Cluster() also writes the head's address to Ray's default folder (/tmp/ray), which a fresh
+    # machine does not have yet
+    os.makedirs(os.path.join(os.environ.get("RAY_TMPDIR") or tempfile.gettempdir(), "ray"), exist_ok=True)
+    head_args = {"num_cpus": 0, "temp_dir": temp_dir, "ray_client_server_port": client_port}
+    # the head's Ray Client proxy gives each client's own server 30 s to start: short on a busy machine
+    with mock.patch.dict(os.environ, {"RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S": "120"}):
+        cluster = Cluster(initialize_head=True, head_node_args=head_args)
     try:
         cluster.client_port = client_port
         cluster.board_nodes = {b: add_board(cluster, b) for b in boards}

@@ -99,8 +99,10 @@ def test_a_driver_elsewhere_runs_the_pool_over_ray_client(cluster: Any) -> None:
         print(json.dumps({{"status": [r.status for r in report.runs], "boards": sorted({{r.board for r in report.runs}}),
                           "done": sorted(result["model"] for result in done)}}))
     """)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    logs = Path(cluster.head_node.get_session_dir_path()) / "logs"
+    server_logs = "".join(p.read_text()[-1500:] for p in sorted(logs.glob("ray_client_server*.err")))
+    assert proc.returncode == 0, proc.stderr[-1500:] + server_logs
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out == {"status": ["ok"] * 4, "boards": ["a", "b"], "done": ["m0", "m1", "m2", "m3"]}
 
@@ -149,8 +151,9 @@ def test_the_last_board_lost_fails_the_rest_instead_of_hanging(cluster: Any) -> 
                       max_retries=1, progress=progress, board_timeout=5.0)  # fmt: skip
 
     assert [r.status for r in report.runs] == ["ok", "ok", "failed", "failed", "failed"]
-    assert [r.reason for r in report.runs[2:]] == ["no board left"] * 3 and report.runs[2].attempts == 1
     assert set(report.lost) == {"d"} and len(done) == 5
+    assert [r.reason for r in report.runs[2:]] == [f"no board left (d: {report.lost['d']})"] * 3
+    assert report.runs[2].attempts == 1
 
 
 @pytest.mark.slow
@@ -170,11 +173,33 @@ class _NoBoards:
 
 
 def test_a_cluster_without_boards_says_how_to_start_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(__import__("sys").modules, "ray", _NoBoards())
+    monkeypatch.setitem(sys.modules, "ray", _NoBoards())
     with pytest.raises(UsageError) as exc:
         run_pool(make_cells(1), sleepy_cell, lambda c, r: None, address="auto")
     assert "no boards" in str(exc.value)
     assert """ray start --address HEAD:6379 --resources '{"board:nano": 1}'""" in str(exc.value)
+
+
+class _NoCluster:
+    """Just enough of the `ray` module for a process connected to nothing, with no cluster to find."""
+
+    def is_initialized(self) -> bool:
+        return False
+
+    def init(self, address: str | None = None, **kwargs: Any) -> None:
+        raise ConnectionError("Could not find any running Ray instance.\nPlease specify the one to connect to.")
+
+
+def test_no_cluster_to_connect_to_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", _NoCluster())
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    with pytest.raises(UsageError, match=r"^no Ray cluster to run the pool on \(pass the cluster's address"):
+        run_pool(make_cells(1), sleepy_cell, lambda c, r: None)  # None never starts a cluster here
+    with pytest.raises(UsageError) as exc:
+        run_pool(make_cells(1), sleepy_cell, lambda c, r: None, address="auto")
+    assert str(exc.value).startswith(
+        "cannot connect to the Ray cluster at auto: Could not find any running Ray instance. (check that the head"
+    )
 
 
 def test_board_names_come_from_the_board_resources() -> None:

@@ -21,6 +21,15 @@ def report_error(exc: ZooprofError) -> None:
     print(f"error: {exc.message}{hint}", file=sys.stderr)
 
 
+def terminal_width() -> int | None:
+    """The terminal's width in characters when stdout is one, else None (a file or a pipe: no limit)."""
+    if not sys.stdout.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
 def safe_name(model: str) -> str:
     """A model reference as a file name: reports/{model}.csv."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(model).name)

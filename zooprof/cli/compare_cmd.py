@@ -43,10 +43,11 @@ def compare(
     ),
     trust: bool = typer.Option(False, "--trust", help="Allow loading pickled model files (runs code from the file)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the static-analysis cache."),
-    width: int = typer.Option(None, "--width", help="Table width in characters."),
+    width: int = typer.Option(None, "--width", help="Table width in characters (default: the terminal's)."),
+    wide: bool = typer.Option(False, "--wide", help="Show every column whole, however wide the table."),
 ) -> None:
     """Compare models or saved results: params, MACs, memory, latency, throughput, energy, Pareto front."""
-    from zooprof.cli.common import analyze_or_report
+    from zooprof.cli.common import analyze_or_report, terminal_width
     from zooprof.compare.regression import parse_rules
     from zooprof.errors import UsageError
     from zooprof.renderers import format_for
@@ -126,7 +127,8 @@ def compare(
         [source_record(r, s) for r, s in zip(results, sources, strict=True)],
         coverage_notes(results),
         [c.to_dict() for c in checks] if rules else None,
-        width,
+        width or (None if output else terminal_width()),
+        wide,
     )
     text = render_document("compare", kind, comparison)
     if output:

@@ -25,7 +25,8 @@ def compare_formats(
     output: str = typer.Option(
         None, "--output", "-o", help="Also write FILE: .md, .csv (one row per format) or .json (the whole comparison)."
     ),
-    width: int = typer.Option(None, "--width", help="Table width in characters."),
+    width: int = typer.Option(None, "--width", help="Table width in characters (default: the terminal's)."),
+    wide: bool = typer.Option(False, "--wide", help="Show every column whole, however wide the table."),
 ) -> None:
     """Parity view: params, MACs, per-layer shapes (and latency) of one model per format, differences explained."""
     from zooprof.compare.parity import compare
@@ -47,11 +48,9 @@ def compare_formats(
             print(f"{message}...", file=sys.stderr, flush=True)
 
     report = compare(list(models), latency=latency, max_time=max_time, progress=progress)
-    if width is None and sys.stdout.isatty():
-        import shutil
+    from zooprof.cli.common import terminal_width
 
-        width = shutil.get_terminal_size().columns
-    typer.echo(render_table(report, width=width), nl=False)
+    typer.echo(render_table(report, width=width or terminal_width(), wide=wide), nl=False)
     if output and kind:
         from zooprof.result.document import write_atomic
 

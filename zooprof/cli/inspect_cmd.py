@@ -24,7 +24,8 @@ def inspect(
     explain: bool = typer.Option(False, "--explain", help="Add the formula behind each output size."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not use or fill the analysis cache."),
     trust: bool = typer.Option(False, "--trust", help="Allow loading pickled model files (runs code from the file)."),
-    width: int = typer.Option(None, "--width", help="Table width in characters."),
+    width: int = typer.Option(None, "--width", help="Table width in characters (default: the terminal's)."),
+    wide: bool = typer.Option(False, "--wide", help="Show every column whole, however wide the table."),
 ) -> None:
     """Per-layer shapes, kernel/stride/padding, receptive field, params, MACs/FLOPs and memory."""
     from zooprof.cli.common import analyze_or_report, safe_name
@@ -55,7 +56,7 @@ def inspect(
             import shutil
 
             width = shutil.get_terminal_size().columns
-        text = render(result, kind, rows, cols, color=tty, width=width, columns_given=columns is not None)
+        text = render(result, kind, rows, cols, color=tty, width=width, columns_given=columns is not None, wide=wide)
         if output:
             path = Path(output.replace("{model}", safe_name(model)))
             from zooprof.result.document import write_atomic

@@ -12,6 +12,8 @@ from zooprof.result.columns import human
 def list_models(
     pattern: str = typer.Argument("*", help="Shell-style pattern, e.g. 'mobilenet*'."),
     fmt: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
+    width: int = typer.Option(None, "--width", help="Table width in characters (default: the terminal's)."),
+    wide: bool = typer.Option(False, "--wide", help="Show every column whole, however wide the table."),
 ) -> None:
     """List the zoo: name, task, source, input shape, params and MACs (published reference figures)."""
     from zooprof.errors import UsageError
@@ -42,25 +44,38 @@ def list_models(
 
         w = csv.DictWriter(sys.stdout, fieldnames=list(records[0]), lineterminator="\n")
         w.writeheader()
-        w.writerows(records)
+        from zooprof.renderers.escape import csv_record
+
+        w.writerows(csv_record(r) for r in records)
         return
     if fmt != "table":
         raise UsageError(f"unknown format '{fmt}'", "choose from: table, json, csv")
-    from rich.console import Console
-    from rich.table import Table
+    from zooprof.cli.common import terminal_width
+    from zooprof.renderers.fit import FitColumn, fit_table
+    from zooprof.renderers.textconsole import exported, recording_console
 
-    table = Table(title="zooprof zoo (params and MACs: published reference figures)", title_justify="left")
-    for heading in ("Name", "Task", "Source", "Input", "Params", "MACs"):
-        table.add_column(heading, justify="right" if heading in ("Params", "MACs") else "left", no_wrap=True)
-    for r in records:
-        table.add_row(
+    # names whole (two names must never look alike); the long Source is shortened, then hidden
+    columns = [
+        FitColumn("Name", min_width=40),
+        FitColumn("Task", drop=3, min_width=8),
+        FitColumn("Source", drop=4, min_width=16),
+        FitColumn("Input", figure=True, drop=2),
+        FitColumn("Params", figure=True, drop=1, right=True),
+        FitColumn("MACs", figure=True, drop=1, right=True),
+    ]
+    rows = [
+        [
             r["name"],
             r["task"],
             r["source"],
             r["input_shape"],
             f"{r['params']:,}" if r["params"] else "–",
             human(r["macs"]) if r["macs"] else "–",
-        )
-    import sys
-
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
+        ]
+        for r in records
+    ]
+    width = width or terminal_width()
+    title = "zooprof zoo (params and MACs: published reference figures)"
+    console = recording_console(width)
+    fit_table(title, columns, rows, width, wide, pad_edge=True).print_to(console)
+    typer.echo(exported(console), nl=False)

@@ -57,6 +57,8 @@ def power_log(
         help="Write .csv (per-sample timeline), .json "
         "(summary + timeline) or .html (tables and a power chart, offline).",
     ),
+    width: int = typer.Option(None, "--width", help="Table width in characters (default: the terminal's)."),
+    wide: bool = typer.Option(False, "--wide", help="Show every column whole, however wide the table."),
 ) -> None:
     """Per-rail power (mean/min/max mW) and energy (J, trapezoidal) from a Jetson tegrastats log."""
     from zooprof.errors import UsageError
@@ -101,19 +103,12 @@ def power_log(
             f"the log spans 0 to {summarize(samples, interval)['end_s']:g} s",
         )
 
-    import shutil
     import sys
 
+    from zooprof.cli.common import terminal_width
+
     tty = sys.stdout.isatty()
-    doc = PowerLog(
-        str(file),
-        file.name,
-        summary,
-        columns,
-        rows,
-        color=tty,
-        width=shutil.get_terminal_size().columns if tty else 200,
-    )
+    doc = PowerLog(str(file), file.name, summary, columns, rows, color=tty, width=width or terminal_width(), wide=wide)
     table = render_document("power-log", "table", doc)
     typer.echo(table, nl=not table.endswith("\n"))
     if output is not None and kind is not None:

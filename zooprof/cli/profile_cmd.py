@@ -77,11 +77,12 @@ def profile(
     ),
     sample_hz: float = typer.Option(50.0, "--sample-hz", min=0.1, help="Sensor sampling rate, Hz."),
     idle: str = typer.Option("3s", "--idle", help="Idle baseline before measuring (e.g. 5s; 0 for none)."),
-    width: int = typer.Option(None, "--width", help="Table width in characters."),
+    width: int = typer.Option(None, "--width", help="Table width in characters (default: the terminal's)."),
+    wide: bool = typer.Option(False, "--wide", help="Show every column whole, however wide the table."),
     report: str = typer.Option(None, "--report", help="Also write the HTML report (PATH.html); {model} allowed."),
 ) -> None:
     """Measure latency, throughput and memory of models on one or more runtimes, each in its own worker."""
-    from zooprof.cli.common import analyze_or_report, safe_name
+    from zooprof.cli.common import analyze_or_report, safe_name, terminal_width
     from zooprof.cli.progress import Progress
     from zooprof.errors import UsageError
     from zooprof.measure.options import ProfileOptions
@@ -169,7 +170,7 @@ def profile(
                 else Path("reports") / f"{stamp}-{safe_name(model)}" / "result.json"
             )
             result.save(path)
-            typer.echo(render_measurements(result, width=width), nl=False)
+            typer.echo(render_measurements(result, width=width or terminal_width(), wide=wide), nl=False)
             typer.echo(f"wrote {path}", err=True)
             if report:
                 from zooprof.renderers.html import render_html

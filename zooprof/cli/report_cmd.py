@@ -22,7 +22,8 @@ def report(
     ),
     depth: int = typer.Option(None, "--depth", "-d", min=1, help="Collapse layers nested deeper than this."),
     columns: str = typer.Option(None, "--columns", "-c", help="Comma-separated columns (see docs/report-format.md)."),
-    width: int = typer.Option(None, "--width", help="Table width in characters."),
+    width: int = typer.Option(None, "--width", help="Table width in characters (default: the terminal's)."),
+    wide: bool = typer.Option(False, "--wide", help="Show every column whole, however wide the table."),
 ) -> None:
     """Render a saved result again, anywhere: measure on the board once, report on a laptop."""
     from zooprof.renderers import format_for, render
@@ -35,11 +36,15 @@ def report(
     result = load_result(result_file)
     rows = collapse(result.layers, depth)
     tty = output is None and _stdout_tty()
-    text = render(result, kind, rows, cols, color=tty, width=width, columns_given=columns is not None)
+    if width is None and tty:
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    text = render(result, kind, rows, cols, color=tty, width=width, columns_given=columns is not None, wide=wide)
     if kind == "table" and result.measurements:
         from zooprof.renderers.measurements import render_measurements
 
-        text = text + ("" if text.endswith("\n") else "\n") + render_measurements(result, width=width)
+        text = text + ("" if text.endswith("\n") else "\n") + render_measurements(result, width=width, wide=wide)
     if output:
         path = write_atomic(Path(output), text)
         typer.echo(f"wrote {path}", err=True)

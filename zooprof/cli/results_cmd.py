@@ -39,7 +39,8 @@ def results(
         None, "--columns", "-c", help="Comma-separated columns (docs/result-schema.md, 'Results database')."
     ),
     limit: int = typer.Option(None, "--limit", "-n", min=0, help="At most N rows (the oldest first)."),
-    width: int = typer.Option(None, "--width", help="Table width in characters."),
+    width: int = typer.Option(None, "--width", help="Table width in characters (default: the terminal's)."),
+    wide: bool = typer.Option(False, "--wide", help="Show every column whole, however wide the table."),
 ) -> None:
     """List the measurements of a results database, filtered with --where; print or export them."""
     from zooprof.errors import UsageError
@@ -67,4 +68,8 @@ def results(
         note = f"showing the first {len(rows)} of {total} rows{matched} (--limit)"
     numeric = {c for c in shown if BY_NAME[c].sql in ("INTEGER", "REAL")}
     notes = [note, "n/a: not measured or not available for that row (never 0)"]
-    typer.echo(render_results_table(rows, shown, f"Results: {database}", numeric, notes, width), nl=False)
+    from zooprof.cli.common import terminal_width
+
+    title = f"Results: {database}"
+    text = render_results_table(rows, shown, title, numeric, notes, width or terminal_width(), wide)
+    typer.echo(text, nl=False)

@@ -92,10 +92,28 @@ def accelerator_lines(acc: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def fit_lines(lines: list[tuple[str, str]], width: int | None) -> list[str]:
+    """(lead, text) lines, each `text` wrapped to `width` under itself (at spaces only, so a
+    number or a path is never broken; a word longer than the room overflows whole)."""
+    import textwrap
+
+    out = []
+    for lead, text in lines:
+        room = (width or 0) - len(lead)
+        if width is None or len(lead) + len(text) <= width or room < 20:
+            out.append((lead + text).rstrip())
+            continue
+        wrapped = textwrap.wrap(text, room, break_long_words=False, break_on_hyphens=False) or [""]
+        out.append(lead + wrapped[0])
+        out += [" " * len(lead) + part for part in wrapped[1:]]
+    return out
+
+
 def sysinfo(
     as_json: bool = typer.Option(
         False, "--json", help="Print the board record, the accelerator and sensor probes as JSON."
     ),
+    width: int = typer.Option(None, "--width", help="Line width in characters (default: the terminal's)."),
 ) -> None:
     """Board, power mode, clocks, GPU, CPU, memory, the accelerator (NVIDIA GPUs, driver, CUDA, cuDNN,
     TensorRT, a Jetson's GPU clock), and each sensor: found, or why not."""
@@ -122,21 +140,28 @@ def sysinfo(
             )
         )
         return
+    from zooprof.cli.common import terminal_width
+    from zooprof.renderers.escape import printable
+
     rows = accelerator_lines(acc)
-    width = max(len(label) for label in [*(x[1] for x in LABELS), *(x[0] for x in rows)])
-    lines = ["board" + (f" (read under {root})" if str(root) != "/" else "")]
-    lines += [f"  {label:<{width}}  {_show(key, record.get(key), missing)}" for key, label, missing in LABELS]
-    lines.append("accelerator")
-    lines += [f"  {label:<{width}}  {text}" for label, text in rows]
-    lines.append("sensors (power sources best first; `host` is sampled beside any of them)")
+    label_width = max(len(label) for label in [*(x[1] for x in LABELS), *(x[0] for x in rows)])
+    lines = [("", "board" + (f" (read under {root})" if str(root) != "/" else ""))]
+    lines += [(f"  {label:<{label_width}}  ", _show(key, record.get(key), missing)) for key, label, missing in LABELS]
+    lines.append(("", "accelerator"))
+    lines += [(f"  {label:<{label_width}}  ", text) for label, text in rows]
+    lines.append(("", "sensors (power sources best first; `host` is sampled beside any of them)"))
     name_width = max(len(p.name) for p in probes)
     for p in probes:
-        lines.append(f"  {p.name:<{name_width}}  {'found    ' if p.available else 'not found'}  {p.reason}")
+        lines.append((f"  {p.name:<{name_width}}  {'found    ' if p.available else 'not found'}  ", p.reason))
     if power:
-        lines.append(f"power: `zooprof profile --power` uses {power} (choose another with --sensor)")
+        lines.append(("", f"power: `zooprof profile --power` uses {power} (choose another with --sensor)"))
     else:
         lines.append(
-            "power: no power sensor found here; `zooprof profile --power` reports power as n/a "
-            "(replay a recorded trace with --sensor replay:FILE)"
+            (
+                "",
+                "power: no power sensor found here; `zooprof profile --power` reports power as n/a "
+                "(replay a recorded trace with --sensor replay:FILE)",
+            )
         )
-    typer.echo("\n".join(lines))
+    lines = [(lead, printable(text)) for lead, text in lines]  # read from files on the machine
+    typer.echo("\n".join(fit_lines(lines, width or terminal_width())))

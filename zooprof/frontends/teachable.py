@@ -13,7 +13,10 @@ The export is recognised by its files (../shared/REFERENCES.md):
 A .zip is extracted into a temporary folder that is removed afterwards. Entries with an
 absolute path, a drive letter or a `..` component, and symbolic links, are refused before
 anything is written; the archive may hold at most MAX_FILES entries and MAX_BYTES bytes
-(counted while writing, not trusted from the headers). The export may sit in a subfolder of
+(counted while writing, not trusted from the headers). Encrypted entries, compression methods
+other than stored/deflate, duplicate names and zip bombs are refused from the declared sizes
+before anything is expanded (`zooprof.frontends.keras.limits.check_zip`); metadata.json and
+labels.txt are read within the JSON size cap. The export may sit in a subfolder of
 the archive. Zipped and unzipped, the same export gives the same layers and totals.
 
 The graph's notes carry what Teachable Machine adds: the labels and class count,
@@ -22,7 +25,6 @@ tmVersion and imageSize from metadata.json, and the input preprocessing.
 
 from __future__ import annotations
 
-import json
 import shutil
 import stat
 import tempfile
@@ -33,6 +35,8 @@ from typing import Any
 
 from zooprof.errors import MissingDependencyError, UsageError, ZooprofError
 from zooprof.frontends import ReadOptions, reader
+from zooprof.frontends.keras.limits import JSON_ENV, MAX_JSON_BYTES, UNZIP_ENV, ZIP_READ_ERRORS, check_zip, load_json
+from zooprof.frontends.limits import check_model_file
 from zooprof.ir.graph import Graph
 
 Shape = tuple[int, ...]
@@ -48,6 +52,7 @@ EXPORTS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
 
 MAX_FILES = 1000
 MAX_BYTES = 1 << 30  # 1 GiB uncompressed
+MAX_ARCHIVE_BYTES = 1 << 30  # the .zip itself
 MAX_DEPTH = 4  # folders searched below the export's root
 
 #: Teachable Machine image model: params = BACKBONE + HEAD + 100 x classes (REFERENCES.md)
@@ -86,6 +91,7 @@ def safe_extract(archive: Path, dest: Path) -> None:
             "the download may be incomplete; download the export again",
         ) from None
     with z:
+        check_zip(z, archive.name, MAX_BYTES)
         infos = z.infolist()
         if len(infos) > MAX_FILES:
             raise UsageError(
@@ -138,7 +144,7 @@ def safe_extract(archive: Path, dest: Path) -> None:
                                 "a Teachable Machine export is a few MB; give the export itself",
                             )
                         dst.write(chunk)
-        except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        except ZIP_READ_ERRORS as exc:
             raise UsageError(
                 f"{archive.name} is damaged: {exc}", "the download may be incomplete; download the export again"
             ) from None
@@ -202,6 +208,7 @@ def read_labels(folder: Path) -> list[str] | None:
     path = folder / "labels.txt"
     if not path.is_file():
         return None
+    check_model_file(path, "a labels.txt", JSON_ENV, MAX_JSON_BYTES)
     labels = []
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         line = line.strip()
@@ -216,9 +223,10 @@ def read_metadata(folder: Path) -> dict[str, Any] | None:
     path = folder / "metadata.json"
     if not path.is_file():
         return None
+    check_model_file(path, "a metadata.json", JSON_ENV, MAX_JSON_BYTES)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
+        data = load_json(path.read_bytes(), path.name)
+    except UsageError:  # metadata is optional: a damaged one is left out
         return None
     return data if isinstance(data, dict) else None
 
@@ -294,6 +302,7 @@ def read(ref: Any, shapes: list[Shape] | None, options: ReadOptions) -> tuple[Gr
         raise UsageError(f"no such file or folder: {path}", "check the path")
     if path.is_dir():
         return read_folder(ref, path, shapes, options.trust)
+    check_model_file(path, "a Teachable Machine export (.zip)", UNZIP_ENV, MAX_ARCHIVE_BYTES)
     with tempfile.TemporaryDirectory(prefix="zooprof-tm-") as tmp:
         root = Path(tmp)
         safe_extract(path, root)

@@ -16,7 +16,6 @@ are refused with a hint.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,8 @@ from typing import Any
 from zooprof.errors import UsageError
 from zooprof.frontends import ReadOptions
 from zooprof.frontends.keras.graph import graph_from_config
+from zooprof.frontends.keras.limits import read_json_file
+from zooprof.frontends.keras.validate import check_manifest
 from zooprof.frontends.keras.weights import FileWeight, weight_key
 from zooprof.ir.graph import Graph, numel
 
@@ -47,16 +48,9 @@ RE_DOWNLOAD = "the export is incomplete or damaged; re-export or re-download the
 
 def load_model_json(path: Path) -> dict[str, Any]:
     """The parsed model.json, with a clear error for a missing, truncated or foreign file."""
-    if not path.is_file():
+    if not path.exists():
         raise UsageError(f"no such file: {path}", "give the path of the TF.js model.json")
-    try:
-        data = json.loads(path.read_bytes())
-    except UnicodeDecodeError:
-        raise UsageError(f"{path.name} is not a TF.js model.json (not text)", RE_DOWNLOAD) from None
-    except ValueError as exc:
-        raise UsageError(
-            f"{path.name} is not valid JSON ({exc})", "the file may be truncated; " + RE_DOWNLOAD
-        ) from None
+    data = read_json_file(path, "a TF.js model.json")
     if not isinstance(data, dict) or "modelTopology" not in data:
         keys = ", ".join(list(data)[:5]) if isinstance(data, dict) else type(data).__name__
         raise UsageError(
@@ -92,8 +86,7 @@ def _group_bytes(weights: list[dict[str, Any]], path: Path) -> int | None:
 
 def check_shards(path: Path, manifest: Any) -> list[FileWeight]:
     """Check the weight shards against the manifest; return the manifest's weight shapes."""
-    if not isinstance(manifest, list):
-        raise UsageError(f"{path.name}: weightsManifest is not a list", RE_DOWNLOAD)
+    check_manifest(manifest, path.name, RE_DOWNLOAD)
     base = path.resolve().parent
     weights: list[FileWeight] = []
     for group in manifest:

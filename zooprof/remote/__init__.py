@@ -13,5 +13,6 @@ BOARD_MODULES = (
     "zooprof/sensors/ina3221.py",
     "zooprof/sensors/jetson_board.py",
     "zooprof/sensors/board_record.py",
+    "zooprof/sensors/board_power.py",
     "zooprof/remote/agent.py",
 )

@@ -111,7 +111,10 @@ def render(
     color: bool | None = None,
     width: int | None = None,
     columns_given: bool = False,
+    wide: bool = False,
 ) -> str:
-    """One result's layer report in format `fmt` (rows: all layers unless given)."""
+    """One result's layer report in format `fmt` (rows: all layers unless given); a table fits
+    `width` unless `wide`."""
     rows = result.layers if rows is None else rows
-    return render_document("result", fmt, LayerReport(result, rows, columns or [], columns_given, color, width))
+    report = LayerReport(result, rows, columns or [], columns_given, color, width, wide)
+    return render_document("result", fmt, report)

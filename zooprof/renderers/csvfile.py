@@ -1,4 +1,5 @@
-"""CSV: one row per layer, raw numbers, the stable columns of docs/report-format.md."""
+"""CSV: one row per layer, raw numbers, the stable columns of docs/report-format.md; text cells
+neutralised for spreadsheets (a leading quote before =, +, -, @: zooprof.result.columns.csv_safe)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 from typing import Any
 
 from zooprof.renderers.documents import LayerReport
+from zooprof.renderers.escape import csv_cells
 from zooprof.result.columns import COLUMNS, CSV_COLUMNS, Column
 from zooprof.result.document import ProfileResult
 
@@ -16,7 +18,7 @@ def render_csv(result: ProfileResult, rows: list[dict[str, Any]], columns: list[
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([c.key for c in columns])
     for row in rows:
-        writer.writerow([c.value(row) for c in columns])
+        writer.writerow(csv_cells(c.value(row) for c in columns))
     return buf.getvalue()
 
 

@@ -29,7 +29,8 @@ class LayerReport:
     columns: list[Column]  # --columns, or the default table columns; may be empty
     columns_given: bool = False  # whether --columns was given (CSV and HTML have their own defaults)
     color: bool | None = None
-    width: int | None = None
+    width: int | None = None  # the terminal's width: tables fit it (zooprof.renderers.fit); None: no limit
+    wide: bool = False  # --wide: every column, whole, whatever the width
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Comparison:
     notes: list[str]  # lines under a table beyond the rows' own (coverage)
     checks: list[dict[str, Any]] | None = None  # --fail-if checks, None when no rule was given
     width: int | None = None
+    wide: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,3 +57,4 @@ class PowerLog:
     rows: list[dict[str, Any]]  # the timeline, one row per sample
     color: bool | None = None
     width: int | None = None
+    wide: bool = False

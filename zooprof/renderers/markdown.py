@@ -5,23 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from zooprof.renderers.documents import LayerReport
+from zooprof.renderers.escape import md_cell
 from zooprof.result.columns import Column
 from zooprof.result.document import ProfileResult
 from zooprof.result.lines import summary_lines, title
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(result: ProfileResult, rows: list[dict[str, Any]], columns: list[Column]) -> str:
-    lines = [f"## {_cell(title(result))}", ""]
+    lines = [f"## {md_cell(title(result))}", ""]
     lines.append("| " + " | ".join(c.heading for c in columns) + " |")
     lines.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
     for row in rows:
-        lines.append("| " + " | ".join(_cell(c.text(row)) for c in columns) + " |")
+        lines.append("| " + " | ".join(md_cell(c.text(row)) for c in columns) + " |")
     lines.append("")
-    lines.extend(f"- {_cell(s)}" for s in summary_lines(result))
+    lines.extend(f"- {md_cell(s)}" for s in summary_lines(result))
     return "\n".join(lines) + "\n"
 
 

@@ -5,27 +5,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from zooprof.renderers.escape import printable
+from zooprof.renderers.fit import FitColumn, fit_table
 from zooprof.renderers.textconsole import exported, recording_console
 from zooprof.result.columns import human
 from zooprof.result.document import ProfileResult
 
-HEADINGS = (
-    "Runtime",
-    "Batch",
-    "Threads",
-    "Median ms",
-    "p90",
-    "p99",
-    "Mean",
-    "Std",
-    "Min",
-    "95% CI of median",
-    "Iter",
-    "Throughput/s",
-    "Peak RSS",
-    "GFLOP/s",
-    "Status",
+#: the table's columns; when it is wider than the terminal the highest `drop` is hidden first
+COLUMNS = (
+    FitColumn("Runtime", min_width=10),
+    FitColumn("Batch", figure=True, drop=3, right=True),
+    FitColumn("Threads", figure=True, drop=8, right=True),
+    FitColumn("Median ms", figure=True, right=True),
+    FitColumn("p90", figure=True, drop=11, right=True),
+    FitColumn("p99", figure=True, drop=5, right=True),
+    FitColumn("Mean", figure=True, drop=12, right=True),
+    FitColumn("Std", figure=True, drop=14, right=True),
+    FitColumn("Min", figure=True, drop=13, right=True),
+    FitColumn("95% CI of median", figure=True, drop=9),
+    FitColumn("Iter", figure=True, drop=10, right=True),
+    FitColumn("Throughput/s", figure=True, drop=4, right=True),
+    FitColumn("Peak RSS", figure=True, drop=6, right=True),
+    FitColumn("GFLOP/s", figure=True, drop=7, right=True),
+    FitColumn("Status", min_width=14, cut="end"),
 )
+HEADINGS = tuple(c.heading for c in COLUMNS)
 
 
 def _f(x: Any, digits: int = 3) -> str:
@@ -249,8 +253,8 @@ def power_lines(result: ProfileResult) -> list[str]:
     return lines
 
 
-def render_measurements(result: ProfileResult, width: int | None = None) -> str:
-    from rich.table import Table
+def render_measurements(result: ProfileResult, width: int | None = None, wide: bool = False) -> str:
+    """The measured table, fitted to `width` unless `wide`, and the lines under it."""
     from rich.text import Text
 
     m = result.model
@@ -260,19 +264,15 @@ def render_measurements(result: ProfileResult, width: int | None = None) -> str:
     if remote:
         model = board.get("model") if isinstance(board, dict) else None
         where = f"{remote.get('target')}" + (f" ({model})" if model else "")
-    table = Table(title=Text(f"{m['name']}: measured on {where}"), title_justify="left", pad_edge=False)
-    for h in HEADINGS:
-        table.add_column(
-            h, justify="left" if h in ("Runtime", "Status", "95% CI of median") else "right", overflow="fold"
-        )
-    for row in measurement_rows(result):
-        table.add_row(*(Text(c) for c in row), style="" if not row[-1].startswith("failed") else "red")
+    rows = measurement_rows(result)
+    styles = ["red" if row[-1].startswith("failed") else "" for row in rows]
+    fitted = fit_table(f"{m['name']}: measured on {where}", COLUMNS, rows, width, wide, styles)
     console = recording_console(width)
-    console.print(table)
+    fitted.print_to(console)
     for line in device_lines(result) + per_layer_lines(result) + per_stage_lines(result) + power_lines(result):
-        console.print(Text(line))
+        console.print(Text(printable(line)))
     t = result.totals
     console.print(
-        Text(f"Static: {t['params']:,} params, {human(t['macs'])}MACs, weights {human(t['weight_bytes'], 'B')}")
+        Text(f"Static: {t['params']:,} params, {human(t['macs'], 'MACs')}, weights {human(t['weight_bytes'], 'B')}")
     )
     return exported(console)

@@ -11,6 +11,7 @@ import io
 import json
 
 from zooprof.compare.parity.model import FormatRecord, ParamsFinding, ParityReport
+from zooprof.renderers.escape import csv_record
 
 #: CSV columns: one row per format, raw figures
 CSV_FIELDS = (
@@ -100,7 +101,7 @@ def render_csv(report: ParityReport) -> str:
     writer = csv.DictWriter(buf, fieldnames=list(CSV_FIELDS), lineterminator="\n")
     writer.writeheader()
     for row in csv_rows(report):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow(csv_record({k: "" if v is None else v for k, v in row.items()}))
     return buf.getvalue()
 
 

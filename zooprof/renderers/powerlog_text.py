@@ -11,8 +11,11 @@ import json
 from typing import Any
 
 from zooprof.renderers.documents import PowerLog
+from zooprof.renderers.escape import csv_cells, csv_record
 
 HEADINGS = ("Rail", "Samples", "Mean mW", "Min mW", "Max mW", "Energy J", "Duration s")
+#: when the table is wider than the terminal, the highest is hidden first; 0: always shown
+DROP_RANK = {"Rail": 0, "Mean mW": 0, "Energy J": 1, "Max mW": 2, "Min mW": 3, "Duration s": 4, "Samples": 5}
 
 
 def figure(v: object, spec: str = ",.0f") -> str:
@@ -58,24 +61,20 @@ def board_lines(board: dict[str, object]) -> list[str]:
 
 def power_log_table(doc: PowerLog) -> str:
     """The registry's entry (zooprof.renderers) for the console: rails, board total, board state."""
-    from rich.table import Table
     from rich.text import Text
 
+    from zooprof.renderers.fit import FitColumn, fit_table
     from zooprof.renderers.textconsole import exported, recording_console
 
     summary = doc.summary
-    table = Table(
-        title=Text(f"{doc.name}: {summary['samples']} samples, time from {summary['time_source']}", "table.title"),
-        title_justify="left",
-    )
-    for heading in HEADINGS:
-        table.add_column(heading, justify="left" if heading == "Rail" else "right", no_wrap=True)
+    columns = [FitColumn(h, figure=h != "Rail", drop=DROP_RANK[h], right=h != "Rail", min_width=12) for h in HEADINGS]
     rails: dict[str, dict[str, Any]] = summary["rails"]
     total: dict[str, Any] = summary["total"]
-    for name, r in [*rails.items(), ("board total", total)]:
-        table.add_row(Text(name), *(Text(c) for c in rail_cells(r)))
+    rows = [[name, *rail_cells(r)] for name, r in [*rails.items(), ("board total", total)]]
+    title = f"{doc.name}: {summary['samples']} samples, time from {summary['time_source']}"
+    fitted = fit_table(title, columns, rows, doc.width, doc.wide, pad_edge=True)
     console = recording_console(doc.width, doc.color)
-    console.print(table)
+    fitted.print_to(console)
     console.print(
         Text(
             f"board total: {figure(total['mean_mw'])} mW mean, {figure(total['energy_j'], ',.2f')} J "
@@ -91,8 +90,8 @@ def power_log_csv(doc: PowerLog) -> str:
     """The registry's entry (zooprof.renderers) for .csv: the per-sample timeline."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=doc.columns, lineterminator="\n")
-    w.writeheader()
-    w.writerows(doc.rows)
+    csv.writer(buf, lineterminator="\n").writerow(csv_cells(doc.columns))  # rail names come from the log
+    w.writerows(csv_record(r) for r in doc.rows)
     return buf.getvalue()
 
 

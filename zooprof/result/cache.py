@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 
+from zooprof.errors import UsageError
 from zooprof.result.document import ProfileResult, write_atomic
 
 
@@ -29,12 +30,50 @@ def file_hash(path: str) -> str:
     return h.hexdigest()
 
 
+#: A model folder is hashed down to this depth and up to this many files; a deeper or
+#: larger one is refused (a model export is a handful of files a level or two deep).
+MAX_FOLDER_DEPTH = 32
+MAX_FOLDER_FILES = 10_000
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """The regular files below `folder` (symlinked folders not followed), walked iteratively;
+    a UsageError beyond MAX_FOLDER_DEPTH levels or MAX_FOLDER_FILES files."""
+    files: list[Path] = []
+    stack = [(folder, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_FOLDER_DEPTH:
+            raise UsageError(
+                f"{folder.name} has folders nested more than {MAX_FOLDER_DEPTH} levels deep (at {current.name})",
+                "give the model's own folder (a model export is a few files a level or two deep)",
+            )
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue  # unreadable folder: nothing of it can be part of the model either
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((Path(entry.path), depth + 1))
+                elif entry.is_file():
+                    files.append(Path(entry.path))
+            except OSError:
+                continue
+            if len(files) > MAX_FOLDER_FILES:
+                raise UsageError(
+                    f"{folder.name} holds more than {MAX_FOLDER_FILES:,} files",
+                    "give the model's own folder (a model export is a few files)",
+                )
+    return sorted(files)
+
+
 def path_hash(path: Path) -> str:
     """A file's hash, or a folder's: every file below it, by relative name and contents."""
     if path.is_file():
         return file_hash(str(path))
     h = hashlib.sha256()
-    for p in sorted(q for q in path.rglob("*") if q.is_file()):
+    for p in folder_files(path):
         h.update(f"{p.relative_to(path)}:{file_hash(str(p))};".encode())
     return h.hexdigest()
 

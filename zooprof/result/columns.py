@@ -82,15 +82,20 @@ def _rf_part(key: str) -> Callable[[Row], Any]:
     return get
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def csv_safe(value: Any) -> Any:
     """A text cell a spreadsheet will not run as a formula (OWASP CSV injection: a leading quote
-    before =, +, -, @, tab or carriage return); numbers and other values pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    before =, +, -, @, tab, carriage return or newline); numbers (int, float: -1.5 stays -1.5) and
+    other values pass unchanged, a text "-1" is quoted. A carriage return inside a text becomes a
+    newline: the csv module quotes a newline but not a lone CR with "\n" line ends, and a reader
+    would split the row there."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_PREFIXES):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
 
 
 def human(n: float, unit: str = "") -> str:

@@ -188,10 +188,12 @@ class ResultsDB:
         rows = self.query(where, params, names, limit)
         if suffix == ".json":
             return write_atomic(path, json.dumps(rows, indent=1) + "\n")
+        from zooprof.result.columns import csv_safe  # text a spreadsheet would run as a formula
+
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(names)
-        writer.writerows([NA if r[n] is None else r[n] for n in names] for r in rows)
+        writer.writerows([NA if r[n] is None else csv_safe(r[n]) for n in names] for r in rows)
         return write_atomic(path, buf.getvalue())
 
     def _read(self, sql: str, args: Sequence[Any], where: str | None = None) -> list[tuple[Any, ...]]:

@@ -15,9 +15,21 @@ from typing import Any
 from zooprof.errors import UsageError, ZooprofError
 
 
+def check_file(path: Path, trust: bool) -> None:
+    """Read the file's config without Keras and refuse code in it (Lambda, custom classes, at any
+    depth) unless trusted: a Keras loader, tf_keras's above all (it has no safe mode), would run it."""
+    from zooprof.frontends.keras.dialects import unwrap_config
+    from zooprof.frontends.keras.files import read_file
+    from zooprof.frontends.keras.validate import scan_config
+
+    config, _, _ = read_file(path)
+    scan_config(unwrap_config(config), path.name, trust)
+
+
 def _load_file(path: Path, trust: bool) -> Any:
     from zooprof.frontends.keras.loading import import_keras, quiet
 
+    check_file(path, trust)  # before any loader sees the file
     keras = import_keras()
     errors = []
     with quiet():
@@ -28,6 +40,7 @@ def _load_file(path: Path, trust: bool) -> Any:
         try:
             import tf_keras
 
+            # no safe mode in tf_keras: reached only for a config check_file found free of code
             return tf_keras.models.load_model(str(path), compile=False)
         except ImportError:
             errors.append("tf_keras is not installed")

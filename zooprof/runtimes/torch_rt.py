@@ -19,6 +19,7 @@ def build_real(spec: dict[str, Any]) -> Any:
     import torch
 
     from zooprof.frontends.torch import read as frontend
+    from zooprof.frontends.torch.validate import file_kind
     from zooprof.reference.resolve import resolve
 
     ref = resolve(spec["model"])
@@ -28,16 +29,19 @@ def build_real(spec: dict[str, Any]) -> Any:
             "use --runtime onnxruntime for ONNX files",
         )
     torch.manual_seed(int(spec.get("seed", 0)))
+    exported = False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if ref.kind == "torch-file":
             path = Path(ref.source)
-            kind = frontend.file_kind(path)
-            if kind == "export":
-                model = torch.export.load(str(path)).module()
+            trust = bool(spec.get("trust"))
+            kind = file_kind(path)
+            if kind == "export":  # checked and loaded without unsafe unpickling unless --trust
+                model = frontend.load_export(path, trust).module(check_guards=trust)
+                exported = True
             elif kind == "torchscript":
-                model = torch.jit.load(str(path), map_location="cpu")
-            elif spec.get("trust"):
+                model = _load_torchscript(torch, path)
+            elif trust:
                 model = torch.load(str(path), map_location="cpu", weights_only=False)
             else:
                 raise UsageError(f"{path} is a pickled Python object", "pass --trust if you trust its source")
@@ -56,7 +60,17 @@ def build_real(spec: dict[str, Any]) -> Any:
             raise ZooprofError(f"cannot read weights file {spec['weights']}: {exc}") from exc
         state = state.get("state_dict", state) if isinstance(state, dict) else state
         model.load_state_dict(state)
+    if exported:
+        return model  # an exported program's module keeps the mode it was exported in (eval() raises)
     return model.eval()
+
+
+def _load_torchscript(torch: Any, path: Path) -> Any:
+    try:
+        return torch.jit.load(str(path), map_location="cpu")
+    except Exception as exc:  # a damaged or foreign file: one line, not a traceback
+        text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise UsageError(f"cannot read TorchScript file {path}: {type(exc).__name__}: {text}".rstrip(": ")) from None
 
 
 def example_inputs(shapes: list[tuple[int, ...]]) -> list[Any]:

@@ -49,8 +49,12 @@ class _Reporter:
 
 
 def _child(job: Job, args: tuple[Any, ...], conn: Any) -> None:
+    # framework start-up lines (TensorFlow, absl, TFLite) are not the report's: silenced unless --debug
+    from zooprof.frontends.compat import quiet_stderr
+
     try:
-        result = job(*args, report=_Reporter(conn))
+        with quiet_stderr():
+            result = job(*args, report=_Reporter(conn))
         conn.send(("done", result))
     except BaseException as exc:  # everything must reach the parent as a reason
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

@@ -12,9 +12,9 @@ installed: ``pip install "zooprof[ray]"``)::
     ray start --head --num-cpus 0                      # prints HEAD:6379; Ray Client on HEAD:10001
     # a board that runs Ray itself (a Jetson on JetPack 6: Python 3.10)
     ray start --address HEAD:6379 --resources '{"board:nano": 1}'
-    # a board whose Python is older than 3.10 (JetPack 4 and 5) cannot join: the head (or any
-    # node) drives it over SSH (`--on`), and holds its resource in its place
-    ray start --address HEAD:6379 --resources '{"board:tx2": 1}'
+    # a board whose Python is older than 3.10 (JetPack 4 and 5) cannot join: a node of the
+    # cluster drives it over SSH (`--on`) and holds its resource in its place, e.g. the head:
+    ray start --head --num-cpus 0 --resources '{"board:tx2": 1}'
 
 then ``run_pool(cells, run_cell, on_done, address="ray://HEAD:10001")`` (or ``"auto"`` on a node of
 the cluster). ``run_cell(cell, board_name)`` runs on the board's node and must be importable there
@@ -28,7 +28,8 @@ Failures:
   cell put back at the front of the queue for the next free board, up to ``max_retries`` times,
   then failed with the reason. The pool tries to start the board's actor again; a board that does
   not come back within ``board_timeout`` seconds, or whose resource has left the cluster, is
-  dropped. With no board left the remaining cells fail ("no board left"): the pool never hangs.
+  dropped. With no board left the remaining cells fail ("no board left (why each was lost)"): the
+  pool never hangs.
 - A cell that runs longer than ``cell_timeout`` fails ("timed out"); its board's actor is killed
   and started again, so the board is free for the next cell.
 """
@@ -36,6 +37,7 @@ Failures:
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -179,6 +181,10 @@ def _connect(ray: Any, address: str | None) -> bool:
         )
     try:
         ray.init(address=address, logging_level="ERROR")
+    except ImportError as exc:  # ray:// needs Ray Client (grpcio), which a bare `pip install ray` lacks
+        raise MissingDependencyError(
+            f"connecting to {address} needs Ray Client ({exc.name or exc})", 'pip install "zooprof[ray]"'
+        ) from exc
     except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise UsageError(
@@ -248,7 +254,8 @@ class _Pool:
             while self.queue or self.running:
                 self._dispatch()
                 if not self.running and not self.starting:
-                    self._fail_rest("no board left")
+                    why = "; ".join(f"{board}: {reason}" for board, reason in self.report.lost.items())
+                    self._fail_rest(f"no board left ({why})" if why else "no board left")
                     break
                 self._wait()
         finally:
@@ -296,7 +303,7 @@ class _Pool:
         try:
             self.ray.get(ref)
         except self.ray.exceptions.RayError as exc:
-            self._drop(board, f"its actor did not start: {_one_line(exc)}")
+            self._drop(board, f"its actor did not start ({_one_line(exc)}): is zooprof installed on its node?")
             return
         self.restarted.discard(board)
         self.idle.append(board)
@@ -398,5 +405,8 @@ class _Pool:
 
 
 def _one_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+    """An error from Ray in one line: its innermost "SomeError: message" line if it carries a
+    traceback (a failed actor start: why the node could not import run_cell), else its first."""
+    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)]
+    return errors[-1] if errors else f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")

@@ -16,7 +16,8 @@ from typing import Any
 
 from zooprof.errors import ModelShapeError
 from zooprof.frontends.keras.constants import Shape
-from zooprof.ir.graph import Layer, ParamSpec, TensorSpec
+from zooprof.frontends.limits import MAX_TENSOR_ELEMENTS
+from zooprof.ir.graph import Layer, ParamSpec, TensorSpec, numel
 from zooprof.ir.ops import OpKind
 
 
@@ -60,6 +61,7 @@ class GraphBuilder:
     channels_first: bool
     batch: int
     user_shapes: list[Shape] | None  # logical
+    source: str = "the model"  # the file, for messages
     layers: list[Layer] = field(default_factory=list)
     inputs: list[TensorSpec] = field(default_factory=list)
     used_shapes: list[Shape] = field(default_factory=list)
@@ -116,6 +118,12 @@ class GraphBuilder:
                 f"Keras layer '{full}' ({source_op}) gives an empty output {list(out_shape)} "
                 f"for the input {'x'.join(map(str, inputs[0].shape)) if inputs else ''}",
                 "the input is too small for the model; give a larger --input-shape",
+            )
+        if numel(tuple(out_shape)) > MAX_TENSOR_ELEMENTS:  # type: ignore[arg-type]
+            raise ModelShapeError(
+                f"{self.source}: Keras layer '{full}' ({source_op}) gives an output {list(out_shape)} of more than "
+                f"{MAX_TENSOR_ELEMENTS:,} elements",
+                "the input shape or the layer's config is out of any real model's range",
             )
         specs: list[ParamSpec] = []
         for keras_layer, var, shape, pdtype, kind in params:

@@ -81,6 +81,11 @@ class LayerCall:
             attrs["axis"] = self.b.logical_axis(-1, len(t.shape))
         return self.emit(op, [t], t.shape, attrs, suffix=suffix, source_op=f"activation={name}")
 
+    @property
+    def where(self) -> str:
+        """The file and the layer, for messages."""
+        return f"{self.b.source}: Keras layer '{'/'.join((*self.ctx.names, self.shown))}' ({self.cls})"
+
     def get(self, key: str, default: Any = None) -> Any:
         v = self.cfg.get(key, default)
         return default if v is None else v

@@ -23,6 +23,7 @@ from typing import Any
 
 from zooprof.errors import UsageError
 from zooprof.frontends.keras.constants import MODEL_CLASSES, KShape
+from zooprof.frontends.keras.limits import MAX_JSON_DEPTH, load_json
 
 
 def _policy_name(dtype: Any) -> str | None:
@@ -87,14 +88,17 @@ def unwrap_config(config: Any) -> dict[str, Any]:
     Accepts the record itself, a bare `get_config()` dict, a TF.js `modelTopology` (which may
     wrap it in `model_config`), or a JSON string of any of these."""
     if isinstance(config, (str, bytes)):
-        try:
-            config = json.loads(config)
-        except ValueError as exc:
-            raise UsageError(f"the Keras model config is not valid JSON ({exc})", "the file may be damaged") from None
+        config = load_json(config, "the Keras model config")
     if not isinstance(config, dict):
         raise UsageError("the Keras model config is not a JSON object", "the file may be damaged")
     # a live get_config() holds tuples (and numpy scalars): make it plain JSON data
-    config = _untuple(json.loads(json.dumps(config, default=_jsonable)))
+    try:
+        config = _untuple(json.loads(json.dumps(config, default=_jsonable)))
+    except RecursionError:  # files are checked when read (limits.load_json); a dict given in code is not
+        raise UsageError(
+            f"the Keras model config nests more than {MAX_JSON_DEPTH} levels deep",
+            "no model config nests that deep: it is damaged",
+        ) from None
     if "model_config" in config and isinstance(config["model_config"], dict):
         config = config["model_config"]
     if "class_name" in config and "config" in config:

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -19,8 +18,25 @@ from typing import Any
 
 from zooprof.errors import MissingDependencyError, UsageError
 from zooprof.frontends.compat import triton_first
+from zooprof.frontends.keras.limits import (
+    JSON_ENV,
+    MAX_JSON_BYTES,
+    MAX_UNZIP_BYTES,
+    UNZIP_ENV,
+    ZIP_READ_ERRORS,
+    check_zip,
+    copy_member,
+    json_cap,
+    load_json,
+    read_member,
+)
 from zooprof.frontends.keras.loading import TF_HINT, first_line, quiet
 from zooprof.frontends.keras.weights import FileWeight, weight_dtype, weight_key
+from zooprof.frontends.limits import check_model_file, size_cap
+
+FILE_ENV = "ZOOPROF_MAX_KERAS_BYTES"
+MAX_FILE_BYTES = 64 << 30  # an .h5 or .keras file (weights included)
+DAMAGED_H5 = "the file may be truncated or damaged; re-export or re-download it"
 
 
 def _text(value: Any) -> str:
@@ -39,15 +55,30 @@ def _h5py() -> Any:
     return h5py
 
 
-def h5_weights(group: Any) -> list[FileWeight]:
+def _h5_names(obj: Any, key: str, where: str) -> list[str]:
+    """A Keras name-list attribute (layer_names, weight_names): an array of strings."""
+    raw = obj.attrs.get(key, [])
+    if isinstance(raw, (str, bytes)) or getattr(raw, "ndim", 1) != 1:
+        raise UsageError(f"{where}: the attribute {key} is not a list of names", DAMAGED_H5)
+    return [_text(n) for n in raw]
+
+
+def h5_weights(group: Any, source: str = "the file") -> list[FileWeight]:
     """Weight shapes of a Keras HDF5 weights group (`model_weights`, or a weights-only file's root)."""
+    h5py = _h5py()
+    if not isinstance(group, h5py.Group):
+        raise UsageError(f"{source}: {group.name} is an HDF5 dataset, not a group of layer weights", DAMAGED_H5)
     out: list[FileWeight] = []
-    names = [_text(n) for n in group.attrs.get("layer_names", [])]
+    names = _h5_names(group, "layer_names", source)
     if names:
         for lname in names:
-            g = group[lname]
-            for wname in (_text(w) for w in g.attrs.get("weight_names", [])):
-                ds = g[wname]
+            g = group.get(lname)
+            if not isinstance(g, h5py.Group):
+                raise UsageError(f"{source}: the weights of layer '{lname}' are not an HDF5 group", DAMAGED_H5)
+            for wname in _h5_names(g, "weight_names", f"{source}: layer '{lname}'"):
+                ds = g.get(wname)
+                if not isinstance(ds, h5py.Dataset) or ds.shape is None:
+                    raise UsageError(f"{source}: the weight '{lname}/{wname}' is not an HDF5 dataset", DAMAGED_H5)
                 layer, var = weight_key(wname)
                 out.append(
                     FileWeight(
@@ -61,16 +92,32 @@ def h5_weights(group: Any) -> list[FileWeight]:
         return out
 
     def visit(path: str, obj: Any) -> None:
-        if hasattr(obj, "shape") and hasattr(obj, "dtype") and not path.startswith("optimizer"):
+        if isinstance(obj, h5py.Dataset) and obj.shape is not None and not path.startswith("optimizer"):
             out.append(FileWeight(None, path, tuple(int(d) for d in obj.shape), weight_dtype(obj.dtype)))
 
     group.visititems(visit)
     return out
 
 
+def _model_config(f: Any, path: Path) -> Any:
+    """The model_config attribute's JSON, its size checked before it is read."""
+    size = f.attrs.get_id("model_config").get_storage_size()
+    cap = json_cap()
+    if size > cap:
+        raise UsageError(
+            f"{path.name}: model_config is {size:,} bytes of JSON, more than zooprof reads ({cap:,} bytes)",
+            f"set {JSON_ENV} to a larger number of bytes if the file is genuine",
+        )
+    raw = f.attrs.get("model_config")
+    if not isinstance(raw, (str, bytes)):
+        raise UsageError(f"{path.name}: model_config is not a JSON text", DAMAGED_H5)
+    return load_json(raw, f"{path.name} (model_config)")
+
+
 def read_h5(path: Path) -> tuple[dict[str, Any], list[FileWeight] | None, list[str]]:
     """(model config, weight shapes, notes) of a Keras HDF5 file, read with h5py (no TensorFlow)."""
     h5py = _h5py()
+    check_model_file(path, "a Keras model file", FILE_ENV, MAX_FILE_BYTES)
     try:
         f = h5py.File(str(path), "r")
     except OSError as exc:
@@ -80,15 +127,14 @@ def read_h5(path: Path) -> tuple[dict[str, Any], list[FileWeight] | None, list[s
         ) from None
     try:
         with f:
-            raw = f.attrs.get("model_config")
-            if raw is None:
+            if "model_config" not in f.attrs:
                 what = "weights only" if "layer_names" in f.attrs or "model_weights" in f else "no Keras model"
                 raise UsageError(
                     f"{path.name} holds {what}: it has no model architecture (model_config)",
                     "save the whole model with model.save(...), or give the code that builds it "
                     "as keras:package.module:function",
                 )
-            config = json.loads(_text(raw))
+            config = _model_config(f, path)
             notes = []
             version = f.attrs.get("keras_version")
             if version is not None:
@@ -98,10 +144,10 @@ def read_h5(path: Path) -> tuple[dict[str, Any], list[FileWeight] | None, list[s
                     + (f" ({_text(backend)} backend)" if backend is not None else "")
                     + "; read with h5py, without TensorFlow"
                 )
-            weights = h5_weights(f["model_weights"]) if "model_weights" in f else None
+            weights = h5_weights(f["model_weights"], path.name) if "model_weights" in f else None
     except UsageError:
         raise
-    except (OSError, KeyError, ValueError, RuntimeError) as exc:
+    except (OSError, KeyError, ValueError, RuntimeError, TypeError) as exc:
         raise UsageError(
             f"{path.name} is not a readable Keras HDF5 file: {first_line(exc)}",
             "the file may be truncated or damaged; re-export or re-download it",
@@ -116,6 +162,7 @@ def read_h5(path: Path) -> tuple[dict[str, Any], list[FileWeight] | None, list[s
 def read_keras_zip(path: Path) -> tuple[dict[str, Any], list[FileWeight] | None, list[str]]:
     """(config, weight shapes, notes) of a .keras file: config.json, and model.weights.h5
     copied into a temporary folder to read its dataset shapes."""
+    check_model_file(path, "a Keras model file", FILE_ENV, MAX_FILE_BYTES)
     if not zipfile.is_zipfile(path):
         raise UsageError(
             f"{path.name} is not a valid .keras file (not a zip archive)",
@@ -124,15 +171,16 @@ def read_keras_zip(path: Path) -> tuple[dict[str, Any], list[FileWeight] | None,
     notes = []
     try:
         with zipfile.ZipFile(path) as z:
+            check_zip(z, path.name)
             names = set(z.namelist())
             if "config.json" not in names:
                 raise UsageError(
                     f"{path.name} has no config.json: it is not a Keras model archive",
                     "save the model with model.save('model.keras')",
                 )
-            config = json.loads(z.read("config.json"))
+            config = load_json(read_member(z, "config.json", path.name, json_cap()), f"{path.name} (config.json)")
             if "metadata.json" in names:
-                meta = json.loads(z.read("metadata.json"))
+                meta = load_json(read_member(z, "metadata.json", path.name, json_cap()), f"{path.name} (metadata.json)")
                 if isinstance(meta, dict) and meta.get("keras_version"):
                     notes.append(f".keras file written by Keras {meta['keras_version']}; read without TensorFlow")
             weights = None
@@ -140,14 +188,13 @@ def read_keras_zip(path: Path) -> tuple[dict[str, Any], list[FileWeight] | None,
                 h5py = _h5py()
                 with tempfile.TemporaryDirectory(prefix="zooprof-keras-") as tmp:
                     target = Path(tmp) / "model.weights.h5"
-                    with z.open("model.weights.h5") as src, open(target, "wb") as dst:
-                        while chunk := src.read(1 << 20):
-                            dst.write(chunk)
+                    with open(target, "wb") as dst:
+                        copy_member(z, "model.weights.h5", dst, size_cap(UNZIP_ENV, MAX_UNZIP_BYTES), path.name)
                     with h5py.File(str(target), "r") as f:
-                        weights = h5_weights(f)
+                        weights = h5_weights(f, f"{path.name} (model.weights.h5)")
     except UsageError:
         raise
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
+    except (*ZIP_READ_ERRORS, KeyError, TypeError) as exc:
         raise UsageError(
             f"{path.name} is not a readable .keras file: {first_line(exc)}",
             "the file may be truncated or damaged; re-export or re-download it",
@@ -201,7 +248,7 @@ def keras_metadata_config(data: bytes) -> dict[str, Any] | None:
         parts = {f: v for f, w, v in _fields(node) if w == 2}
         if parts.get(3) != b"root":
             continue
-        meta = json.loads(parts.get(5, b"{}").decode("utf-8"))
+        meta = load_json(parts.get(5, b"{}"), "keras_metadata.pb")
         if isinstance(meta, dict) and "class_name" in meta and isinstance(meta.get("config"), dict):
             return {"class_name": meta["class_name"], "config": meta["config"]}
     return None
@@ -212,6 +259,7 @@ def read_savedmodel(path: Path) -> tuple[dict[str, Any], list[FileWeight] | None
     by loading it with tf_keras (TensorFlow needed)."""
     meta = path / "keras_metadata.pb"
     if meta.is_file():
+        check_model_file(meta, "a SavedModel's keras_metadata.pb", JSON_ENV, MAX_JSON_BYTES)
         try:
             config = keras_metadata_config(meta.read_bytes())
         except (ValueError, UnicodeDecodeError):

@@ -33,6 +33,7 @@ from zooprof.errors import UsageError
 from zooprof.frontends.keras.builder import GraphBuilder, Nesting
 from zooprof.frontends.keras.constants import Shape
 from zooprof.frontends.keras.dialects import unwrap_config, uses_channels_first, walk_layers
+from zooprof.frontends.keras.validate import scan_config
 from zooprof.frontends.keras.walk import ConfigWalker
 from zooprof.frontends.keras.weights import FileWeight, check_weights
 from zooprof.ir.graph import Graph
@@ -56,6 +57,7 @@ def graph_from_config(
     config's own (a dynamic batch is 1). `weights` are the weight tensors a file holds, to be
     checked against the config. Returns the Graph and the logical input shapes used."""
     record = unwrap_config(config)
+    scan_config(record, source, trust)
     channels_first = uses_channels_first(record)
     batch = input_shapes[0][0] if input_shapes else 1
     b = GraphBuilder(
@@ -63,6 +65,7 @@ def graph_from_config(
         channels_first=channels_first,
         batch=batch,
         user_shapes=[tuple(s) for s in input_shapes] if input_shapes else None,
+        source=source,
     )
     reader = ConfigWalker(b)
     model_name = name or str((record.get("config") or {}).get("name") or "keras_model")

@@ -11,6 +11,7 @@ from typing import Any
 from zooprof.frontends.keras.builder import KTensor
 from zooprof.frontends.keras.call import LayerCall, activation_name, one_input
 from zooprof.frontends.keras.constants import ACTIVATIONS, Shape
+from zooprof.frontends.keras.shapes import axes_in_rank, one_axis
 from zooprof.ir.graph import numel
 from zooprof.ir.ops import OpKind
 
@@ -52,9 +53,7 @@ def _dense(c: LayerCall, inputs: list[KTensor]) -> KTensor:
 
 
 def _norm_axes(c: LayerCall, x: KTensor, default: int | list[int]) -> list[int]:
-    axis = c.cfg.get("axis", default)
-    axes = axis if isinstance(axis, list) else [axis]
-    return sorted(int(a) % len(x.shape) for a in axes)
+    return axes_in_rank(c.get("axis", default), len(x.shape), c.where)
 
 
 def _batchnorm(c: LayerCall, inputs: list[KTensor]) -> KTensor:
@@ -95,7 +94,7 @@ def _layernorm(c: LayerCall, inputs: list[KTensor]) -> KTensor:
 
 def _groupnorm(c: LayerCall, inputs: list[KTensor]) -> KTensor:
     x = one_input(c, inputs)
-    ch = int(c.cfg.get("axis", -1)) % len(x.shape)
+    ch = one_axis(c.get("axis", -1), len(x.shape), c.where)
     shape = (x.shape[ch],)
     params: list[tuple[str, Shape, str]] = []
     if c.get("scale", True):
@@ -162,9 +161,8 @@ def _prelu(c: LayerCall, inputs: list[KTensor]) -> KTensor:
 
 def _softmax(c: LayerCall, inputs: list[KTensor]) -> KTensor:
     x = inputs[0]
-    axis = c.cfg.get("axis", -1)
-    axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
-    return c.emit(OpKind.SOFTMAX, [x], x.shape, {"axis": c.b.logical_axis(int(axis), len(x.shape))})
+    a = one_axis(c.get("axis", -1), len(x.shape), c.where)
+    return c.emit(OpKind.SOFTMAX, [x], x.shape, {"axis": c.b.logical_axis(a, len(x.shape))})
 
 
 def _rescaling(c: LayerCall, inputs: list[KTensor]) -> KTensor:

@@ -10,7 +10,7 @@ from typing import Any
 from zooprof.errors import ModelShapeError, UsageError
 from zooprof.frontends.keras.builder import KTensor
 from zooprof.frontends.keras.call import LayerCall, one_input
-from zooprof.frontends.keras.shapes import broadcast, spatial_axes
+from zooprof.frontends.keras.shapes import broadcast, one_axis, spatial_axes
 from zooprof.ir.graph import numel
 from zooprof.ir.ops import OpKind
 
@@ -48,7 +48,7 @@ def _merge(op: OpKind) -> Any:
 
 def _concat(c: LayerCall, inputs: list[KTensor]) -> KTensor:
     rank = len(inputs[0].shape)
-    axis = int(c.cfg.get("axis", -1)) % rank
+    axis = one_axis(c.get("axis", -1), rank, c.where)
     shape = list(inputs[0].shape)
     for t in inputs[1:]:
         if len(t.shape) != rank or any(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zooprof.errors import UsageError
 from zooprof.frontends.keras.builder import KTensor
 from zooprof.frontends.keras.call import LayerCall, one_input
 from zooprof.frontends.keras.constants import Shape
@@ -37,6 +38,8 @@ def _upsampling_shape(c: LayerCall, x: KTensor) -> tuple[Shape, list[Any]]:
 
 def _resizing_shape(c: LayerCall, x: KTensor) -> tuple[Shape, list[Any]]:
     sp, _ = spatial_axes(len(x.shape), c.get("data_format"))
+    if len(sp) != 2:
+        raise UsageError(f"{c.where}: resizes two spatial axes, its input {list(x.shape)} has {len(sp)}")
     shape = list(x.shape)
     shape[sp[0]], shape[sp[1]] = int(c.get("height")), int(c.get("width"))
     return tuple(shape), []

@@ -28,6 +28,27 @@ def axis_tuple(value: Any, n: int, what: str, layer: str) -> tuple[int, ...]:
     return t
 
 
+def axes_in_rank(value: Any, rank: int, where: str, key: str = "axis") -> list[int]:
+    """An axis config value (one or a list) within a tensor of `rank`, made non-negative and
+    sorted; a UsageError naming `where` (file and layer) and the field if one is out of range."""
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(a, int) and not isinstance(a, bool) and -rank <= a < rank for a in items):
+        raise UsageError(
+            f"{where}: {key} {value!r} is outside its input of rank {rank}",
+            f"an axis is between {-rank} and {rank - 1}",
+        )
+    return sorted(a % rank for a in items)
+
+
+def one_axis(value: Any, rank: int, where: str, key: str = "axis") -> int:
+    """A single axis (an int, or a list of one) within a tensor of `rank`, made non-negative."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, list):
+        raise UsageError(f"{where}: {key} {value!r} is not one axis", f"an axis is between {-rank} and {rank - 1}")
+    return axes_in_rank(value, rank, where, key)[0]
+
+
 def spatial_axes(rank: int, data_format: str | None) -> tuple[list[int], int]:
     """(spatial axes, channel axis) of a Keras-layout tensor for a layer's data_format."""
     if data_format == "channels_first":

@@ -12,6 +12,7 @@ config's output shape (or the input's, noted as assumed).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from typing import Any
 
@@ -156,41 +157,62 @@ class ConfigWalker:
                 produced[(name, node)] = [
                     self.graph_input(self.top_name(ctx, name), declared_shape(lcfg), input_dtype(lcfg))
                 ]
-        pending: list[tuple[str, int, list[TensorRef], dict[str, Any]]] = []
-        recorded: dict[tuple[str, int, int], KShape] = {}
+        # calls in the order of the list, each once its inputs exist (a heap of ready calls by
+        # position: linear in calls + references whatever the order the config lists them in)
+        calls: list[tuple[str, int, list[TensorRef], dict[str, Any]]] = []
+        recorded: dict[tuple[str, int], dict[int, KShape]] = {}
         for e in cfg["layers"]:
             if e.get("class_name") in INPUT_CLASSES:
                 continue
             for k, (refs, kwargs) in enumerate(parse_nodes(e)):
-                pending.append((layer_name(e), k, refs, kwargs))
+                calls.append((layer_name(e), k, refs, kwargs))
                 for r in refs:
                     if r.shape is not None:
-                        recorded[(r.layer, r.node, r.index)] = r.shape
-        while pending:
-            progressed = False
-            rest = []
-            for name, k, refs, kwargs in pending:
-                tensors = [self.lookup(produced, r) for r in refs]
-                if any(t is None for t in tensors):
-                    rest.append((name, k, refs, kwargs))
-                    continue
-                self.check_recorded(refs, tensors)  # type: ignore[arg-type]
-                produced[(name, k)] = self.call(
-                    entries[name],
-                    ctx,
-                    tensors,
-                    kwargs,
-                    k,  # type: ignore[arg-type]
-                    {i: s for (n, kk, i), s in recorded.items() if n == name and kk == k},
-                )
-                progressed = True
-            if not progressed:
-                name, _, refs, _ = rest[0]
-                waits = [r.layer for r in refs if self.lookup(produced, r) is None]
-                raise UsageError(
-                    f"Keras layer '{name}' reads from '{waits[0]}', which nothing produces", "the config may be damaged"
-                )
-            pending = rest
+                        recorded.setdefault((r.layer, r.node), {})[r.index] = r.shape
+        node_counts: dict[str, list[int]] = {}
+        for name, node in produced:
+            node_counts.setdefault(name, []).append(node)
+        waiting: dict[str, list[int]] = {}
+        ready: list[int] = []
+
+        def wait_or_ready(i: int) -> None:
+            missing = [r.layer for r in calls[i][2] if self.lookup(produced, r, node_counts) is None]
+            if missing:
+                waiting.setdefault(missing[0], []).append(i)
+            else:
+                heapq.heappush(ready, i)
+
+        for i in range(len(calls)):
+            wait_or_ready(i)
+        done = 0
+        while ready:
+            i = heapq.heappop(ready)
+            name, k, refs, kwargs = calls[i]
+            tensors = [self.lookup(produced, r, node_counts) for r in refs]
+            self.check_recorded(refs, tensors)  # type: ignore[arg-type]
+            produced[(name, k)] = self.call(
+                entries[name],
+                ctx,
+                tensors,  # type: ignore[arg-type]
+                kwargs,
+                k,
+                recorded.get((name, k), {}),
+            )
+            node_counts.setdefault(name, []).append(k)
+            done += 1
+            for j in waiting.pop(name, []):
+                wait_or_ready(j)
+        if done < len(calls):
+            left = sorted(j for js in waiting.values() for j in js)
+            name, _, refs, _ = calls[left[0]]
+            r = next(r for r in refs if self.lookup(produced, r, node_counts) is None)
+            got = produced.get((r.layer, r.node))
+            what = (
+                f"output {r.index} of '{r.layer}', which has {len(got)}"
+                if got is not None
+                else f"'{r.layer}', which nothing produces"
+            )
+            raise UsageError(f"{self.b.source}: Keras layer '{name}' reads from {what}", "the config may be damaged")
         outs = []
         for name, node, index in io_refs(cfg.get("output_layers")):
             t = self.lookup(produced, TensorRef(name, node, index))
@@ -215,13 +237,20 @@ class ConfigWalker:
                 )
 
     @staticmethod
-    def lookup(produced: dict[tuple[str, int], list[KTensor]], ref: TensorRef) -> KTensor | None:
+    def lookup(
+        produced: dict[tuple[str, int], list[KTensor]],
+        ref: TensorRef,
+        node_counts: dict[str, list[int]] | None = None,
+    ) -> KTensor | None:
         got = produced.get((ref.layer, ref.node))
         if got is None:
-            calls = [k for (n, k) in produced if n == ref.layer]
+            if node_counts is not None:
+                calls = node_counts.get(ref.layer, [])
+            else:
+                calls = [k for (n, k) in produced if n == ref.layer]
             if len(calls) == 1 and ref.node == calls[0] + 1:  # a nested model's own first node counted
                 got = produced[(ref.layer, calls[0])]
-        if got is None or ref.index >= len(got):
+        if got is None or not 0 <= ref.index < len(got):
             return None
         return got[ref.index]
 

@@ -1,6 +1,6 @@
 """ONNX nodes -> Layers: constants found, op mapping applied, tensors, parameters, names and scopes.
 
-`find_constants` splits the (topologically sorted, `toposort`) nodes into constant
+`find_constants` splits the (topologically sorted, `validate.order_nodes`) nodes into constant
 computations (Constant, Shape and anything computed from initialisers, constants or shapes
 only: not layers) and layer nodes; `LayerBuilder.add` turns each layer node into a Layer,
 its initialiser inputs into ParamSpecs (named after the initialiser, so one shared by
@@ -56,29 +56,7 @@ def scope_of(node: Any) -> str:
 
 
 # --------------------------------------------------------------------------------------
-# node order and constants
-
-
-def toposort(nodes: list[Any], available: set[str]) -> tuple[list[Any], bool]:
-    """Nodes in an order where every input is produced before it is read (stable); whether it changed."""
-    ready = set(available)
-    produced_by = {o for n in nodes for o in n.output if o}
-    order: list[Any] = []
-    pending = list(nodes)
-    while pending:
-        rest = []
-        for n in pending:
-            if all(i in ready or i not in produced_by or not i for i in n.input):
-                order.append(n)
-                ready.update(o for o in n.output if o)
-            else:
-                rest.append(n)
-        if len(rest) == len(pending):  # a cycle or a dangling name: keep the file's order
-            order.extend(rest)
-            break
-        pending = rest
-    changed = any(a is not b for a, b in zip(order, nodes, strict=True))
-    return order, changed
+# constants
 
 
 @dataclass

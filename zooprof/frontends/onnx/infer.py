@@ -73,11 +73,11 @@ def _collect(value_infos: Any, into: dict[str, tuple[Shape | None, int]], only: 
             into[vi.name] = (shape, tt.elem_type)
 
 
-def _infer_shapes(sk: Any) -> tuple[Any, str | None]:
+def _infer_shapes(sk: Any, data_prop: bool = True) -> tuple[Any, str | None]:
     import onnx
 
     try:
-        return onnx.shape_inference.infer_shapes(sk, check_type=False, strict_mode=False, data_prop=True), None
+        return onnx.shape_inference.infer_shapes(sk, check_type=False, strict_mode=False, data_prop=data_prop), None
     except Exception as exc:  # a declared shape contradicts inference, or a node's inference fails
         return sk, str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
 
@@ -122,6 +122,77 @@ def _foldable(result: list[Any] | None, n_outputs: int) -> bool:
         and len(result) == n_outputs
         and all(isinstance(r, np.ndarray) and r.size <= SMALL_TENSOR for r in result)
     )
+
+
+#: The most elements a node may compute while folding (its output, or for ops whose output is
+#: not sized by their inputs' values, the product of its inputs' sizes): 16 Mi. A larger
+#: result (an Expand to 33000 x 33000, a Range(0, 6e8)) is not computed; it stays a tensor
+#: whose shape inference gives.
+FOLD_BUDGET = 16 * 2**20
+
+#: Ops whose output size follows from values zooprof does not size here: never folded.
+VALUE_SIZED = frozenset(
+    {
+        "Resize",
+        "Upsample",
+        "CenterCropPad",
+        "Col2Im",
+        "DFT",
+        "STFT",
+        "MelWeightMatrix",
+        "BlackmanWindow",
+        "HannWindow",
+        "HammingWindow",
+        "EyeLike",
+    }
+)
+
+
+def _value(arrays: list[Any], i: int) -> list[Any] | None:
+    return arrays[i].reshape(-1).tolist() if len(arrays) > i and arrays[i].size <= SMALL_TENSOR else None
+
+
+def fold_size(op: str, arrays: list[Any], attrs: dict[str, Any]) -> int | None:
+    """How many elements folding `op` on `arrays` (its inputs' values, in order) computes at most,
+    before computing it; None when zooprof cannot tell (then it is not folded)."""
+    import numpy as np
+
+    sizes = [max(1, int(a.size)) for a in arrays]
+    if op in VALUE_SIZED:
+        return None
+    try:
+        if op == "ConstantOfShape":
+            dims = _value(arrays, 0)
+            return None if dims is None or any(d < 0 for d in dims) else numel(tuple(int(d) for d in dims))
+        if op == "Expand":
+            dims = _value(arrays, 1)
+            if dims is None:
+                return None
+            return numel(np.broadcast_shapes(arrays[0].shape, tuple(int(d) for d in dims)))
+        if op == "Range":
+            start, limit, delta = (float(np.asarray(a).reshape(-1)[0]) for a in arrays[:3])
+            return (
+                None
+                if delta == 0 or not np.isfinite([start, limit, delta]).all()
+                else max(0, int(np.ceil((limit - start) / delta)))
+            )
+        if op == "Tile":
+            reps = _value(arrays, 1)
+            if reps is None or len(reps) != arrays[0].ndim or any(r < 0 for r in reps):
+                return None
+            return numel(tuple(int(d) * int(r) for d, r in zip(arrays[0].shape, reps, strict=True)))
+        if op == "Pad":
+            pads = _value(arrays, 1) if len(arrays) > 1 else attrs.get("pads")
+            r = arrays[0].ndim
+            if pads is None or len(pads) != 2 * r:
+                return None
+            return numel(tuple(max(0, int(d) + int(pads[i]) + int(pads[r + i])) for i, d in enumerate(arrays[0].shape)))
+        if op == "OneHot":
+            depth = _value(arrays, 1)
+            return None if not depth else sizes[0] * max(0, int(depth[0]))
+    except (ValueError, TypeError, OverflowError, IndexError):
+        return None
+    return max(numel(tuple(sizes)), sum(sizes))
 
 
 #: AttributeProto.TENSOR: a Constant node's `value`.
@@ -202,6 +273,10 @@ class ConstantFolder:
             )
             evaluator = self.evaluator_class(tiny)
             self.evaluators[key] = evaluator
+        size = fold_size(node.op_type, [self.vals[i] for i in ins], attr_values(node))
+        exact = node.op_type in ("ConstantOfShape", "Expand", "Range", "Tile", "Pad", "OneHot")
+        if size is None or size > (SMALL_TENSOR if exact else FOLD_BUDGET):
+            return None  # too large to fold (or of a size zooprof cannot tell): left to shape inference
         return list(evaluator.run(None, {f"i{k}": a for k, a in enumerate(arrays)}))
 
     def fold(self, info: dict[str, tuple[Shape | None, int]]) -> int:
@@ -300,15 +375,44 @@ def _fix_ceil_pools(sk: Any, info: dict[str, tuple[Shape | None, int]]) -> int:
     return fixed
 
 
+#: onnx data propagation costs time and memory linear in the length of each 1-D tensor it
+#: meets (a Range(0, 6e8), an Add on a 6e8-long input: minutes, gigabytes); with a dimension
+#: above this (2^20) anywhere in the model, inference runs without it (and a note says so).
+DATA_PROP_MAX_DIM = 2**20
+
+
+def _largest_dim(sk: Any) -> int:
+    """The largest dimension of the copy's tensors, by inference without data propagation."""
+    import onnx
+
+    try:
+        plain = onnx.shape_inference.infer_shapes(sk, check_type=False, strict_mode=False, data_prop=False)
+    except Exception:  # inference fails: the rounds below report it
+        plain = sk
+    info: dict[str, tuple[Shape | None, int]] = {}
+    for part in (plain.graph.input, plain.graph.value_info, plain.graph.output):
+        _collect(part, info)
+    dims = [d for shape, _ in info.values() if shape for d in shape]
+    dims += [int(d) for t in plain.graph.initializer for d in t.dims]
+    return max(dims, default=0)
+
+
 def infer(model: Any, input_shapes: list[Shape], notes: list[str]) -> dict[str, tuple[Shape | None, int]]:
     """tensor name -> (shape or None, elem_type), by onnx.shape_inference on the skeleton."""
     own = [value_dims(vi) for vi in graph_inputs(model)]
     keep = all(d is not None and tuple(d) == s for d, s in zip(own, input_shapes, strict=True))
     sk = _skeleton(model, input_shapes, keep)
-    inferred, error = _infer_shapes(sk)
+    largest = _largest_dim(sk)
+    prop = largest <= DATA_PROP_MAX_DIM
+    if not prop:
+        notes.append(
+            f"onnx shape inference without data propagation: a tensor has a dimension of {largest:,} "
+            f"(over {DATA_PROP_MAX_DIM:,}), which propagation would spell out value by value"
+        )
+    inferred, error = _infer_shapes(sk, prop)
     if error and keep:
         sk = _skeleton(model, input_shapes, False)
-        inferred, error = _infer_shapes(sk)
+        inferred, error = _infer_shapes(sk, prop)
     if error:
         notes.append(f"onnx shape inference: {error}")
     patched = 0
@@ -319,12 +423,12 @@ def infer(model: Any, input_shapes: list[Shape], notes: list[str]) -> dict[str, 
         if not folder.fold(info) and not fixed:
             break
         patched += fixed
-        inferred, error = _infer_shapes(sk)
+        inferred, error = _infer_shapes(sk, prop)
         if error:  # the file's declared shapes disagree with the fix: drop them
             del sk.graph.value_info[:]
             for o in sk.graph.output:
                 o.type.tensor_type.ClearField("shape")
-            inferred, _ = _infer_shapes(sk)
+            inferred, _ = _infer_shapes(sk, prop)
     if patched:
         notes.append(
             f"{patched} ceil-mode pooling output(s) sized as onnxruntime and PyTorch do (a last window "

@@ -8,12 +8,12 @@ the file's own or the user's where the file leaves a dimension dynamic. See docs
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from zooprof.errors import MissingDependencyError, UsageError
 from zooprof.frontends.onnx.protos import SMALL_TENSOR, Shape, fmt_shape
+from zooprof.frontends.onnx.validate import check_file, check_model, external_span, normalise_strings, stored_tensors
 from zooprof.ir.graph import numel
 
 ONNX_HINT = "pip install 'zooprof[onnx]'"
@@ -47,19 +47,17 @@ def versions() -> dict[str, str]:
 
 
 def load_model(path: Path) -> Any:
-    """The ModelProto of `path`, with small external tensors read in; a clear UsageError for
-    a missing, truncated or non-ONNX file and for external data that is not next to it."""
+    """The ModelProto of `path`, validated (validate.py), with small external tensors read in;
+    a clear UsageError for a missing, oversized, truncated, non-ONNX or malformed file and
+    for external data that is not next to it or does not hold what the tensor needs."""
     onnx = _import_onnx()
-    if not path.exists():
-        raise UsageError(f"{path} does not exist", "check the path")
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder, not an ONNX file", "give the path of the .onnx file")
+    check_file(path)
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # protobuf DecodeError, or anything the parser raises on bad bytes
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UsageError(
-            f"{path.name} is not a valid ONNX file: {reason}",
+            f"{path.name} is not a valid ONNX file: {reason[:200]}",
             "the file may be truncated or not an ONNX model; re-export or re-download it",
         ) from None
     if not model.HasField("graph") or not model.opset_import or not (model.graph.node or model.graph.output):
@@ -67,39 +65,34 @@ def load_model(path: Path) -> Any:
             f"{path.name} is not a valid ONNX file: it holds no model graph",
             "the file may be empty, truncated or not an ONNX model; re-export or re-download it",
         )
+    normalise_strings(model)
+    check_model(model, path.name)
     _load_small_external(model, path)
     return model
 
 
-def _external_location(tensor: Any) -> str:
-    return next((e.value for e in tensor.external_data if e.key == "location"), "")
-
-
 def _load_small_external(model: Any, path: Path) -> None:
-    """Check every external-data file exists next to the model; read the small tensors."""
+    """Check every external tensor's span lies in a file next to the model; read the small ones."""
     from onnx import TensorProto
-    from onnx.external_data_helper import load_external_data_for_tensor
 
     base = path.resolve().parent
     missing: list[str] = []
-    tensors = list(model.graph.initializer)
-    tensors += [a.t for n in model.graph.node if n.op_type == "Constant" for a in n.attribute if a.HasField("t")]
-    for t in tensors:
+    for t, _ in stored_tensors(model):
         if t.data_location != TensorProto.EXTERNAL:
             continue
-        loc = _external_location(t)
-        target = (base / loc).resolve()
-        if not loc or os.path.isabs(loc) or base not in target.parents:
-            raise UsageError(
-                f"{path.name} points its tensor '{t.name}' at external data '{loc}' outside its folder",
-                "keep external-data files in the model's folder, named relative to it",
-            )
-        if not target.is_file():
+        span = external_span(t, base, path.name)
+        if span is None:
+            loc = next((e.value for e in t.external_data if e.key == "location"), "")
             if loc not in missing:
                 missing.append(loc)
             continue
+        target, offset, length = span
         if numel(tuple(t.dims)) <= SMALL_TENSOR:
-            load_external_data_for_tensor(t, str(base))
+            with open(target, "rb") as f:
+                f.seek(offset)
+                t.raw_data = f.read(length)
+            del t.external_data[:]
+            t.data_location = TensorProto.DEFAULT
     if missing:
         raise UsageError(
             f"{path.name} keeps its weights in external data file(s) that are not next to it: {', '.join(missing[:3])}",

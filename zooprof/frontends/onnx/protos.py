@@ -78,18 +78,28 @@ class Dtypes:
         return "float32"
 
 
-def attr_values(node: Any) -> dict[str, Any]:
-    """A node's attributes as Python values (strings decoded); subgraph attributes left out."""
-    from onnx import helper
+#: AttributeProto types read as plain values (FLOAT, INT, STRING, FLOATS, INTS, STRINGS);
+#: tensors, graphs and type protos are left out of `attr_values`.
+PLAIN_ATTRS = frozenset({1, 2, 3, 6, 7, 8})
 
-    out = {}
+
+def attr_values(node: Any) -> dict[str, Any]:
+    """A node's plain attributes as Python values: numbers, and strings decoded to text (so a
+    result built from them is JSON whatever bytes the file holds)."""
+    out: dict[str, Any] = {}
     for a in node.attribute:
-        if a.HasField("g") or a.graphs:
-            continue
-        v = helper.get_attribute_value(a)
-        if isinstance(v, bytes):
-            v = v.decode(errors="replace")
-        out[a.name] = v
+        if a.type == 1:
+            out[a.name] = a.f
+        elif a.type == 2:
+            out[a.name] = a.i
+        elif a.type == 3:
+            out[a.name] = a.s.decode("utf-8", errors="replace")
+        elif a.type == 6:
+            out[a.name] = list(a.floats)
+        elif a.type == 7:
+            out[a.name] = list(a.ints)
+        elif a.type == 8:
+            out[a.name] = [x.decode("utf-8", errors="replace") for x in a.strings]
     return out
 
 

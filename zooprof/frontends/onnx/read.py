@@ -31,12 +31,17 @@ from pathlib import Path
 from typing import Any
 
 from zooprof.frontends import ReadOptions
-from zooprof.frontends.onnx.build import LayerBuilder, find_constants, toposort
+from zooprof.frontends.onnx.build import LayerBuilder, find_constants
 from zooprof.frontends.onnx.infer import infer, ort_shapes
 from zooprof.frontends.onnx.load import graph_inputs, load_model, resolve_input_shapes
 from zooprof.frontends.onnx.protos import Dtypes
-from zooprof.ir.graph import Graph, Layer, TensorSpec
+from zooprof.frontends.onnx.validate import check_shapes, order_nodes
+from zooprof.ir.graph import Graph, Layer, TensorSpec, numel
 from zooprof.ir.ops import OpKind
+
+#: onnxruntime measures missing shapes by running the model on zeros: not for a model whose
+#: tensors (those of known shape) hold more elements than this (2^28: 1 GiB of float32).
+ORT_MAX_ELEMENTS = 2**28
 
 
 def read_onnx(path: Path, shapes: list[tuple[int, ...]] | None) -> tuple[Graph, list[tuple[int, ...]]]:
@@ -54,18 +59,27 @@ def read_onnx(path: Path, shapes: list[tuple[int, ...]] | None) -> tuple[Graph, 
         f"ONNX IR version {model.ir_version}, opset {opset}" + (f", produced by {producer}" if producer else "")
     )
 
-    info = infer(model, input_shapes, notes)
     real_inputs = graph_inputs(model)
     available = {vi.name for vi in real_inputs} | {t.name for t in g.initializer}
-    nodes, reordered = toposort(list(g.node), available)
+    nodes, reordered = order_nodes(list(g.node), available, path.name)
     if reordered:
         notes.append("nodes were not in topological order in the file: sorted")
+        del g.node[:]
+        g.node.extend(nodes)
+    info = infer(model, input_shapes, notes)
+    check_shapes(model, nodes, info, path.name)
     consts, layer_nodes = find_constants(model, nodes, info, dtype)
 
     # activations static inference left without a shape: measure them with onnxruntime
     needed = [t for _, n in layer_nodes for t in list(n.input) + list(n.output) if t and t not in consts.static]
     missing = list(dict.fromkeys(t for t in needed if info.get(t, (None, 0))[0] is None))
-    if missing:
+    known = sum(numel(s) for s, _ in info.values() if s is not None)
+    if missing and known > ORT_MAX_ELEMENTS:
+        notes.append(
+            f"{len(missing)} tensor shape(s) static inference left unknown are not measured with onnxruntime: "
+            f"the model's tensors hold {known:,} elements (more than {ORT_MAX_ELEMENTS:,})"
+        )
+    elif missing:
         measured, why = ort_shapes(path, input_shapes, missing, [info.get(t, (None, 0))[1] for t in missing])
         info.update(measured)
         if measured:

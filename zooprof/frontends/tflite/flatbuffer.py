@@ -11,6 +11,7 @@ message that says where; nothing here reads past the end of the bytes.
 
 from __future__ import annotations
 
+import mmap
 import struct
 from typing import Any
 
@@ -22,7 +23,7 @@ class TFLiteFormatError(Exception):
 class FlatBytes:
     """The file's bytes with bounds-checked little-endian reads."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | mmap.mmap) -> None:
         self.data = data
         self.size = len(data)
 

@@ -35,6 +35,7 @@ from zooprof.frontends.tflite.layout import fmt_shape
 from zooprof.frontends.tflite.propagate import propagate
 from zooprof.frontends.tflite.quant import quant_notes
 from zooprof.frontends.tflite.schema import BAD_FILE_HINT, load
+from zooprof.frontends.tflite.validate import validate
 from zooprof.ir.graph import Graph
 from zooprof.ir.ops import OpKind
 
@@ -82,6 +83,7 @@ def read_tflite(path: Path, shapes: list[tuple[int, ...]] | None = None) -> tupl
 
 def _read(path: Path, shapes: list[tuple[int, ...]] | None) -> tuple[Graph, list[tuple[int, ...]]]:
     model = load(path)
+    validate(model, path.name)
     reader = GraphReader(model, path.name)
     notes: list[str] = []
     desc = f" ({model.description.strip()})" if model.description.strip() else ""

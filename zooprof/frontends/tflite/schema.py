@@ -10,12 +10,14 @@ op's name, whether it is custom, whether a tensor has stored data, a small const
 
 from __future__ import annotations
 
+import mmap
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from zooprof.errors import UsageError
+from zooprof.frontends.limits import check_model_file
 from zooprof.frontends.tflite.codes import CUSTOM, VALUE_FORMATS, builtin_name
 from zooprof.frontends.tflite.flatbuffer import FlatBytes, Table, TFLiteFormatError
 from zooprof.ir.graph import numel
@@ -24,6 +26,10 @@ Shape = tuple[int, ...]
 
 #: constant tensors up to this many elements have their values read (axes, paddings, shapes)
 SMALL_TENSOR = 4096
+
+#: The largest .tflite file zooprof reads (mapped, not read into memory); ZOOPROF_MAX_TFLITE_BYTES overrides.
+MAX_TFLITE_BYTES = 4 * 2**30
+MAX_TFLITE_ENV = "ZOOPROF_MAX_TFLITE_BYTES"
 
 BAD_FILE_HINT = "the file may be truncated or not a TFLite model; re-export or re-download it"
 
@@ -126,7 +132,7 @@ def _tensor(b: FlatBytes, t: Table, index: int) -> TflTensor:
     )
 
 
-def parse(data: bytes) -> TflModel:
+def parse(data: Any) -> TflModel:
     """Decode the Model table and subgraph 0. Raises TFLiteFormatError on malformed bytes."""
     if len(data) < 8:
         raise TFLiteFormatError(f"the file has {len(data)} bytes, too few for a flatbuffer")
@@ -182,11 +188,13 @@ def parse(data: bytes) -> TflModel:
 def load(path: Path) -> TflModel:
     """Parse `path`; a missing, truncated or foreign file is a one-line UsageError."""
     path = Path(path)
-    if not path.exists():
-        raise UsageError(f"{path} does not exist", "check the path")
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder, not a TFLite file", "give the path of the .tflite file")
+    size = check_model_file(path, "a TFLite file", MAX_TFLITE_ENV, MAX_TFLITE_BYTES)
     try:
-        return parse(path.read_bytes())
+        with open(path, "rb") as f:
+            data: Any = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path.name} cannot be read: {exc}", "check the file") from None
+    try:
+        return parse(data)
     except (TFLiteFormatError, struct.error, UnicodeDecodeError, RecursionError) as exc:
         raise UsageError(f"{path.name} is not a valid TFLite file: {exc}", BAD_FILE_HINT) from None

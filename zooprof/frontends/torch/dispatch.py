@@ -24,6 +24,7 @@ class DispatchRecorder(TorchDispatchMode):
         self.input_shapes = input_shapes
         self.scope: list[str] = []
         self.suppress = 0
+        self.error: BaseException | None = None  # the op error raised, kept whole (TorchScript drops its text)
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
@@ -32,7 +33,8 @@ class DispatchRecorder(TorchDispatchMode):
         try:
             out = func(*args, **kwargs)
         except Exception as exc:
-            raise shape_error(f"{scope}.{name}" if scope else name, name, args, exc, self.input_shapes) from exc
+            self.error = shape_error(f"{scope}.{name}" if scope else name, name, args, exc, self.input_shapes)
+            raise self.error from exc
         if self.suppress:
             return out
         b = self.builder
@@ -65,6 +67,10 @@ def trace_dispatch(model: Any, inputs: list[torch.Tensor], name: str, method: st
     try:
         with rec, torch.no_grad():
             out = model(*inputs)
+    except Exception as exc:
+        if rec.error is not None and rec.error is not exc:  # a ScriptModule re-raised it as a bare RuntimeError
+            raise rec.error from None
+        raise
     finally:
         for h in handles:
             h.remove()

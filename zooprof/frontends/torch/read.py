@@ -15,9 +15,9 @@ Meta tensors carry shapes and dtypes but no data: no weight memory, no compute.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import warnings
-import zipfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -33,6 +33,8 @@ from zooprof.frontends.torch.builder import Shape, flat_tensors
 from zooprof.frontends.torch.building import CPU_BUILD, build_without_weights
 from zooprof.frontends.torch.dispatch import trace_dispatch
 from zooprof.frontends.torch.fx_trace import trace_fx
+from zooprof.frontends.torch.isolated import no_unsafe_unpickling, run_limited
+from zooprof.frontends.torch.validate import check_export_archive, file_kind
 from zooprof.ir.graph import Graph
 
 
@@ -117,57 +119,80 @@ def graph_from_module(model: nn.Module, shapes: list[Shape], name: str) -> Graph
     return trace_fx(model, inputs, name, gm=gm)
 
 
-def file_kind(path: Path) -> str:
-    """'export', 'torchscript' or 'pickle' for a PyTorch file, from its contents."""
-    if not zipfile.is_zipfile(path):
-        return "pickle"
-    with zipfile.ZipFile(path) as z:
-        names = z.namelist()
-    if any(n.endswith("archive_format") or "/models/" in n and n.endswith(".json") for n in names):
-        return "export"
-    if any("/code/" in n for n in names) or any(n.endswith("constants.pkl") for n in names):
-        return "torchscript"
-    return "pickle"
+def _example_shapes(example: Any) -> list[Shape]:
+    return [tuple(t.shape) for t in flat_tensors(example) if isinstance(t, torch.Tensor)] if example else []
+
+
+def load_export(path: Path, trust: bool) -> Any:
+    """The ExportedProgram of a .pt2 file. Without `trust`: the archive is checked first
+    (`validate.check_export_archive`) and loaded with no unsafe unpickling; the caller must call
+    `.module(check_guards=False)` (the file's guards are Python source). Unreadable: UsageError."""
+    if not trust:
+        check_export_archive(path)
+    guard = contextlib.nullcontext() if trust else no_unsafe_unpickling(path)
+    try:
+        with guard:
+            return torch.export.load(str(path))
+    except ZooprofError:
+        raise
+    except Exception as exc:  # any deserialisation failure of a damaged or foreign file
+        text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise UsageError(
+            f"cannot read torch.export file {path}: {type(exc).__name__}: {text}".rstrip(": "),
+            "the file is damaged, or was saved by another torch version; save it again",
+        ) from None
+
+
+def _read_export(path: Path, shapes: list[Shape] | None, trust: bool) -> tuple[Graph, list[Shape]]:
+    """In the isolated child: load, then trace the exported graph on meta tensors."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ep = load_export(path, trust)
+        if not shapes:
+            shapes = _example_shapes(ep.example_inputs)
+            if not shapes:
+                raise UsageError(f"{path} stores no example input shape", "give --input-shape")
+        gm = ep.module(check_guards=trust).to("meta")
+        return trace_fx(gm, meta_inputs(shapes), path.stem, gm=gm, method="export+fx"), shapes
+
+
+def _read_torchscript(path: Path, shapes: list[Shape]) -> Graph:
+    """In the isolated child: load on meta, then run the forward under the dispatch recorder."""
+    torch.set_num_threads(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ts = torch.jit.load(str(path), map_location="meta")
+        except Exception as exc:  # a damaged or foreign file
+            text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            raise UsageError(
+                f"cannot read TorchScript file {path}: {type(exc).__name__}: {text}".rstrip(": "),
+                "the file is damaged, or was saved by another torch version; save it again",
+            ) from None
+        ts.eval()
+        return trace_dispatch(
+            ts,
+            meta_inputs(shapes),
+            path.stem,
+            "torchscript+dispatch",
+            ["TorchScript: layers read from aten ops; names from their weights"],
+        )
 
 
 def graph_from_file(path: Path, shapes: list[Shape] | None, trust: bool) -> tuple[Graph, list[Shape]]:
     block_triton_after_tensorflow()
     kind = file_kind(path)
-    name = path.stem
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if kind == "export":
-            try:
-                ep = torch.export.load(str(path))
-            except Exception as exc:
-                raise ZooprofError(f"cannot read torch.export file {path}: {exc}") from exc
-            example = (
-                [t for t in flat_tensors(ep.example_inputs) if isinstance(t, torch.Tensor)] if ep.example_inputs else []
+    if kind == "export":
+        graph, shapes = run_limited(_read_export, (path, shapes, trust), path, "reading the torch.export graph")
+        return graph, shapes
+    if kind == "torchscript":
+        if not shapes:
+            raise UsageError(
+                f"{path} is a TorchScript file, which stores no input shape",
+                "give --input-shape, e.g. --input-shape 1x3x224x224",
             )
-            if not shapes:
-                if not example:
-                    raise UsageError(f"{path} stores no example input shape", "give --input-shape")
-                shapes = [tuple(t.shape) for t in example]
-            gm = ep.module().to("meta")
-            return trace_fx(gm, meta_inputs(shapes), name, gm=gm, method="export+fx"), shapes
-        if kind == "torchscript":
-            if not shapes:
-                raise UsageError(
-                    f"{path} is a TorchScript file, which stores no input shape",
-                    "give --input-shape, e.g. --input-shape 1x3x224x224",
-                )
-            try:
-                ts = torch.jit.load(str(path), map_location="meta")
-            except Exception as exc:
-                raise ZooprofError(f"cannot read TorchScript file {path}: {exc}") from exc
-            ts.eval()
-            return trace_dispatch(
-                ts,
-                meta_inputs(shapes),
-                name,
-                "torchscript+dispatch",
-                ["TorchScript: layers read from aten ops; names from their weights"],
-            ), shapes
+        graph = run_limited(_read_torchscript, (path, shapes), path, "running the TorchScript forward")
+        return graph, shapes
     if not trust:
         raise UsageError(
             f"{path} is a pickled Python object: loading it can run any code in the file",
@@ -175,13 +200,19 @@ def graph_from_file(path: Path, shapes: list[Shape] | None, trust: bool) -> tupl
         )
     if not shapes:
         raise UsageError(f"{path} stores no input shape", "give --input-shape")
-    obj = torch.load(str(path), map_location="meta", weights_only=False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            obj = torch.load(str(path), map_location="meta", weights_only=False)
+    except Exception as exc:  # not a pickle at all, or a damaged one
+        text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise UsageError(f"cannot read {path}: {type(exc).__name__}: {text}".rstrip(": ")) from None
     if not isinstance(obj, nn.Module):
         raise UsageError(
             f"{path} holds a {type(obj).__name__}, not a model",
             "a state_dict has no architecture: pass the model's builder as MODULE:CALLABLE",
         )
-    return graph_from_module(obj.eval(), shapes, name), shapes
+    return graph_from_module(obj.eval(), shapes, path.stem), shapes
 
 
 def read(ref: Any, shapes: list[Shape] | None, options: ReadOptions) -> tuple[Graph, list[Shape]]:
