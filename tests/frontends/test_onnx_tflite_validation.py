@@ -93,7 +93,7 @@ def test_reverse_chain_of_20000_nodes_orders_linearly(tmp_path: Path) -> None:
     ("offset", "length", "words"),
     [
         (0, 5 * 2**30, "needs 1,728 bytes, its external data says 5,368,709,120"),
-        (4096, 1728, "lie beyond the end of 'weights.bin' (1,024 bytes)"),
+        (4096, 1728, "lie beyond the end of 'weights.bin' (2,048 bytes)"),
     ],
 )
 def test_external_data_checked_against_file_size(tmp_path: Path, offset: int, length: int, words: str) -> None:

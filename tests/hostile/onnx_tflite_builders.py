@@ -137,7 +137,7 @@ def onnx_huge_constant(op: str) -> Any:
 
 
 def onnx_external(offset: int, length: int) -> tuple[Any, bytes]:
-    """The small model with its conv weight in 'weights.bin' (1 KiB) at `offset`, `length`."""
+    """The small model with its conv weight in 'weights.bin' (2 KiB) at `offset`, `length`."""
     from onnx import TensorProto
 
     model = onnx_model()
@@ -147,7 +147,7 @@ def onnx_external(offset: int, length: int) -> tuple[Any, bytes]:
     for key, value in (("location", "weights.bin"), ("offset", str(offset)), ("length", str(length))):
         entry = w.external_data.add()
         entry.key, entry.value = key, value
-    return model, bytes(1024)
+    return model, bytes(2048)
 
 
 def flip_bytes(data: bytes, seed: int, count: int = 3) -> bytes:

@@ -197,7 +197,8 @@ def check_tensor(t: Any, where: str, fname: str) -> None:
             raise fail(fname, f"{where} (dims {list(t.dims)}) needs {expected:,} bytes of data, it holds {have:,}")
         return
     field, per = TYPED_FIELD.get(t.data_type, ("", 0))
-    count = len(getattr(t, field)) if field else 0
+    typed = ("float_data", "int32_data", "string_data", "int64_data", "double_data", "uint64_data")
+    count = len(getattr(t, field)) if field else sum(len(getattr(t, f)) for f in typed)
     if field and BITS.get(t.data_type, 8) >= 8 and count != n * per and (count or n):
         raise fail(fname, f"{where} (dims {list(t.dims)}) needs {n * per:,} values in {field}, it holds {count:,}")
     if n and not count and not field:
