@@ -20,6 +20,9 @@ from typing import Any
 from zooprof.renderers.escape import printable
 
 ELLIPSIS = "…"
+#: above this many rows a table is printed as aligned plain text without borders: rich draws about
+#: 2 ms per row, so a 20,000-layer model's table would take 40 s
+LARGE_TABLE_ROWS = 2000
 
 
 @dataclass(frozen=True)
@@ -156,9 +159,10 @@ def hidden_line(hidden: Sequence[str], width: int | None) -> str | None:
 
 @dataclass(frozen=True)
 class Fitted:
-    table: Any  # the rich Table
+    table: Any  # the rich Table (None for a large table: `lines` instead)
     note: str | None  # the line to print under it: which columns were hidden (None: none)
     width: int  # the cells it takes: more than asked only when even its figures alone do not fit
+    lines: str | None = None  # a large table as aligned plain text (LARGE_TABLE_ROWS)
 
     def print_to(self, console: Any) -> None:
         """Print the table, then the note, on a recording console (zooprof.renderers.textconsole)."""
@@ -166,9 +170,34 @@ class Fitted:
 
         if self.width > console.width:  # never cut a figure: the table overflows instead
             console.width = self.width
-        console.print(self.table)
+        if self.lines is not None:  # written as is: no markup, no wrapping, no highlighting
+            console.out(self.lines, highlight=False)
+        else:
+            console.print(self.table)
         if self.note:
             console.print(Text(self.note))
+
+
+def plain_table(title: str | None, columns: Sequence[FitColumn], cells: Sequence[Sequence[str]], plan: Layout) -> str:
+    """A large table as aligned text: a heading line, a rule, one line per row, two spaces between
+    columns (figures right-aligned where the column says so), the same widths as the drawn table."""
+    from rich.cells import cell_len
+
+    def pad(text: str, w: int, right: bool) -> str:
+        gap = " " * max(0, w - cell_len(text))
+        return gap + text if right else text + gap
+
+    shown = list(zip(plan.shown, plan.widths, strict=True))
+    out = [printable(title)] if title else []
+    out.append("  ".join(pad(shorten(columns[i].heading, w, "end"), w, columns[i].right) for i, w in shown).rstrip())
+    out.append("  ".join("─" * w for _, w in shown))
+    for row in cells:
+        parts = []
+        for i, w in shown:
+            text = row[i] if columns[i].figure else shorten(row[i], w, columns[i].cut)
+            parts.append(pad(text, w, columns[i].right))
+        out.append("  ".join(parts).rstrip())
+    return "\n".join(out)
 
 
 def fit_table(
@@ -189,6 +218,9 @@ def fit_table(
 
     cells = [[printable(c) for c in row] for row in rows]
     plan = layout(columns, cells, None if wide else width, pad_edge)
+    if len(cells) > LARGE_TABLE_ROWS:
+        total = sum(plan.widths) + 2 * (len(plan.widths) - 1)
+        return Fitted(None, hidden_line(plan.hidden, width), total, plain_table(title, columns, cells, plan))
     table = Table(
         title=None if title is None else Text(printable(title)),
         title_justify="left",
