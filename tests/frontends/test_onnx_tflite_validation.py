@@ -278,3 +278,26 @@ def test_too_many_files_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         (tmp_path / f"f{i}").write_bytes(b"x")
     with pytest.raises(UsageError, match="more than 5 files"):
         cache.path_hash(tmp_path)
+
+
+def test_a_float_attribute_that_is_not_finite_is_refused(tmp_path: Path) -> None:
+    """NaN would reach the result as JSON's non-standard NaN; a model with it is malformed."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from zooprof.errors import UsageError as Refused
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 4, 4])
+    inits = [numpy_helper.from_array(np.ones(3, np.float32), n) for n in ("s", "b", "m", "v")]
+    node = helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], name="bn", epsilon=float("nan"))
+    model = helper.make_model(
+        helper.make_graph([node], "g", [x], [y], inits), opset_imports=[helper.make_opsetid("", 17)]
+    )
+    path = tmp_path / "nan.onnx"
+    onnx.save(model, str(path))
+    import zooprof
+
+    with pytest.raises(Refused, match="attribute 'epsilon' is not a finite number"):
+        zooprof.inspect(str(path), use_cache=False)

@@ -307,6 +307,9 @@ def check_nodes(model: Any, fname: str) -> None:
         for a in node.attribute:
             if a.type not in ATTR_TYPES or a.ref_attr_name:
                 raise fail(fname, f"node '{node.name}' ({node.op_type}): attribute '{a.name}' has no readable value")
+            floats = [a.f] if a.type == 1 else list(a.floats) if a.type == 6 else []  # FLOAT, FLOATS
+            if not all(math.isfinite(x) for x in floats):
+                raise fail(fname, f"node '{node.name}' ({node.op_type}): attribute '{a.name}' is not a finite number")
     opsets = {o.domain: int(o.version) for o in model.opset_import}
     schemas = _Schemas(opsets)
     weights = {t.name: t for t in model.graph.initializer}
