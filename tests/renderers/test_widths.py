@@ -229,23 +229,9 @@ def test_power_log_table_fits(width: int, tmp_path: Path, capsys: pytest.Capture
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_results_table_fits(width: int) -> None:
-    columns = [
-        "id",
-        "model",
-        "runtime",
-        "device",
-        "precision",
-        "batch",
-        "threads",
-        "power_mode",
-        "repeat",
-        "status",
-        "latency_median_ms",
-        "latency_p99_ms",
-        "ci_rel_halfwidth",
-        "energy_per_inference_mj",
-        "machine",
-    ]
+    from zooprof.cli.results_cmd import TABLE_COLUMNS
+
+    columns = list(TABLE_COLUMNS)
     numeric = {"id", "batch", "threads", "repeat", "latency_median_ms", "latency_p99_ms", "ci_rel_halfwidth"}
     numeric |= {"energy_per_inference_mj"}
     rows = [
