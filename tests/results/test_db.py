@@ -221,3 +221,14 @@ def test_each_rows_document_is_the_results_json_with_that_measurement(tmp_path: 
     want = [single(result, i).to_dict() for i in range(3)] + [static(result).to_dict()]
     assert [json.loads(s) for s in stored] == want
     assert [list(json.loads(s)) for s in stored] == [list(w) for w in want]  # to_dict's key order
+
+
+def test_the_stored_json_is_the_same_with_either_encoder(tmp_path: Path) -> None:
+    """orjson (when installed) and the standard library write the same compact JSON."""
+    import json
+
+    from zooprof.results import db as dbmod
+
+    doc = tiny().to_dict()
+    standard = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode(doc)
+    assert dbmod.encode_json(doc) == standard

@@ -36,7 +36,27 @@ from zooprof.results.schema import (
 #: How long a writer waits for another's transaction before giving up, seconds.
 BUSY_TIMEOUT_S = 60.0
 EXPORT_SUFFIXES = (".csv", ".json", ".parquet")
-_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
+def _encoder() -> Any:
+    """orjson when installed (about 6x faster; the results database's `zooprof[fast]` extra), else
+    the standard library; both give compact JSON with the keys in order. A result holds no NaN:
+    figures that cannot be computed are None (zooprof.measure.stats.finite)."""
+    try:
+        import orjson
+    except ImportError:
+        return json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+    def encode(obj: Any) -> str:
+        try:
+            return orjson.dumps(obj).decode()
+        except TypeError:  # a value orjson does not take (an int over 64 bits): the standard encoder
+            return json.JSONEncoder(separators=(",", ":"), check_circular=False).encode(obj)
+
+    return encode
+
+
+encode_json = _encoder()
 #: One result to add: (result, cell key, sweep, machine, power mode, repeat).
 Entry = tuple[ProfileResult, str | None, str | None, str | None, str | None, int | None]
 
@@ -274,14 +294,14 @@ def _rows(entry: Entry, created: str) -> list[tuple[Any, ...]]:
     # the document around the measurement is encoded once for all of the result's rows; the keys
     # keep to_dict's order: schema_version, model, totals, layers, measurements, environment, graph
     doc = result.to_dict()
-    head = _ENCODE({k: doc[k] for k in ("schema_version", "model", "totals", "layers")})[:-1]
-    tail = _ENCODE({k: doc[k] for k in ("environment", "graph") if k in doc})[1:]
+    head = encode_json({k: doc[k] for k in ("schema_version", "model", "totals", "layers")})[:-1]
+    tail = encode_json({k: doc[k] for k in ("environment", "graph") if k in doc})[1:]
     rows = []
     for m in result.measurements or [None]:
         s = summary_row(result, m, "")
         timing = ((m or {}).get("timing") or {}).get("latency_ms") or {}
         power = (m or {}).get("power") or {}
-        document = f'{head},"measurements":[{"" if m is None else _ENCODE(m)}],{tail}'
+        document = f'{head},"measurements":[{"" if m is None else encode_json(m)}],{tail}'
         rows.append(
             (
                 created,
