@@ -506,3 +506,21 @@ def test_keras_metadata_pb_decoder() -> None:
 
     node = ld(3, b"root") + ld(4, b"_tf_keras_sequential") + ld(5, meta)
     assert keras_metadata_config(ld(1, node)) == {"class_name": "Sequential", "config": {"name": "s", "layers": []}}
+
+
+def test_a_savedmodel_without_keras_metadata_needs_trust(saved: dict[str, Any], tmp_path: Path) -> None:
+    """Without keras_metadata.pb the model would be revived from the file's TensorFlow functions,
+    which zooprof cannot check first: refused without --trust; with it, tf_keras is tried (and says
+    in one line that it cannot rebuild a Keras model from functions alone)."""
+    import shutil
+
+    import zooprof
+    from zooprof.errors import UsageError
+
+    folder = tmp_path / "bare_savedmodel"
+    shutil.copytree(saved["dir"] / "saved_features", folder)
+    (folder / "keras_metadata.pb").unlink()
+    with pytest.raises(UsageError, match="pass --trust if you trust its source"):
+        zooprof.inspect(str(folder), use_cache=False)
+    with pytest.raises(UsageError, match="TensorFlow SavedModel that Keras cannot load"):
+        zooprof.inspect(str(folder), use_cache=False, trust=True)

@@ -22,7 +22,7 @@ def check_file(path: Path, trust: bool) -> None:
     from zooprof.frontends.keras.files import read_file
     from zooprof.frontends.keras.validate import scan_config
 
-    config, _, _ = read_file(path)
+    config, _, _ = read_file(path, trust)
     scan_config(unwrap_config(config), path.name, trust)
 
 

@@ -254,9 +254,10 @@ def keras_metadata_config(data: bytes) -> dict[str, Any] | None:
     return None
 
 
-def read_savedmodel(path: Path) -> tuple[dict[str, Any], list[FileWeight] | None, list[str]]:
+def read_savedmodel(path: Path, trust: bool = False) -> tuple[dict[str, Any], list[FileWeight] | None, list[str]]:
     """The config of a Keras SavedModel folder: from keras_metadata.pb without TensorFlow, else
-    by loading it with tf_keras (TensorFlow needed)."""
+    (with --trust only) by loading it with tf_keras: a SavedModel without Keras metadata is revived
+    from its TensorFlow functions, graphs a file supplies, which zooprof does not inspect first."""
     meta = path / "keras_metadata.pb"
     if meta.is_file():
         check_model_file(meta, "a SavedModel's keras_metadata.pb", JSON_ENV, MAX_JSON_BYTES)
@@ -270,6 +271,13 @@ def read_savedmodel(path: Path) -> tuple[dict[str, Any], list[FileWeight] | None
                 None,
                 ["Keras SavedModel: config read from keras_metadata.pb without TensorFlow; weights not checked"],
             )
+    if not trust:
+        raise UsageError(
+            f"{path.name} is a SavedModel without a readable keras_metadata.pb: reading it means loading "
+            "its TensorFlow functions, which zooprof cannot check first",
+            "pass --trust if you trust its source, or convert it to TFLite "
+            "(tf.lite.TFLiteConverter.from_saved_model) and inspect the .tflite",
+        )
     import importlib.util
 
     if importlib.util.find_spec("tensorflow") is None:
@@ -303,13 +311,13 @@ def read_savedmodel(path: Path) -> tuple[dict[str, Any], list[FileWeight] | None
 # by suffix
 
 
-def read_file(path: Path) -> tuple[dict[str, Any], list[FileWeight] | None, list[str]]:
+def read_file(path: Path, trust: bool = False) -> tuple[dict[str, Any], list[FileWeight] | None, list[str]]:
     """(config, weight shapes, notes) of a Keras file or SavedModel folder, by its suffix."""
     if not path.exists():
         raise UsageError(f"no such file: {path}", "check the path")
     if path.is_dir():
         if (path / "saved_model.pb").is_file():
-            return read_savedmodel(path)
+            return read_savedmodel(path, trust)
         raise UsageError(f"{path} is a folder without saved_model.pb", "give a .h5 or .keras file or a SavedModel")
     suffix = path.suffix.lower()
     if suffix in (".h5", ".hdf5"):

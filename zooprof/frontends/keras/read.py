@@ -38,7 +38,7 @@ def read(ref: Any, shapes: list[Shape] | None, options: ReadOptions) -> tuple[Gr
     entry whose source is keras:..."""
     if ref.kind == "keras-file":
         path = Path(ref.source)
-        config, weights, notes = read_file(path)
+        config, weights, notes = read_file(path, options.trust)
         return graph_from_config(
             config,
             name=ref.name,
