@@ -297,3 +297,27 @@ def test_run_limited_keeps_the_error_class(tmp_path: Path) -> None:
 def test_torchscript_files_read_in_the_child(files: dict[str, Path]) -> None:
     graph, shapes = frontend.graph_from_file(files["ts"], [fx.INPUT], trust=False)
     assert shapes == [fx.INPUT] and graph.trace_method == "torchscript+dispatch" and len(graph.layers) >= 3
+
+
+@pytest.mark.slow
+def test_isolated_tracing_after_tensorflow_started_its_threads(tmp_path: Path) -> None:
+    """compare-formats may read a TorchScript file after TensorFlow started its thread pools: the
+    forked child that traces it must not deadlock on a lock one of those threads held."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        from zooprof.frontends.compat import triton_first
+        triton_first()
+        import tensorflow as tf
+        tf.constant(1.0) + 1
+        import torch
+        m = torch.jit.script(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU()))
+        m.save({str(tmp_path / "ts.pt")!r})
+        import zooprof
+        r = zooprof.inspect({str(tmp_path / "ts.pt")!r}, input_shape="1x3x8x8", use_cache=False)
+        print("PARAMS", r.totals["params"])
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert "PARAMS 112" in proc.stdout, proc.stderr[-2000:]  # 4 x 3 x 3 x 3 weights + 4 biases
