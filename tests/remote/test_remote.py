@@ -80,17 +80,21 @@ def test_a_row_on_the_board_and_its_record(
 def test_latency_on_the_board_matches_the_same_measurement_here(
     board: LocalSshd, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """The board is this machine: the agent's median is the local worker's, within 10 % (the best of
-    two alternating runs each, so that a burst of load on a 2-core machine does not decide)."""
+    """The board is this machine: the agent's median is the local worker's, within 10 %. The
+    medians of separate processes on a shared 2-core machine differ by up to half between runs
+    (seen: 6.5 and 9.5 ms for the same local command), so local and board runs alternate and the
+    best of each is compared, for up to four rounds: a systematic difference would stay."""
     args = ["mobilenet_v2", "--runtime", "onnxruntime", "--threads", "1", "--max-time", "4"]
     medians: dict[str, list[float]] = {"local": [], "board": []}
-    for _ in range(2):
+    for _ in range(4):
         for where, extra in (("local", []), ("board", on(board))):
             out = tmp_path / f"{where}.json"
             code, _, err = run(capsys, "profile", *args, *extra, "-o", str(out))
             assert code == 0, err
             medians[where].append(rows(out)[0]["timing"]["latency_ms"]["median"])
-    assert min(medians["board"]) == pytest.approx(min(medians["local"]), rel=0.10), medians
+        if min(medians["board"]) == pytest.approx(min(medians["local"]), rel=0.10):
+            return
+    raise AssertionError(f"the board's best median is not within 10 % of the local one's: {medians}")
 
 
 def profile_in_background(board: LocalSshd, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
