@@ -35,6 +35,19 @@ def agent(folder: Path, command: str, job: object) -> tuple[int, list[dict]]:
     return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines()]
 
 
+def onnx_job(tmp_path: Path, root: Path, hz: float, idle_s: float, min_time: float) -> dict:
+    """A tiny ONNX model on onnxruntime with power sampling on the fake board at `root`."""
+    return {
+        "runtime": "onnxruntime",
+        "model": str(tiny_onnx(tmp_path / "m.onnx")),
+        "input_shapes": [[1, 3, 8, 8]],
+        "max_time": 0.5,
+        "min_time": min_time,
+        "power": {"sample_hz": hz, "idle_s": idle_s},
+        "sysfs_root": str(root),
+    }
+
+
 def test_the_bundle_holds_the_agent_and_its_modules_only(tmp_path: Path) -> None:
     folder = unpack(tmp_path)
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.py"))
@@ -49,16 +62,7 @@ def test_run_onnxruntime_with_power_on_a_fake_xavier(tmp_path: Path) -> None:
     folder = unpack(tmp_path / "agent")
     root = tmp_path / "root"
     fb.xavier_nx(root)
-    job = {
-        "runtime": "onnxruntime",
-        "model": str(tiny_onnx(tmp_path / "m.onnx")),
-        "input_shapes": [[1, 3, 8, 8]],
-        "max_time": 0.5,
-        "min_time": 0.3,
-        "power": {"sample_hz": 50, "idle_s": 0.2},
-        "sysfs_root": str(root),
-    }
-    code, lines = agent(folder, "run", job)
+    code, lines = agent(folder, "run", onnx_job(tmp_path, root, hz=50, idle_s=0.2, min_time=0.3))
     assert code == 0
     result = lines[-1]["result"]
     assert result["status"] == "ok" and result["timing"]["latency_ms"]["n"] >= 10
@@ -113,16 +117,7 @@ def test_a_board_without_rails_is_sampled_through_tegrastats(tmp_path: Path) -> 
     folder = unpack(tmp_path / "agent")
     root = tmp_path / "root"
     fake_tegrastats(root / "usr/bin", XNX_JP5)
-    job = {
-        "runtime": "onnxruntime",
-        "model": str(tiny_onnx(tmp_path / "m.onnx")),
-        "input_shapes": [[1, 3, 8, 8]],
-        "max_time": 0.5,
-        "min_time": 1.0,
-        "power": {"sample_hz": 20, "idle_s": 0},
-        "sysfs_root": str(root),
-    }
-    code, lines = agent(folder, "run", job)
+    code, lines = agent(folder, "run", onnx_job(tmp_path, root, hz=20, idle_s=0, min_time=1.0))
     assert code == 0
     raw = lines[-1]["result"]["trace"]
     assert raw["sensor"] == "tegrastats" and len(raw["tegrastats_lines"]) >= 5

@@ -69,6 +69,9 @@ def test_a_row_on_the_board_and_its_record(
     assert row["power"]["covers_device"] is True
     assert "measured on zp-board (NVIDIA Jetson Orin Nano Developer Kit)" in text
     assert "agent" in err and "copied" in err and "model tiny.onnx copied" in err
+    remote = row["remote"]  # what ssh and the board's interpreter add: the call less the agent's own time
+    assert 0 < remote["agent_s"] < remote["call_s"]
+    assert remote["overhead_s"] == pytest.approx(remote["call_s"] - remote["agent_s"], abs=1e-3)
 
     # a second run copies neither the agent nor the model (the progress lines say so)
     code, text, err = run(capsys, "profile", model, *on(board), "--max-time", "0.5", "-o", str(out))

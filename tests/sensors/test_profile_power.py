@@ -14,6 +14,18 @@ from zooprof.sensors.base import POWER, Channel, Trace
 pytest.importorskip("torch")
 
 
+def profile_replaying(capsys: pytest.CaptureFixture[str], trace: Path, out_json: Path, max_time: str) -> dict:
+    """`zooprof profile mnist-mlp --sensor replay:TRACE --idle 0`: its one measurement row."""
+    code, out, err = run(
+        capsys, "profile", "mnist-mlp", "--sensor", f"replay:{trace}", "--idle", "0", "--max-time", max_time,
+        "-o", str(out_json),
+    )  # fmt: skip
+    assert code == 0, err
+    row = json.loads(out_json.read_text())["measurements"][0]
+    row["_printed"] = out
+    return row
+
+
 def constant_trace(path: Path, sensor: str, channel: str, mw: float, total_source: str) -> Path:
     """A recorded trace of `mw` on one channel, 20 s at 1 kHz, as `--sensor replay:PATH` reads it."""
     trace = Trace(sensor, {channel: Channel(channel, "mW", POWER)}, total=channel, total_source=total_source)
@@ -45,22 +57,7 @@ def test_replayed_constant_trace_gives_power_times_window_over_iterations(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     path = constant_trace(tmp_path / "trace.json", "rig", "VDD_IN", 5000.0, "VDD_IN")
-    out_json = tmp_path / "r.json"
-    code, out, err = run(
-        capsys,
-        "profile",
-        "mnist-mlp",
-        "--sensor",
-        f"replay:{path}",
-        "--idle",
-        "0",
-        "--max-time",
-        "3",
-        "-o",
-        str(out_json),
-    )
-    assert code == 0, err
-    row = json.loads(out_json.read_text())["measurements"][0]
+    row = profile_replaying(capsys, path, tmp_path / "r.json", "3")
     p, timing = row["power"], row["timing"]
     stamps = timing["timestamps_s"]
     window = stamps[-1][1] - stamps[0][0]
@@ -89,25 +86,10 @@ def test_a_cpu_run_under_a_gpu_only_sensor_gets_no_energy(capsys: pytest.Capture
     """The issue's case: a model measured on the CPU while NVML reads the GPU's rail. The GPU's
     power is not the model's: energy per inference is n/a with the reason, in the row and printed."""
     path = constant_trace(tmp_path / "nvml.json", "nvml", "gpu_power", 75_000.0, "NVML")
-    out_json = tmp_path / "r.json"
-    code, out, err = run(
-        capsys,
-        "profile",
-        "mnist-mlp",
-        "--sensor",
-        f"replay:{path}",
-        "--idle",
-        "0",
-        "--max-time",
-        "1",
-        "-o",
-        str(out_json),
-    )
-    assert code == 0, err
-    row = json.loads(out_json.read_text())["measurements"][0]
+    row = profile_replaying(capsys, path, tmp_path / "r.json", "1")
     p = row["power"]
     assert row["device"] == "cpu" and p["device"] == "cpu" and p["covers_device"] is False
     assert p["status"] == "n/a" and p["energy_per_inference_mj"] is None and p["energy_per_inference_raw_mj"] is None
     assert p["sensor_avg_power_mw"] == pytest.approx(75_000.0)
     assert "GPU 0's board power" in p["reason"] and "ran on cpu" in p["reason"]
-    assert "Power, torch batch 1: n/a (the replay:nvml.json sensor measures GPU 0's board power" in out
+    assert "Power, torch batch 1: n/a (the replay:nvml.json sensor measures GPU 0's board power" in row["_printed"]

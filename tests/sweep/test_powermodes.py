@@ -64,3 +64,29 @@ def test_off_a_jetson_nothing_is_switched() -> None:
     ok, what = modes.apply("MAXN")
     assert not ok and what == "power mode MAXN not set: nvpmodel -q failed (nvpmodel not found): not a Jetson?"
     assert modes.restore() is None
+
+
+def test_cooldown_waits_for_the_hottest_zone(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Two fake zones at 55.0 and 48.5 °C (millidegrees in sysfs): below 60 no wait; below 50 the
+    sweep waits in 2 s steps up to max_wait_s and says how hot it still is."""
+    from tests.sensors.fake_boards import write
+    from zooprof.sweep.run import cooldown, hottest_zone
+
+    for i, (name, milli) in enumerate((("CPU-therm", 55000), ("GPU-therm", 48500))):
+        write(tmp_path, f"sys/class/thermal/thermal_zone{i}/type", name)
+        write(tmp_path, f"sys/class/thermal/thermal_zone{i}/temp", milli)
+    monkeypatch.setenv("ZOOPROF_SYSFS_ROOT", str(tmp_path))
+    assert hottest_zone(tmp_path) == 55.0
+    slept: list[float] = []
+    assert cooldown({"temperature_c": 60}, slept.append) == "hottest zone 55.0 °C after 0 s" and slept == []
+    assert cooldown({"temperature_c": 50, "max_wait_s": 4}, slept.append) == "hottest zone 55.0 °C after 4 s"
+    assert slept == [2.0, 2.0]
+    assert cooldown({"seconds": 3}, slept.append) == "waited 3 s" and slept[-1] == 3
+
+
+def test_sweep_eta() -> None:
+    from zooprof.cli.sweep_cmd import eta_text
+
+    # 2 of 6 cells in 10 s: 5 s a cell, 4 left = 20 s
+    assert eta_text(10.0, 2, 6) == ", ETA 0m20s"
+    assert eta_text(130.0, 1, 2) == ", ETA 2m10s" and eta_text(5.0, 6, 6) == "" and eta_text(0.0, 0, 6) == ""

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 
-def _eta(elapsed: float, done: int, total: int) -> str:
+def eta_text(elapsed: float, done: int, total: int) -> str:
     if done <= 0 or total <= done:
         return ""
     seconds = elapsed / done * (total - done)
@@ -51,7 +51,7 @@ class SweepProgress:
             self.bar.update(self.task, completed=info["cell"], description=f"{info['label']}: {info['phase']}")
             return
         if info["phase"] == "done":
-            eta = _eta(info["elapsed"], info["cell"], info["of"])
+            eta = eta_text(info["elapsed"], info["cell"], info["of"])
             print(f"[{info['cell']}/{info['of']}] {info['label']}: {info['status']}{eta}", file=sys.stderr, flush=True)
 
     def __exit__(self, *exc: Any) -> None:

@@ -46,8 +46,8 @@ def library_versions() -> dict[str, str]:
 
 
 @functools.cache
-def _board_once() -> dict[str, Any]:
-    return board()
+def _board_once(root: str) -> dict[str, Any]:
+    return board(Path(root))
 
 
 @functools.cache
@@ -55,6 +55,14 @@ def _accelerator_once(root: str) -> dict[str, Any]:
     from zooprof.measure.accelerator import accelerator
 
     return accelerator(Path(root))
+
+
+def board_record() -> dict[str, Any]:
+    """The board record read under the sysfs root (as the accelerator's and every sensor's: a
+    test's fake tree, never the real board's tools), once per process and root (a copy)."""
+    from zooprof.sensors import sysfs_root
+
+    return copy.deepcopy(_board_once(str(sysfs_root())))
 
 
 def accelerator_record() -> dict[str, Any]:
@@ -77,7 +85,7 @@ def environment(command: str | None = None, threads: int | None = None) -> dict[
         "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "governors": governors(),
         "memory_bytes": memory_bytes(),
-        "board": dict(_board_once()),
+        "board": board_record(),
         "accelerator": accelerator_record(),
         "libraries": library_versions(),
         "threads": threads,

@@ -110,6 +110,10 @@ class TegrastatsSampler:
 
 
 def find_tegrastats(root):
+    """The tegrastats executable: under `root` (a Jetson's /usr/bin), then on PATH. A root other
+    than / (a fake tree in tests) is the whole machine: PATH is not searched. (Also the local
+    tegrastats sensor's: zooprof.sensors.tegrastats_live.)"""
+    root = str(root)
     for folder in ("usr/bin", "usr/sbin", "usr/local/bin"):
         path = os.path.join(root, folder, "tegrastats")
         if os.path.isfile(path) and os.access(path, os.X_OK):

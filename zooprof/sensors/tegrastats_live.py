@@ -7,30 +7,18 @@ summed (AGX Orin), `temp_<zone>` (°C), plus `gpu_load` (%) and `ram_used` (MB).
 
 from __future__ import annotations
 
-import os
 import selectors
-import shutil
 import subprocess
 import threading
 import time
 from pathlib import Path
 
 from zooprof.sensors.base import LOAD, MEMORY, POWER, TEMPERATURE, Channel, Clock, Probe, Sensor, Trace
+from zooprof.sensors.board_power import find_tegrastats
 from zooprof.sensors.tegrastats import SUMMED, Sample, parse_line
 
-SEARCH = ("usr/bin", "usr/sbin", "usr/local/bin")
 PROBE_TIMEOUT_S = 3.0
 STOP_TIMEOUT_S = 2.0
-
-
-def find_tegrastats(root: Path) -> str | None:
-    """The tegrastats executable: under `root` (a Jetson's /usr/bin), then on PATH. A root other
-    than / (ZOOPROF_SYSFS_ROOT, a fake tree in tests) is the whole machine: PATH is not searched."""
-    for folder in SEARCH:
-        path = Path(root) / folder / "tegrastats"
-        if path.is_file() and os.access(path, os.X_OK):
-            return str(path)
-    return shutil.which("tegrastats") if Path(root).resolve() == Path("/") else None
 
 
 def sample_values(s: Sample) -> dict[str, float | None]:

@@ -43,8 +43,14 @@ def parse_modes(conf: str) -> dict[str, int]:
 
 
 class PowerModes:
-    def __init__(self, run: Runner = local_runner, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        run: Runner = local_runner,
+        sleep: Callable[[float], None] = time.sleep,
+        close: Callable[[], None] | None = None,
+    ) -> None:
         self.run, self.sleep = run, sleep
+        self._close = close  # what the runner holds open (a board's ssh connection)
         self.original: str | None = None
         self._modes: dict[str, int] | None = None
         self.unavailable: str | None = None
@@ -90,6 +96,11 @@ class PowerModes:
         if f"mode {ident})" not in now and not now.lower().startswith(str(mode).lower()):
             return False, f"nvpmodel -m {ident} ran but nvpmodel -q says '{now}'"
         return True, f"power mode {now}, after {settle_s:g} s to settle"
+
+    def close(self) -> None:
+        if self._close is not None:
+            self._close()
+            self._close = None
 
     def restore(self) -> str | None:
         """Back to the mode the board had before the sweep; what was done, or None."""

@@ -82,13 +82,11 @@ def cooldown(settings: dict[str, Any], sleep: Callable[[float], None] = time.sle
 
 
 def hottest_zone(root: Path) -> float | None:
-    temps = []
-    for zone in Path(root).glob("sys/class/thermal/thermal_zone*/temp"):
-        try:
-            temps.append(int(zone.read_text()) / 1000.0)
-        except (OSError, ValueError):
-            continue
-    return max(temps) if temps else None
+    """The hottest thermal zone now (°C), as the board agent reads them; None without zones."""
+    from zooprof.sensors.board_power import board_state
+
+    temps = board_state(str(root))["temperatures_c"]
+    return max(temps.values()) if temps else None
 
 
 def sweep(assignment: Assignment, options: SweepOptions, progress: Progress | None = None) -> SweepReport:
@@ -159,6 +157,7 @@ def _sweep_here(
             restored = modes.restore()
             if restored:
                 report.notes.append(restored)
+            modes.close()
 
 
 def _power_modes(todo: list[Cell], options: SweepOptions) -> Any:
@@ -180,5 +179,5 @@ def _power_modes(todo: list[Cell], options: SweepOptions) -> Any:
             except RemoteError as exc:
                 return 1, str(exc)
 
-        return PowerModes(remote)
+        return PowerModes(remote, close=board.close)
     return PowerModes()
