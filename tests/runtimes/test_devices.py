@@ -4,6 +4,7 @@ reason) and what this machine lacks (a one-line error before any work)."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,11 +121,17 @@ def test_check_device_is_a_usage_error_for_missing_hardware_only() -> None:
 
 def test_onnxruntime_without_cuda_provider_is_named() -> None:
     why = devices.device_missing("onnxruntime", Device("cuda"))
-    import onnxruntime as ort
+    ort = pytest.importorskip("onnxruntime")
 
     if "CUDAExecutionProvider" in ort.get_available_providers():
         pytest.skip("this onnxruntime build has the CUDA provider")
     assert why is not None and "has no CUDAExecutionProvider" in why and "onnxruntime-gpu" in why
+
+
+def test_onnxruntime_not_installed_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime -> ImportError
+    why = devices.device_missing("onnxruntime", Device("cuda"))
+    assert why is not None and why.startswith("onnxruntime is not installed")
 
 
 def test_trtexec_is_found_where_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -81,7 +81,7 @@ class Registry:
 
 def zoo_dir() -> Path:
     """The manifests folder: the source checkout's zoo/, else the installed zooprof.zoo package."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # zooprof/reference/registry.py -> the checkout
     if (root / "pyproject.toml").is_file() and (root / "zoo").is_dir():
         return root / "zoo"
     from importlib.resources import files

@@ -147,8 +147,10 @@ def device_missing(runtime: str, device: Device, provider: str | None = None, tr
     if runtime == "torch":
         return _torch_cuda_missing(device)
     if runtime == "onnxruntime":
-        import onnxruntime as ort
-
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            return "onnxruntime is not installed: pip install onnxruntime-gpu (or zooprof[onnx] for the CPU)"
         wanted = ORT_PROVIDERS[ort_provider(device, provider)]
         available = ort.get_available_providers()
         if wanted not in available:
