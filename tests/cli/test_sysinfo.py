@@ -28,6 +28,7 @@ def bare_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root, no board tools or trtexec on PATH, no jetson-stats, no NVML, no cuDNN or TensorRT wheel."""
     monkeypatch.setenv("ZOOPROF_SYSFS_ROOT", str(tmp_path))
     monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    monkeypatch.delenv("ZOOPROF_TRTEXEC", raising=False)
     monkeypatch.setitem(sys.modules, "jtop", None)
     monkeypatch.setitem(sys.modules, "pynvml", None)
     monkeypatch.setattr(accelerator, "distribution_version", lambda name: None)
@@ -99,7 +100,10 @@ def test_the_empty_machine_has_no_accelerator_and_says_why(
     assert rows["CUDA toolkit"] == "n/a (no /usr/local/cuda: CUDA toolkit not installed)"
     assert rows["cuDNN"].startswith("n/a (no cudnn_version.h in /usr/include, ")
     assert rows["TensorRT"].startswith("n/a (no NvInferVersion.h in /usr/include, ")
-    assert rows["trtexec"] == "n/a (trtexec not on PATH and no /usr/src/tensorrt/bin/trtexec)"
+    assert rows["trtexec"] == (
+        "n/a (trtexec not found (looked on PATH and in /usr/src/tensorrt/bin/trtexec, "
+        "/usr/local/tensorrt/bin/trtexec); it ships with JetPack and TensorRT: give its path with --trtexec)"
+    )
     assert rows["Jetson GPU"] == "n/a (no GPU node in /sys/class/devfreq: not a Jetson)"
 
 

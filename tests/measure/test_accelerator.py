@@ -31,6 +31,7 @@ def no_pip(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Neither cuDNN nor TensorRT installed by pip, whatever this interpreter has; no trtexec on PATH."""
     monkeypatch.setattr(acc, "distribution_version", lambda name: None)
     monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    monkeypatch.delenv("ZOOPROF_TRTEXEC", raising=False)
 
 
 # ---------------------------------------------------------------- NVML
@@ -118,6 +119,26 @@ def test_full_tree(tmp_path: Path, no_pip: None) -> None:
     assert acc.trtexec(root) == {"path": "/usr/src/tensorrt/bin/trtexec", "reason": None}
 
 
+def test_trtexec_is_the_one_profile_would_run(tmp_path: Path, no_pip: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """sysinfo names the trtexec that `--runtime tensorrt` runs: $ZOOPROF_TRTEXEC first, then PATH,
+    then the TensorRT folders (runtimes.devices.find_trtexec, one lookup for both)."""
+    from zooprof.runtimes.devices import find_trtexec
+
+    root = full_tree(tmp_path / "root")
+    mine = write(tmp_path, "opt/mine/trtexec", "#!/bin/sh\n")
+    monkeypatch.setenv("ZOOPROF_TRTEXEC", str(mine))
+    assert acc.trtexec(root) == {"path": str(mine), "reason": None} and find_trtexec(root=root) == mine
+    monkeypatch.setenv("ZOOPROF_TRTEXEC", str(tmp_path / "gone"))
+    assert acc.trtexec(root) == {"path": None, "reason": f"trtexec not found at {tmp_path / 'gone'}"}
+    monkeypatch.delenv("ZOOPROF_TRTEXEC")
+    on_path = write(tmp_path, "bin/trtexec", "#!/bin/sh\n")
+    on_path.chmod(0o755)
+    monkeypatch.setenv("PATH", str(on_path.parent))
+    assert acc.trtexec(root)["path"] == str(on_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    assert acc.trtexec(root)["path"] == "/usr/src/tensorrt/bin/trtexec"
+
+
 def test_older_layouts(tmp_path: Path, no_pip: None) -> None:
     """CUDA 10.x version.txt, cuDNN 7 (version in cudnn.h), TensorRT 8 numeric defines in
     /usr/local/cuda/include; and cuda.h alone gives major.minor."""
@@ -178,13 +199,6 @@ def test_header_defines_resolve_enterprise_aliases() -> None:
     assert acc.cuda_version_text(11040) == "11.4" and acc.cuda_version_text(0) is None
 
 
-def test_trtexec_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    exe = write(tmp_path, "bin/trtexec", "#!/bin/sh\n")
-    exe.chmod(0o755)
-    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
-    assert acc.trtexec(tmp_path / "root") == {"path": str(exe), "reason": None}
-
-
 # ---------------------------------------------------------------- Jetson devfreq
 
 
@@ -226,7 +240,10 @@ def test_the_empty_machine_says_why_for_each_part(tmp_path: Path, no_pip: None) 
     assert record["cudnn"]["reason"].startswith("no cudnn_version.h in /usr/include, /usr/include/*-linux-gnu")
     assert record["cudnn"]["reason"].endswith("; no nvidia-cudnn-cu* pip distribution")
     assert record["tensorrt"]["reason"].endswith("; no tensorrt pip distribution")
-    assert record["trtexec"] == {"path": None, "reason": "trtexec not on PATH and no /usr/src/tensorrt/bin/trtexec"}
+    assert record["trtexec"]["path"] is None
+    assert record["trtexec"]["reason"].startswith(
+        "trtexec not found (looked on PATH and in /usr/src/tensorrt/bin/trtexec, /usr/local/tensorrt/bin/trtexec)"
+    )
     assert record["jetson_gpu"]["reason"] == "no GPU node in /sys/class/devfreq: not a Jetson"
     assert all(record[k]["version"] is None for k in ("cuda_toolkit", "cudnn", "tensorrt"))
 

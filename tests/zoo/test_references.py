@@ -5,6 +5,7 @@ google-research/receptive_field table. Plus invariants that hold for every model
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +144,18 @@ def test_global_after_pooling() -> None:
     gap = next(row for row in rows if row["name"] == "avgpool")
     assert gap["rf"]["size"] == "global"
     assert rows[-1]["rf"]["size"] == "global"
+
+
+def test_a_source_checkout_reads_its_own_zoo_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """zooprof run from a checkout on PYTHONPATH (no install, as on a lent GPU host) finds the
+    manifests in the checkout's zoo/ without the installed package's zooprof.zoo mapping."""
+    import importlib.resources
+
+    from zooprof.reference import registry
+
+    def no_package(name: str) -> None:
+        raise ModuleNotFoundError(f"No module named {name!r}")
+
+    monkeypatch.setattr(importlib.resources, "files", no_package)
+    root = Path(registry.__file__).resolve().parents[2]
+    assert registry.zoo_dir() == root / "zoo" and (root / "zoo" / "mobilenet_v2.toml").is_file()

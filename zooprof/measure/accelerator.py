@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ INCLUDE_DIRS = ("usr/include", "usr/include/*-linux-gnu", "usr/local/cuda/includ
 CUDA_HOME = "usr/local/cuda"
 CUDNN_DISTRIBUTIONS = ("nvidia-cudnn-cu13", "nvidia-cudnn-cu12", "nvidia-cudnn-cu11")
 TENSORRT_DISTRIBUTIONS = ("tensorrt", "tensorrt-cu13", "tensorrt-cu12", "tensorrt-cu11", "tensorrt_libs")
-TRTEXEC = "usr/src/tensorrt/bin/trtexec"
 
 _DEFINE = re.compile(r"^\s*#\s*define\s+(\w+)\s+(\w+)", re.MULTILINE)
 
@@ -244,14 +242,13 @@ def tensorrt(root: Path) -> dict[str, Any]:
 
 
 def trtexec(root: Path) -> dict[str, Any]:
-    """Where trtexec is: TensorRT's package folder under the root, else PATH."""
-    candidate = root / TRTEXEC
-    if candidate.is_file():
-        return {"path": _shown(root, candidate), "reason": None}
-    found = shutil.which("trtexec")
-    if found:
-        return {"path": found, "reason": None}
-    return {"path": None, "reason": f"trtexec not on PATH and no {_shown(root, candidate)}"}
+    """Where trtexec is: the one `zooprof profile --runtime tensorrt` would run (runtimes.devices)."""
+    from zooprof.runtimes.devices import find_trtexec, trtexec_missing
+
+    found = find_trtexec(root=root)
+    if found is not None:
+        return {"path": _shown(root, found), "reason": None}
+    return {"path": None, "reason": trtexec_missing(root=root)}
 
 
 def _mhz(node: Path, name: str) -> float | None:

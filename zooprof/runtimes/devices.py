@@ -114,19 +114,22 @@ def unsupported(runtime: str, device: Device, precision: str | None, provider: s
     return None
 
 
-def find_trtexec(explicit: str | None = None) -> Path | None:
-    """trtexec: --trtexec, $ZOOPROF_TRTEXEC, PATH, then where JetPack and the tarballs install it."""
+def find_trtexec(explicit: str | None = None, root: Path | None = None) -> Path | None:
+    """trtexec: --trtexec, $ZOOPROF_TRTEXEC, PATH, then where JetPack and the tarballs install it
+    (under `root`, the machine's file system: sysinfo's fake roots in tests). The one lookup that
+    `zooprof profile` and `zooprof sysinfo` share; the board agent keeps its own (Python 3.6, stdlib)."""
     for candidate in (explicit, os.environ.get("ZOOPROF_TRTEXEC")):
         if candidate:
             return Path(candidate) if Path(candidate).is_file() else None
     found = shutil.which("trtexec")
     if found:
         return Path(found)
-    return next((Path(p) for p in TRTEXEC_PLACES if Path(p).is_file()), None)
+    base = root or Path("/")
+    return next((base / p[1:] for p in TRTEXEC_PLACES if (base / p[1:]).is_file()), None)
 
 
-def trtexec_missing(explicit: str | None = None) -> str | None:
-    if find_trtexec(explicit) is not None:
+def trtexec_missing(explicit: str | None = None, root: Path | None = None) -> str | None:
+    if find_trtexec(explicit, root) is not None:
         return None
     given = explicit or os.environ.get("ZOOPROF_TRTEXEC")
     if given:
