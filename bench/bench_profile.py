@@ -13,6 +13,8 @@ Targets (docs/benchmarks.md):
                 (mobilenet_v2, 1 thread, PyTorch and ONNX Runtime)
   power-overhead  sampling a sysfs power sensor at 100 Hz moves mobilenet_v2's median
                 by less than 2 %
+  memory-watch  the parent's watch of a worker's resident memory (--memory-limit) costs
+                under 1 % of one core while the worker runs
 
 Run: make bench (or python bench/bench_profile.py [--markdown PATH] [--only NAME,...]).
 Exit code 1 if a target fails. Nothing else should run on the machine meanwhile.
@@ -276,6 +278,70 @@ def bench_power_overhead() -> dict[str, Any]:
     }
 
 
+def child_holder_job(seconds: float, report: Any) -> dict[str, Any]:
+    """A worker that starts a child process (as trtexec is) and waits `seconds`."""
+    child = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({seconds + 30})"])
+    try:
+        time.sleep(seconds)
+    finally:
+        child.kill()
+        child.wait()
+    return {}
+
+
+def bench_memory_watch() -> dict[str, Any]:
+    """What the memory watch costs the parent: one sample (RSS of the worker and its child, the
+    worker's VmHWM), one scan for descendants (psutil walks every process), and the parent's
+    whole CPU time while a 10 s worker with a child runs (the watch, the pipe polls, the spawn)."""
+    import psutil
+
+    from zooprof.runtimes import memory_limit as ml
+    from zooprof.runtimes.worker import run_isolated
+
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time\n"
+            "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+            "time.sleep(60)",
+        ]
+    )
+    try:
+        time.sleep(1.0)  # its child has started
+        watch = ml.MemoryWatch(worker.pid, None)
+        watch.sample()  # the first sample scans; the next ones within FAMILY_REFRESH_S do not
+        n = 500
+        started = time.process_time()
+        for _ in range(n):
+            watch.sample()
+        sample_us = (time.process_time() - started) / n * 1e6
+        root = psutil.Process(worker.pid)
+        started = time.process_time()
+        for _ in range(50):
+            family = root.children(recursive=True)
+        scan_ms = (time.process_time() - started) / 50 * 1e3
+    finally:
+        for proc in psutil.Process(worker.pid).children(recursive=True):
+            proc.kill()
+        worker.kill()
+        worker.wait()
+    schedule = (sample_us / 1e6 / ml.SAMPLE_S + scan_ms / 1e3 / ml.FAMILY_REFRESH_S) * 100
+    cpu, wall = time.process_time(), time.monotonic()
+    out = run_isolated(child_holder_job, (10.0,), timeout=120)
+    share = (time.process_time() - cpu) / (time.monotonic() - wall) * 100
+    if not out.ok:
+        raise RuntimeError(out.reason)
+    return {
+        "name": "memory-watch",
+        "value": f"parent {share:.2f} % of one core over a 10 s worker; one sample {sample_us:.0f} us "
+        f"({len(family) + 1} processes), one scan {scan_ms:.2f} ms ({len(psutil.pids())} processes on the machine): "
+        f"{schedule:.2f} % at {1 / ml.SAMPLE_S:g} samples and {1 / ml.FAMILY_REFRESH_S:g} scan per s",
+        "target": "< 1 % of one core",
+        "ok": share < 1.0,
+    }
+
+
 BENCHES = {
     "overhead": bench_overhead,
     "fidelity-torch": bench_fidelity_torch,
@@ -284,6 +350,7 @@ BENCHES = {
     "default-run": bench_default_run,
     "per-layer": bench_per_layer,
     "power-overhead": bench_power_overhead,
+    "memory-watch": bench_memory_watch,
 }
 
 

@@ -37,7 +37,8 @@ def profile(
     """Static analysis plus measured latency and memory; returns a ProfileResult whose
     `measurements` hold one entry per runtime x batch (each measured in its own worker).
 
-    Options: threads, max_time, target_ci (0.01 = 1 %), timeout, per_layer, trust, weights,
+    Options: threads, max_time, target_ci (0.01 = 1 %), timeout, memory_limit ("8G", bytes or
+    "none"; default 80 % of the memory available as each worker starts), per_layer, trust, weights,
     ort_opt_level, device ("cpu", "cuda:0"), precision ("fp16"), cuda_graphs, cudnn_benchmark,
     ort_provider, dla_core, trtexec, use_cache. See `zooprof profile --help`.
     """

@@ -1,6 +1,7 @@
 """A real OpenSSH server on 127.0.0.1 for the remote-board tests: throw-away host and client keys,
 strict host key checking through a known_hosts file, an ssh_config naming the board `zp-board`,
-and a fake Jetson tree (Orin Nano, JetPack 6) for the agent to read. `make test` installs
+and a fake Jetson tree (Orin Nano, JetPack 6) for the agent to read. The server logs each login
+(`logins()`: how many ssh connections were made, one per ControlMaster). `make test` installs
 openssh-server and openssh-client; without them the tests that need the server skip."""
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class LocalSshd:
                     "StrictModes no",
                     "UsePAM no",
                     "MaxSessions 50",
-                    "LogLevel ERROR",
+                    "LogLevel INFO",  # one "Accepted publickey" line per connection: logins()
                     "",
                 ]
             )
@@ -108,6 +109,12 @@ class LocalSshd:
                 time.sleep(0.05)
         raise RuntimeError("sshd did not start listening in 15 s")
 
+    def logins(self) -> int:
+        """How many ssh connections the server has accepted so far (each one a login: a multiplexed
+        ssh session over an open ControlMaster is not one)."""
+        log = self.dir / "sshd.log"
+        return log.read_text(errors="replace").count("Accepted publickey for ") if log.is_file() else 0
+
     def kill_all(self) -> None:
         """Kill sshd and every sshd process it forked for a connection (not the commands those
         run): each connection drops at once, as when a board goes away."""
@@ -140,3 +147,27 @@ def board_env(tmp: Path) -> dict[str, str]:
         "ZOOPROF_REMOTE_PYTHON": sys.executable,
         "ZOOPROF_REMOTE_SYSFS_ROOT": str(tmp / "board-root"),
     }
+
+
+def start_board(tmp: Path) -> LocalSshd:
+    """The server on 127.0.0.1 and the fake Orin Nano tree its agent reads (under tmp/board-root,
+    where board_env(tmp) points the agent)."""
+    from tests.sensors import fake_boards as fb
+
+    fb.orin_nx(tmp / "board-root")
+    fb.orin_nano_board(tmp / "board-root")
+    return LocalSshd(tmp / "sshd").start()
+
+
+def open_connections(sshd: LocalSshd, wait_s: float = 10.0) -> int:
+    """How many connections the server still serves (its per-connection processes), once those
+    closing have had up to `wait_s` to go."""
+    import psutil
+
+    assert sshd.proc is not None
+    deadline = time.monotonic() + wait_s
+    while True:
+        left = len(psutil.Process(sshd.proc.pid).children())
+        if left == 0 or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.1)

@@ -48,6 +48,50 @@ def test_isolation_keeps_the_good_model(capsys: pytest.CaptureFixture[str], tmp_
     assert "failed (crash)" in out
 
 
+@pytest.mark.slow
+def test_memory_limit_fails_the_row_and_the_run_goes_on(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """hungry_net holds 64 MiB per sample: batch 64 (4 GiB) passes a 2 GiB limit and that row
+    fails with the reason within seconds; batch 1 and the next model are measured."""
+    code, out, _ = run(
+        capsys,
+        "profile",
+        "tests.runtimes.bad_models:hungry_net",
+        "tests.runtimes.bad_models:good_net",
+        "--input-shape",
+        "1x4",
+        "--batch",
+        "64,1",
+        "--max-time",
+        "0.5",
+        "--timeout",
+        "120",
+        "--memory-limit",
+        "2G",
+        "-o",
+        str(tmp_path / "{model}.json"),
+    )
+    assert code == 1 and "failed (memory)" in out
+    hungry = json.loads((tmp_path / "tests.runtimes.bad_models_hungry_net.json").read_text())
+    good = json.loads((tmp_path / "tests.runtimes.bad_models_good_net.json").read_text())
+    assert hungry["environment"]["profile_options"]["memory_limit"] == 2**31
+    over, one = hungry["measurements"]
+    assert over["status"] == "failed" and over["failure"] == "memory"
+    assert over["reason"].startswith("worker used ")
+    assert over["reason"].endswith(
+        "over the memory limit of 2 GiB (--memory-limit); use a smaller batch or raise the limit"
+    )
+    assert over["worker_seconds"] < 60 and over["memory_limit_bytes"] == 2**31
+    assert over["worker_peak_rss_bytes"] > 2**31
+    rows = [one, *good["measurements"]]
+    assert [r["status"] for r in rows] == ["ok", "ok", "ok"], [r.get("reason") for r in rows]
+    for row in rows:
+        assert row["memory_limit_bytes"] == 2**31
+        # the parent's peak covers the whole worker life; the worker's own covers the timed run
+        assert row["worker_peak_rss_bytes"] >= row["memory"]["peak_rss_bytes"]
+    # batch 1's forward holds its 64 MiB scratch on top of the loaded model
+    assert one["memory"]["peak_rss_bytes"] - one["memory"]["rss_after_load_bytes"] >= 60 * 2**20
+
+
 def test_unknown_runtime(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "profile", "mnist-mlp", "--runtime", "tensorrtx")
     assert code == 2 and "unknown runtime 'tensorrtx'" in err and len(err.strip().splitlines()) == 1
@@ -62,7 +106,18 @@ def test_missing_runtime_package_names_the_extra(
     assert code == 2 and "zooprof[tflite]" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("args", [["--batch", "0"], ["--batch", "x"], ["--target-ci", "200%"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--batch", "0"],
+        ["--batch", "x"],
+        ["--target-ci", "200%"],
+        ["--memory-limit", "12Q"],
+        ["--memory-limit", "8"],
+        ["--memory-limit", "10M"],
+        ["--memory-limit", "0%"],
+    ],
+)
 def test_bad_options(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
     code, _, err = run(capsys, "profile", "mnist-mlp", *args)
     assert code == 2 and len(err.strip().splitlines()) == 1

@@ -127,3 +127,18 @@ def test_bad_assignment_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: 
     path.write_text("[assignment]\nname = 'x'\n[matrix]\nmodels = ['m']\nbatches = [0]\n")
     code, out, err = run(capsys, "sweep", str(path))
     assert code == 2 and "every value must be 1 or more" in err and "Traceback" not in err
+
+
+def test_ssh_boards_of_a_pool_are_checked_before_anything_runs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "lab.toml"
+    path.write_text(SMALL)
+    db = tmp_path / "runs.db"
+    code, _, err = run(capsys, "sweep", str(path), "--db", str(db), "--cluster", "auto", "--boards", "nano=a@b@c")
+    assert code == 2 and "malformed board 'a@b@c'" in err and "Traceback" not in err
+    code, _, err = run(capsys, "sweep", str(path), "--cluster", "auto", "--boards", "nano", "--ssh-config", "x")
+    assert code == 2 and "--ssh-config and --board-python are for boards reached over SSH" in err
+    code, _, err = run(capsys, "sweep", str(path), "--boards", "nano=nano@192.168.55.1")
+    assert code == 2 and "--boards is for --cluster" in err
+    assert not db.exists()

@@ -61,6 +61,12 @@ def profile(
     max_time: float = typer.Option(20.0, "--max-time", min=0.1, help="Time budget per measurement, seconds."),
     target_ci: str = typer.Option("1%", "--target-ci", help="Stop when the 95% CI of the median is within this."),
     timeout: float = typer.Option(300.0, "--timeout", min=1, help="Kill a measurement's worker after this many s."),
+    memory_limit: str = typer.Option(
+        None,
+        "--memory-limit",
+        help="Kill a measurement's worker (and its children) when their resident memory passes this: "
+        "8G, 512M, 50% of the machine's, or none (default: 80% of the memory available when it starts).",
+    ),
     output: str = typer.Option(
         None, "--output", "-o", help="Result JSON path (default reports/<time>-<model>/result.json); {model} allowed."
     ),
@@ -99,6 +105,7 @@ def profile(
         threads=threads,
         max_time=max_time,
         timeout=timeout,
+        memory_limit=memory_limit,
         per_layer=per_layer,
         per_stage=per_stage,
         trust=trust,

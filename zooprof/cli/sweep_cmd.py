@@ -66,12 +66,21 @@ def sweep(
     on: str = typer.Option(
         None, "--on", help="Run every cell on a board over SSH (user@host or a ~/.ssh/config host)."
     ),
-    ssh_config: str = typer.Option(None, "--ssh-config", help="With --on: an ssh_config file."),
-    board_python: str = typer.Option(None, "--board-python", help="With --on: the board's Python for the agent."),
+    ssh_config: str = typer.Option(
+        None, "--ssh-config", help="With --on, or --cluster boards given as NAME=user@host: an ssh_config file."
+    ),
+    board_python: str = typer.Option(
+        None, "--board-python", help="With --on, or --cluster boards over SSH: the board's Python for the agent."
+    ),
     cluster: str = typer.Option(
         None, "--cluster", help="Spread the cells over a Ray pool of boards: ray://HEAD:10001 or auto."
     ),
-    boards: str = typer.Option(None, "--boards", help="With --cluster: only these boards (comma-separated names)."),
+    boards: str = typer.Option(
+        None,
+        "--boards",
+        help="With --cluster: only these boards (comma-separated names); NAME=user@host for a board "
+        "that the node holding board:NAME drives over SSH.",
+    ),
     settle: float = typer.Option(5.0, "--settle", min=0, help="Seconds to let a new Jetson power mode settle."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the cells and which would run, measure nothing."),
 ) -> None:
@@ -85,8 +94,19 @@ def sweep(
 
     if on and cluster:
         raise UsageError("--on and --cluster both given", "one board over SSH (--on) or a pool (--cluster)")
-    if (ssh_config or board_python) and not on:
-        raise UsageError("--ssh-config and --board-python are for --on", "add --on user@board")
+    board_list = tuple(b.strip() for b in (boards or "").split(",") if b.strip())
+    if boards is not None and not cluster:
+        raise UsageError("--boards is for --cluster", "add --cluster ray://HEAD:10001 (or auto)")
+    over_ssh = on or any("=" in b for b in board_list)
+    if (ssh_config or board_python) and not over_ssh:
+        raise UsageError(
+            "--ssh-config and --board-python are for boards reached over SSH",
+            "add --on user@board, or with --cluster name them --boards NAME=user@host",
+        )
+    if board_list:
+        from zooprof.sweep.cluster import boards_and_targets
+
+        boards_and_targets(board_list)  # a malformed NAME=user@host: exit 2 before anything runs
     spec = load_assignment(assignment)
     cells = spec.cells()
     if dry_run:
@@ -101,7 +121,7 @@ def sweep(
         ssh_config=ssh_config,
         board_python=board_python,
         cluster=cluster,
-        boards=tuple(b.strip() for b in (boards or "").split(",") if b.strip()),
+        boards=board_list,
         settle_s=settle,
     )
     typer.echo(f"{spec.name}: {len(cells)} cells into {db}", err=True)

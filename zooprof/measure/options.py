@@ -68,7 +68,9 @@ class ProfileOptions:
 
     `runtimes` empty means "the model's own runtime" (`zooprof.runtimes.default_runtime`).
     `power` None means no power sampling. `device` None means each runtime's own (CPU; the GPU
-    for TensorRT) and `precision` None the model's own (zooprof.runtimes.devices).
+    for TensorRT) and `precision` None the model's own (zooprof.runtimes.devices). `memory_limit`
+    is bytes, "none" (no limit) or None: the default, a share of the memory available when each
+    worker starts (zooprof.runtimes.memory_limit); text forms ('8G', '50%') are parsed here.
     """
 
     runtimes: tuple[str, ...] = ()
@@ -78,6 +80,7 @@ class ProfileOptions:
     max_time: float = 20.0
     target_ci: float = 0.01
     timeout: float = 300.0
+    memory_limit: int | str | None = None
     per_layer: bool = False
     per_stage: bool = False
     trust: bool = False
@@ -110,6 +113,13 @@ class ProfileOptions:
             if not isinstance(value, (int, float)) or value < low:
                 flag = "--" + name.replace("_", "-")
                 raise UsageError(f"{flag} {value} is out of range", f"give {low:g} seconds or more")
+        from zooprof.runtimes.memory_limit import parse_memory_limit
+
+        object.__setattr__(self, "memory_limit", parse_memory_limit(self.memory_limit))
+        if self.on is not None and self.memory_limit is not None:
+            raise UsageError(
+                "--memory-limit is not applied with --on", "the board's agent runs its workers; drop --memory-limit"
+            )
         if not 0 < self.target_ci < 1:
             raise UsageError(f"--target-ci {self.target_ci} is out of range", "give a value between 0 and 100 %")
         self._check_device_options()
@@ -205,6 +215,7 @@ class ProfileOptions:
             "max_time": self.max_time,
             "target_ci": self.target_ci,
             "timeout": self.timeout,
+            "memory_limit": self.memory_limit,
             "per_layer": self.per_layer,
             "per_stage": self.per_stage,
             "ort_opt_level": self.ort_opt_level,

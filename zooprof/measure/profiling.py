@@ -4,8 +4,9 @@
 --runtime`, `zooprof.profile` and `compare-formats --latency`.
 
 Each (model, runtime, batch) runs in its own worker process (zooprof.runtimes.worker) with
-a time limit; a failure is recorded in that row with its reason and the others are kept.
-Derived figures (throughput, achieved GFLOP/s) are computed here, once, for every renderer.
+a time limit and a memory limit; a failure is recorded in that row with its reason and the
+others are kept. Derived figures (throughput, achieved GFLOP/s) are computed here, once, for
+every renderer.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zooprof.measure.options import ProfileOptions
 from zooprof.result.document import ProfileResult
 from zooprof.sensors.sampling import PowerSession
+
+if TYPE_CHECKING:
+    from zooprof.remote.board import Board
 
 Progress = Callable[[str, dict[str, Any]], None]
 
@@ -31,9 +35,12 @@ def profile(
     options: ProfileOptions,
     progress: Progress | None = None,
     power_session: PowerSession | None = None,
+    board: Board | None = None,
 ) -> ProfileResult:
     """The one orchestration of a measurement, used by the CLI, the Python API and sweeps:
-    static analysis (cached), then one isolated worker per runtime x batch."""
+    static analysis (cached), then one isolated worker per runtime x batch. With `options.on`,
+    `board` is a board already open (a sweep's, one connection for all its cells), used and left
+    open; without it the board is opened for this call and closed at its end."""
     from zooprof.measure.static import inspect
 
     options.check_available()
@@ -44,7 +51,7 @@ def profile(
         use_cache=options.use_cache,
         command=options.command,
     )
-    return measure_model(result, model, options, progress, power_session)
+    return measure_model(result, model, options, progress, power_session, board)
 
 
 def runtimes_for(result: ProfileResult, options: ProfileOptions) -> list[str]:
@@ -70,9 +77,11 @@ def measure_model(
     options: ProfileOptions,
     progress: Progress | None = None,
     power_session: PowerSession | None = None,
+    board: Board | None = None,
 ) -> ProfileResult:
     """Replace a static ProfileResult's measurements with one per runtime x batch. With
-    `options.power` (or a ready `power_session`), a sensor samples while each worker measures."""
+    `options.power` (or a ready `power_session`), a sensor samples while each worker measures;
+    with `options.on`, on the board (`board`, if open already: see `profile`)."""
     from zooprof.reference.resolve import resolve
 
     ref = resolve(model)
@@ -101,7 +110,7 @@ def measure_model(
         )
         return result
     if options.on:
-        _measure_on_board(result, ref, shapes, runtimes, options, progress, macs_per_sample)
+        _measure_on_board(result, ref, shapes, runtimes, options, progress, macs_per_sample, board)
         return result
     session = power_session or (PowerSession(options.power) if options.power else None)
     try:
@@ -154,16 +163,18 @@ def _measure_on_board(
     options: ProfileOptions,
     progress: Progress | None,
     macs_per_sample: float | None,
+    opened: Board | None = None,
 ) -> None:
-    """`--on HOST`: every row measured by the board's agent over one ssh connection; the result's
-    environment becomes the board's (the laptop's is kept under `environment.host`)."""
+    """`--on HOST`: every row measured by the board's agent over one ssh connection (`opened`, the
+    caller's and left open, or one made and closed here); the result's environment becomes the
+    board's (the laptop's is kept under `environment.host`)."""
     from zooprof.remote.board import Board
     from zooprof.remote.run import board_environment, run_on_board
     from zooprof.remote.ssh import parse_target
     from zooprof.sensors.sampling import MIN_WINDOW_S, MIN_WINDOW_SAMPLES
 
     assert options.on is not None
-    board = Board(parse_target(options.on), options.ssh_config, options.board_python)
+    board = opened or Board(parse_target(options.on), options.ssh_config, options.board_python)
     min_time = max(MIN_WINDOW_S, MIN_WINDOW_SAMPLES / options.power.sample_hz) if options.power else 0.0
     try:
         _measure_each(
@@ -179,7 +190,8 @@ def _measure_on_board(
             min_time=min_time,
         )
     finally:
-        board.close()
+        if opened is None:
+            board.close()
     board_environment(result, board)
 
 
@@ -238,8 +250,10 @@ def _measure_each(
                 outcome = runner(spec, forward)
             else:
                 with session.sampling() if session is not None else nullcontext():
-                    outcome = run_isolated(profile_job, (spec,), options.timeout, forward)
+                    outcome = run_isolated(profile_job, (spec,), options.timeout, forward, options.memory_limit)
             row.update(status="ok" if outcome.ok else "failed", worker_seconds=round(outcome.seconds, 3))
+            if runner is None:  # a local worker, watched by this process (a board's agent runs its own)
+                row.update(worker_peak_rss_bytes=outcome.peak_rss_bytes, memory_limit_bytes=outcome.memory_limit_bytes)
             if not outcome.ok:
                 row.update(failure=outcome.failure, reason=outcome.reason)
                 if outcome.detail:

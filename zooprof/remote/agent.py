@@ -351,6 +351,8 @@ def main(argv):
             emit("result", check(job))
         elif command == "run":
             emit("result", run(job))
+        elif command == "state":  # temperatures and clocks now (a sweep's cooldown on the board)
+            emit("result", {"status": "ok", "state": board_state(job.get("sysfs_root") or "/")})
         else:
             emit("result", {"status": "failed", "reason": f"unknown agent command '{command}'"})
             return 2

@@ -56,7 +56,8 @@ def agent_bundle() -> tuple[bytes, str]:
 
 
 class Board:
-    """One board for the length of a command: one ssh connection, the agent copied at most once."""
+    """One board for the length of a command (or a whole sweep): one ssh connection, the agent
+    checked and copied at most once. A context manager: the connection is closed on leaving."""
 
     def __init__(self, target: Target, ssh_config: str | None = None, python: str | None = None) -> None:
         self.target = target
@@ -172,6 +173,12 @@ class Board:
 
     def close(self) -> None:
         self.ssh.close()
+
+    def __enter__(self) -> Board:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def agent_status(stderr: str) -> int | None:

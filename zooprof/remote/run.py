@@ -176,7 +176,11 @@ def run_on_board(board: Board, spec: dict[str, Any], power: Any, timeout: float,
             "load_seconds": out.get("load_seconds"),
             "board": out.get("board"),
             "board_python": out.get("python"),
-            "remote": {**out.get("remote", {}), "copied": dict(board.copied)},
+            # this row's copies: the agent, and its model file (a sweep's board has seen other models)
+            "remote": {
+                **out.get("remote", {}),
+                "copied": {k: board.copied[k] for k in ("agent", digest) if k in board.copied},
+            },
         }
         if out.get("per_layer"):
             row["per_layer"] = out["per_layer"]

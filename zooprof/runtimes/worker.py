@@ -1,9 +1,10 @@
-"""Run one measurement in a fresh worker process with a time limit.
+"""Run one measurement in a fresh worker process with a time limit and a memory limit.
 
-A segfault in a native library, an exception or a hang costs that measurement, not the
-run: the parent gets a `WorkerOutcome` with the reason and carries on. The child sends
-progress messages and one final message through a pipe; the parent polls with a deadline
-and kills the child when it passes.
+A segfault in a native library, an exception, a hang or a runaway allocation costs that
+measurement, not the run: the parent gets a `WorkerOutcome` with the reason and carries on.
+The child sends progress messages and one final message through a pipe; the parent polls
+with a deadline, samples the resident memory of the child and its descendants between polls
+(zooprof.runtimes.memory_limit), and kills them when the deadline or the limit passes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from zooprof.runtimes import memory_limit as ml
+
 Job = Callable[..., dict[str, Any]]
 Progress = Callable[[dict[str, Any]], None]
 
@@ -26,13 +29,22 @@ Progress = Callable[[dict[str, Any]], None]
 class WorkerOutcome:
     ok: bool
     result: dict[str, Any] = field(default_factory=dict)
-    failure: str | None = None  # "exception" | "crash" | "timeout"
+    failure: str | None = None  # "exception" | "crash" | "timeout" | "memory"
     reason: str | None = None  # one line for the report
     detail: str | None = None  # traceback text, for --debug
     seconds: float = 0.0
+    peak_rss_bytes: int | None = None  # the worker's and its descendants' resident memory, highest sample
+    memory_limit_bytes: int | None = None  # the limit it ran under (None: none)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "failure": self.failure, "reason": self.reason, "seconds": round(self.seconds, 3)}
+        return {
+            "ok": self.ok,
+            "failure": self.failure,
+            "reason": self.reason,
+            "seconds": round(self.seconds, 3),
+            "peak_rss_bytes": self.peak_rss_bytes,
+            "memory_limit_bytes": self.memory_limit_bytes,
+        }
 
 
 class _Reporter:
@@ -65,9 +77,12 @@ def _child(job: Job, args: tuple[Any, ...], conn: Any) -> None:
 
 def _signal_name(code: int) -> str:
     try:
-        return signal.Signals(-code).name
+        name = signal.Signals(-code).name
     except ValueError:
         return f"signal {-code}"
+    if name == "SIGKILL":  # not ours (ours are reported as timeout or memory): say who usually sends it
+        return "SIGKILL: killed from outside, as the kernel's out-of-memory killer does"
+    return name
 
 
 @contextlib.contextmanager
@@ -93,8 +108,25 @@ def _main_hidden(hide: bool) -> Iterator[None]:
             main.__file__ = path
 
 
-def run_isolated(job: Job, args: tuple[Any, ...], timeout: float, progress: Progress | None = None) -> WorkerOutcome:
-    """Run `job(*args, report=...)` in a spawned process; it must return a picklable dict."""
+def _stop(proc: Any, watch: ml.MemoryWatch) -> None:
+    """Kill the worker and every descendant it started (trtexec, a converter)."""
+    watch.kill_descendants()
+    proc.kill()
+    proc.join(5)
+
+
+def run_isolated(
+    job: Job,
+    args: tuple[Any, ...],
+    timeout: float,
+    progress: Progress | None = None,
+    memory_limit: int | str | None = None,
+) -> WorkerOutcome:
+    """Run `job(*args, report=...)` in a spawned process; it must return a picklable dict.
+
+    `memory_limit` as `ProfileOptions.memory_limit`: bytes, `memory_limit.NO_LIMIT`, or None
+    for the default (a share of the memory available now, `memory_limit.resolve`)."""
+    limit = ml.resolve(memory_limit)
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(job, args, child), daemon=True)
@@ -102,21 +134,35 @@ def run_isolated(job: Job, args: tuple[Any, ...], timeout: float, progress: Prog
     with _main_hidden(getattr(job, "__module__", None) != "__main__"):
         proc.start()
     child.close()
+    watch = ml.MemoryWatch(proc.pid, limit)
     deadline = start + timeout
+    next_sample = start
+
+    def outcome(ok: bool, **fields: Any) -> WorkerOutcome:
+        return WorkerOutcome(
+            ok,
+            seconds=time.monotonic() - start,
+            peak_rss_bytes=watch.peak or None,
+            memory_limit_bytes=limit,
+            **fields,
+        )
+
     try:
         while True:
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            if now >= next_sample:
+                watch.sample()
+                next_sample = now + ml.SAMPLE_S
+                if watch.over():
+                    _stop(proc, watch)
+                    reason = ml.over_limit_reason(watch.last, limit or 0, default=memory_limit is None)
+                    return outcome(False, failure="memory", reason=reason)
+            remaining = deadline - now
             if remaining <= 0:
-                proc.kill()
-                proc.join(5)
-                return WorkerOutcome(
-                    False,
-                    failure="timeout",
-                    reason=f"timed out after {timeout:g} s (--timeout)",
-                    seconds=time.monotonic() - start,
-                )
+                _stop(proc, watch)
+                return outcome(False, failure="timeout", reason=f"timed out after {timeout:g} s (--timeout)")
             try:
-                ready = parent.poll(min(remaining, 0.2))
+                ready = parent.poll(max(min(remaining, next_sample - now), 0.0))
             except (OSError, EOFError):
                 ready = False
             if ready:
@@ -130,12 +176,11 @@ def run_isolated(job: Job, args: tuple[Any, ...], timeout: float, progress: Prog
                     if progress:
                         progress(message[1])
                     continue
+                watch.sample()  # the last look: the worker's high-water mark now covers its whole run
                 proc.join(10)
                 if message[0] == "done":
-                    return WorkerOutcome(True, result=message[1], seconds=time.monotonic() - start)
-                return WorkerOutcome(
-                    False, failure="exception", reason=message[1], detail=message[2], seconds=time.monotonic() - start
-                )
+                    return outcome(True, result=message[1])
+                return outcome(False, failure="exception", reason=message[1], detail=message[2])
             if not proc.is_alive():
                 # drain a message sent just before exiting
                 if parent.poll(0):
@@ -148,9 +193,9 @@ def run_isolated(job: Job, args: tuple[Any, ...], timeout: float, progress: Prog
             if code is not None and code < 0
             else f"worker exited with code {code} without a result"
         )
-        return WorkerOutcome(False, failure="crash", reason=reason, seconds=time.monotonic() - start)
+        watch.kill_descendants()  # a crashed worker's children would run on as orphans
+        return outcome(False, failure="crash", reason=reason)
     finally:
         if proc.is_alive():
-            proc.kill()
-            proc.join(5)
+            _stop(proc, watch)
         parent.close()

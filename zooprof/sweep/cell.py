@@ -86,12 +86,14 @@ def failed_result(cell: Cell, reason: str, failure: str = "exception") -> Profil
     )
 
 
-def run_cell(assignment: Assignment, cell: Cell, remote: Remote | None = None) -> ProfileResult:
-    """One cell, measured (its own worker, or the board's agent); never raises for the cell's fault."""
+def run_cell(assignment: Assignment, cell: Cell, remote: Remote | None = None, board: Any = None) -> ProfileResult:
+    """One cell, measured (its own worker, or the board's agent); never raises for the cell's fault.
+    `board`: the sweep's open zooprof.remote.board.Board for `remote.on` (its connection reused, left
+    open); without it the cell opens and closes its own."""
     from zooprof.measure.profiling import profile
 
     try:
-        return profile(cell["model"], profile_options(assignment, cell, remote))
+        return profile(cell["model"], profile_options(assignment, cell, remote), board=board)
     except ZooprofError as exc:
         return failed_result(cell, str(exc), "unsupported" if "runtime" in str(exc) else "exception")
 

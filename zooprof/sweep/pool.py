@@ -24,6 +24,9 @@ Failures:
 
 - ``run_cell`` raising, or returning something that is not a dict, fails that cell with the reason
   (the model's fault: not retried); the board goes on.
+- ``run_cell`` raising ``BoardUnavailable`` (the board itself cannot be used: a board driven over
+  SSH that does not answer) puts the cell back at the front of the queue, as a lost board does,
+  and drops the board from the pool with that reason.
 - A board that disappears while running a cell (its node killed, its worker process dead) has the
   cell put back at the front of the queue for the next free board, up to ``max_retries`` times,
   then failed with the reason. The pool tries to start the board's actor again; a board that does
@@ -92,6 +95,12 @@ class PoolReport:
         return {"boards": self.boards, "lost": self.lost, "wall_s": self.wall_s, "runs": [asdict(r) for r in self.runs]}
 
 
+class BoardUnavailable(Exception):
+    """What `run_cell` raises when the board, not the cell, is at fault (its ssh target cannot be
+    reached): the cell goes back to the queue and the board leaves the pool; the message (one
+    line) is why."""
+
+
 class BoardWorker:
     """The Ray actor of one board (started with that board's resource): runs one cell at a time."""
 
@@ -107,6 +116,9 @@ class BoardWorker:
         try:
             result: Any = self.run_cell(cell, self.board)
             error = None if isinstance(result, dict) else f"run_cell returned {type(result).__name__}, not a dict"
+        except BoardUnavailable as exc:  # the board's fault: the driver re-queues the cell
+            why = _one_line(exc) if str(exc).strip() else "unavailable"
+            return {"result": None, "error": None, "unavailable": why, "start": start, "end": time.time()}
         except Exception as exc:  # the cell's own failure, reported as its row
             result, error = None, f"{type(exc).__name__}: {exc}"
         return {"result": result, "error": error, "start": start, "end": time.time()}
@@ -319,6 +331,9 @@ class _Pool:
         except self.ray.exceptions.RayError as exc:  # the actor, its worker or its node is gone
             self._board_lost(board, index, exc)
             return
+        if out.get("unavailable"):
+            self._board_unavailable(board, index, out["unavailable"])
+            return
         self.idle.append(board)
         run.board, run.start, run.end = board, out["start"], out["end"]
         if out["error"] is not None:
@@ -340,6 +355,17 @@ class _Pool:
         else:
             self._fail(run, board, f"{why}; gave up after {run.attempts} attempts")
         self._restart(board)
+
+    def _board_unavailable(self, board: str, index: int, why: str) -> None:
+        """run_cell said the board cannot be used (BoardUnavailable): the board leaves the pool, the
+        cell goes back to the queue (or fails after `max_retries` retries)."""
+        run = self.report.runs[index]
+        self._drop(board, why)
+        if run.attempts <= self.max_retries:
+            self.queue.appendleft(index)
+            self._tell("retry", run, board, reason=f"board {board} is unavailable: {why}")
+        else:
+            self._fail(run, board, f"board {board} is unavailable: {why}; gave up after {run.attempts} attempts")
 
     def _restart(self, board: str) -> None:
         self._kill(self.actors.pop(board))
@@ -406,7 +432,10 @@ class _Pool:
 
 def _one_line(exc: BaseException) -> str:
     """An error from Ray in one line: its innermost "SomeError: message" line if it carries a
-    traceback (a failed actor start: why the node could not import run_cell), else its first."""
+    traceback (a failed actor start: why the node could not import run_cell), else its first
+    (a BoardUnavailable: its own message)."""
     lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).splitlines() if line.strip()]
+    if isinstance(exc, BoardUnavailable):
+        return lines[0]
     errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)]
     return errors[-1] if errors else f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")

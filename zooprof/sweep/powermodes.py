@@ -3,7 +3,8 @@ and the original mode restored at the end.
 
 Modes are given by id (0) or by name (MAXN, 15W, "MODE_10W"): names are looked up in
 /etc/nvpmodel.conf (`< POWER_MODEL ID=0 NAME=MAXN >`). Commands run here or on a board over ssh
-(`run` is the runner: argv -> (exit code, output)); without root they go through `sudo -n`, so a
+(`run` is the runner: argv -> (exit code, output); on a board, over the sweep's own ssh
+connection, which the sweep closes); without root they go through `sudo -n`, so a
 board needs a sudoers rule for nvpmodel (zooprof remote check says). Off a Jetson nothing is
 switched: each cell says why (`power_mode_applied: false`).
 """
@@ -47,10 +48,8 @@ class PowerModes:
         self,
         run: Runner = local_runner,
         sleep: Callable[[float], None] = time.sleep,
-        close: Callable[[], None] | None = None,
     ) -> None:
         self.run, self.sleep = run, sleep
-        self._close = close  # what the runner holds open (a board's ssh connection)
         self.original: str | None = None
         self._modes: dict[str, int] | None = None
         self.unavailable: str | None = None
@@ -96,11 +95,6 @@ class PowerModes:
         if f"mode {ident})" not in now and not now.lower().startswith(str(mode).lower()):
             return False, f"nvpmodel -m {ident} ran but nvpmodel -q says '{now}'"
         return True, f"power mode {now}, after {settle_s:g} s to settle"
-
-    def close(self) -> None:
-        if self._close is not None:
-            self._close()
-            self._close = None
 
     def restore(self) -> str | None:
         """Back to the mode the board had before the sweep; what was done, or None."""
