@@ -69,6 +69,10 @@ def test_machine_fingerprint_is_the_board_not_the_host_name() -> None:
             "[assignment]\nname = 'x'\n[matrix]\nmodels = ['m']\n[measure]\nmax_time = 0\n",
             ":6: [measure] max_time: must be above 0",
         ),
+        (
+            "[assignment]\nname = 'x'\n[matrix]\nmodels = ['m']\n[measure]\nmemory_limit = '12Q'\n",
+            ":6: [measure] memory_limit: malformed --memory-limit '12Q'",
+        ),
         ("[assignment]\nname = 'x'\n[matrix]\nmodels = ['m']\n[grades]\nx = 1\n", "[grades]: unknown section"),
         ("[assignment\nname = 'x'\n", "not valid TOML"),
         ("[assignment]\nname = 'x'\n[matrix]\nmodels = ['m']\nrepeats = true\n", "repeats: must be integer"),
@@ -84,3 +88,16 @@ def test_bad_assignments_name_the_line_key_and_what_is_allowed(tmp_path: Path, t
 def test_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read assignment"):
         load_assignment(tmp_path / "none.toml")
+
+
+def test_the_memory_limit_of_measure_reaches_each_cell_run_here(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from zooprof.sweep.cell import profile_options
+
+    text = "[assignment]\nname = 'x'\n[matrix]\nmodels = ['mnist-mlp']\n[measure]\nmemory_limit = '4G'\n"
+    assignment = load_assignment(write(tmp_path, text))
+    (cell,) = assignment.cells()
+    assert profile_options(assignment, cell).memory_limit == 4 * 2**30
+    board = SimpleNamespace(on="user@board", ssh_config=None, board_python=None)
+    assert profile_options(assignment, cell, board).memory_limit is None  # the board's agent: no watch there

@@ -58,6 +58,8 @@ def profile_options(assignment: Assignment, cell: Cell, remote: Remote | None = 
         per_layer=bool(m.get("per_layer", False)),
         trust=bool(m.get("trust", False)),
         power=power,
+        # the board's agent runs its own workers, without zooprof's watch: a limit is for cells run here
+        memory_limit=None if remote and remote.on else m.get("memory_limit"),
         on=remote.on if remote else None,
         ssh_config=remote.ssh_config if remote else None,
         board_python=remote.board_python if remote else None,

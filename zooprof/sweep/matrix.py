@@ -57,6 +57,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "sample_hz": "number",
         "idle": "text or number",
         "trust": "boolean",
+        "memory_limit": "text or number",
     },
     "cooldown": {"seconds": "number", "temperature_c": "number", "max_wait_s": "number"},
     "grading": {
@@ -275,3 +276,10 @@ def _check_values(matrix: dict[str, Any], measure: dict[str, Any], fail: Any) ->
     for key in ("max_time", "timeout", "sample_hz"):
         if key in measure and measure[key] <= 0:
             raise fail("measure", key, "must be above 0")
+    if "memory_limit" in measure:
+        from zooprof.runtimes.memory_limit import parse_memory_limit
+
+        try:
+            parse_memory_limit(measure["memory_limit"])
+        except UsageError as exc:
+            raise fail("measure", "memory_limit", exc.message) from None
