@@ -1,10 +1,12 @@
 """Speed of the results database (issue 15; results in docs/benchmarks.md).
 
 10,000 results of realistic size (one measurement with power figures, 20 layers; first without
-timed samples, then with 200 timed samples and their time stamps, as `zooprof profile` stores them)
+timed samples, then with 200 timed samples and their time stamps, as `zooprof profile` stores them:
+perf_counter readings in whole nanoseconds and their differences in ms, full-precision floats)
 are added in one `add_many` transaction to a new file, then read back: all rows as dicts (`query`), as a pandas
 DataFrame (`frame`), and, for information, as ProfileResults (`results`, which parses every JSON).
-Target: under 1 s for the insert and for each flat read. Exits 1 if one is missed.
+Target: under 1 s for the insert and for each flat read. Exits 1 if one is missed; stops if a result
+read back is not the one added.
 
     .venv/bin/python bench/bench_results.py [--n 10000] [--reps 3]
 """
@@ -29,7 +31,9 @@ TARGET_S = 1.0
 
 def realistic_results(n: int, samples: int) -> list[Any]:
     """`n` one-measurement results made from tests/golden/tiny_result.json, grown to 20 layers and
-    `samples` timed samples (with time stamps), each its own objects with its own latency."""
+    `samples` timed samples (with time stamps), each its own objects with its own latency. The
+    samples are made as zooprof.measure.timing makes them: time.perf_counter() readings (whole
+    nanoseconds / 1e9) and each sample the difference of two, in ms."""
     from zooprof.result.document import ProfileResult
 
     base = ProfileResult.load(ROOT / "tests" / "golden" / "tiny_result.json")
@@ -41,9 +45,12 @@ def realistic_results(n: int, samples: int) -> list[Any]:
     m = copy.deepcopy(base.measurements[0])
     m["timing"]["latency_ms"].update({"n": samples or 100, "ci_rel_halfwidth": 0.004, "ci_low": 0.49, "ci_high": 0.51})
     if samples:
-        times = [0.5 + 0.001 * ((k * 7919) % 97) for k in range(samples)]
-        m["timing"]["samples_ms"] = times
-        m["timing"]["timestamps_s"] = [[12.0 + k * 0.001, 12.0 + k * 0.001 + s / 1000] for k, s in enumerate(times)]
+        stamps = []
+        for k in range(samples):
+            start_ns = 2_390_189_863_740 + k * 513_417 + (k * 7919) % 977 * 131
+            stamps.append([start_ns / 1e9, (start_ns + 500_000 + (k * 7919) % 97 * 1_013) / 1e9])
+        m["timing"]["samples_ms"] = [(end - start) * 1e3 for start, end in stamps]
+        m["timing"]["timestamps_s"] = stamps
     one = ProfileResult(base.model, base.totals, layers, base.environment, None, [m])
     out = []
     for i in range(n):
@@ -75,6 +82,7 @@ def once(results: list[Any], folder: Path) -> dict[str, float]:
         back = db.results()
         times["results"] = time.perf_counter() - t0
     assert len(rows) == len(frame) == len(back) == len(results)
+    assert back == results, "a result read back is not the one added"
     times["file_mb"] = path.stat().st_size / 1e6
     return times
 

@@ -11,6 +11,7 @@ import pytest
 import zooprof.results
 from tests.helpers import run
 from tests.results.helpers import tiny
+from zooprof.results.schema import SCHEMA_VERSION
 
 
 @pytest.fixture
@@ -86,6 +87,6 @@ def test_a_missing_file_or_not_a_results_db(capsys: pytest.CaptureFixture[str], 
     newer = tmp_path / "newer.db"
     zooprof.results.open(newer).close()
     with sqlite3.connect(newer) as conn:
-        conn.execute("PRAGMA user_version = 2")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     code, _, err = run(capsys, "results", str(newer))
     assert code == 2 and "written by a newer zooprof" in err and len(err.strip().splitlines()) == 1

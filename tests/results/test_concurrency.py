@@ -10,6 +10,7 @@ import pytest
 
 import zooprof.results
 from tests.results.helpers import add_concurrently
+from zooprof.results.schema import SCHEMA_VERSION
 
 WRITERS = 3
 EACH = 200
@@ -36,4 +37,6 @@ def test_concurrent_writers_lose_no_row(tmp_path: Path) -> None:
         assert len(db.done_cells("m")) == WRITERS * EACH
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        # one analysis for all of the writers' rows: none added twice by writers racing
+        assert conn.execute("SELECT COUNT(*) FROM analyses").fetchone()[0] == 1

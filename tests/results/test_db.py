@@ -185,7 +185,7 @@ def test_the_file_is_wal_versioned_and_marked(tmp_path: Path) -> None:
     zooprof.results.open(tmp_path / "sub" / "r.db").close()
     with sqlite3.connect(tmp_path / "sub" / "r.db") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
         assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
         indexes = {r[0]: r[1] for r in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")}
     assert "(model, runtime, device, precision, batch)" in indexes["measurements_setting"]
@@ -208,7 +208,7 @@ def test_frame_has_the_columns_with_nullable_dtypes(tmp_path: Path) -> None:
             assert (pd.isna(df[k].iloc[i]) and v is None) or df[k].iloc[i] == v
 
 
-def test_each_rows_document_is_the_results_json_with_that_measurement(tmp_path: Path) -> None:
+def test_each_rows_document_is_its_analysis_joined_with_its_own_json(tmp_path: Path) -> None:
     import json
 
     result = tiny()
@@ -217,10 +217,22 @@ def test_each_rows_document_is_the_results_json_with_that_measurement(tmp_path: 
         db.add(result)
         db.add(static(result))
     with sqlite3.connect(tmp_path / "r.db") as conn:
-        stored = [r[0] for r in conn.execute("SELECT result FROM measurements ORDER BY id")]
+        stored = conn.execute("SELECT analysis, result, arrays FROM measurements ORDER BY id").fetchall()
+        analyses = conn.execute("SELECT id, document FROM analyses").fetchall()
     want = [single(result, i).to_dict() for i in range(3)] + [static(result).to_dict()]
-    assert [json.loads(s) for s in stored] == want
-    assert [list(json.loads(s)) for s in stored] == [list(w) for w in want]  # to_dict's key order
+    # the four rows share one stored analysis: the result's first four keys, in to_dict's order
+    assert [a for a, _, _ in stored] == [1] * 4 and len(analyses) == 1
+    analysis = json.loads(analyses[0][1])
+    assert list(analysis) == ["schema_version", "model", "totals", "layers"]
+    assert analysis == {k: want[0][k] for k in analysis}
+    # each row's own JSON: its measurement, the environment and the graph; no timed samples here
+    own = [json.loads(text) for _, text, _ in stored]
+    assert [list(o) for o in own] == [["measurements", "environment", "graph"]] * 4
+    assert [o["measurements"] for o in own] == [w["measurements"] for w in want]
+    assert all(packed is None for _, _, packed in stored)
+    # the two joined give the result's JSON, keys in to_dict's order
+    joined = [{**analysis, **o} for o in own]
+    assert joined == want and [list(j) for j in joined] == [list(w) for w in want]
 
 
 def test_the_stored_json_is_the_same_with_either_encoder(tmp_path: Path) -> None:

@@ -25,44 +25,44 @@ def migrations(path: Path) -> list[int]:
         return [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
 
 
-def test_a_version_0_file_is_migrated_to_version_1(tmp_path: Path) -> None:
+def test_a_version_0_file_is_migrated_to_the_current_version(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:  # a SQLite file with nothing in it: version 0
         conn.execute("PRAGMA user_version = 0")
     with zooprof.results.open(path) as db:
-        assert db.version == 1
+        assert db.version == 2
         db.add(tiny())
         assert db.count() == 3
-    assert (pragma(path, "user_version"), pragma(path, "application_id")) == (1, APPLICATION_ID)
-    assert migrations(path) == [1]
+    assert (pragma(path, "user_version"), pragma(path, "application_id")) == (2, APPLICATION_ID)
+    assert migrations(path) == [1, 2]
 
 
 def test_an_older_file_with_rows_is_migrated_and_keeps_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "v1.db"
+    path = tmp_path / "v2.db"
     with zooprof.results.open(path) as db:
         db.add(tiny())
-    # a later zooprof: schema 2 adds a column
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    # a later zooprof: schema 3 adds a column
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
     monkeypatch.setitem(
-        schema.MIGRATIONS, 2, lambda conn: conn.execute("ALTER TABLE measurements ADD COLUMN board_temp_c REAL")
+        schema.MIGRATIONS, 3, lambda conn: conn.execute("ALTER TABLE measurements ADD COLUMN board_temp_c REAL")
     )
     with zooprof.results.open(path) as db:
-        assert db.version == 2
+        assert db.version == 3
         assert [r["runtime"] for r in db.query()] == ["torch", "onnxruntime", "tflite"]
         assert db.results()[0].measurements == [tiny().measurements[0]]
-    assert pragma(path, "user_version") == 2 and migrations(path) == [1, 2]
+    assert pragma(path, "user_version") == 3 and migrations(path) == [1, 2, 3]
     with sqlite3.connect(path) as conn:
         assert "board_temp_c" in [r[1] for r in conn.execute("PRAGMA table_info(measurements)")]
 
 
 def test_a_failing_migration_leaves_the_file_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "v1.db"
+    path = tmp_path / "v2.db"
     zooprof.results.open(path).close()
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 2, lambda conn: conn.execute("ALTER TABLE nowhere ADD COLUMN x"))
-    with pytest.raises(UsageError, match="could not migrate from results schema 1 to 2 \\(no such table: nowhere\\)"):
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
+    monkeypatch.setitem(schema.MIGRATIONS, 3, lambda conn: conn.execute("ALTER TABLE nowhere ADD COLUMN x"))
+    with pytest.raises(UsageError, match="could not migrate from results schema 2 to 3 \\(no such table: nowhere\\)"):
         zooprof.results.open(path)
-    assert pragma(path, "user_version") == 1 and migrations(path) == [1]
+    assert pragma(path, "user_version") == 2 and migrations(path) == [1, 2]
 
 
 def test_a_newer_zooprofs_file_is_refused_in_one_line(tmp_path: Path) -> None:
@@ -74,7 +74,7 @@ def test_a_newer_zooprofs_file_is_refused_in_one_line(tmp_path: Path) -> None:
         zooprof.results.open(path)
     message = str(exc.value)
     assert "\n" not in message
-    assert "newer zooprof (results schema 7)" in message and "reads results schema 1" in message
+    assert "newer zooprof (results schema 7)" in message and "reads results schema 2" in message
     assert "pip install -U zooprof" in message
     assert pragma(path, "user_version") == 7
 
@@ -111,8 +111,23 @@ def test_without_create_nothing_is_made(tmp_path: Path) -> None:
         zooprof.results.open(tmp_path)
 
 
-def test_the_docs_list_every_column() -> None:
+def documented_columns(table: str) -> list[str]:
+    """The column names of docs/result-schema.md's table of `table`: the rows after its lead-in."""
     text = (Path(__file__).resolve().parents[2] / "docs" / "result-schema.md").read_text(encoding="utf-8")
     section = text[text.index("## Results database") :]
-    documented = [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
-    assert documented == [*schema.COLUMN_NAMES, "result"]
+    lines = section[section.index(f"table `{table}`") :].splitlines()[2:]
+    rows = lines[: lines.index("")] if "" in lines else lines
+    return [line.split("`")[1] for line in rows if line.startswith("| `")]
+
+
+def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def test_the_docs_list_every_column(tmp_path: Path) -> None:
+    zooprof.results.open(tmp_path / "r.db").close()
+    with sqlite3.connect(tmp_path / "r.db") as conn:
+        measurements, analyses = table_columns(conn, "measurements"), table_columns(conn, "analyses")
+    assert measurements == [*schema.COLUMN_NAMES, *(c.name for c in schema.STORED)]
+    assert documented_columns("measurements") == measurements
+    assert documented_columns("analyses") == analyses == ["id", "digest", "document"]

@@ -4,15 +4,22 @@ Writers add rows in short `BEGIN IMMEDIATE` transactions on a WAL-mode file with
 so several processes (the workers of a sweep) add rows at once and wait for each other instead
 of failing. Reads (`query`, `results`, `frame`, `export`) run on a second, read-only connection,
 so a `--where` expression can read anything and change nothing.
+
+A row stores its result in parts (schema 2, zooprof/results/schema.py): the static analysis once
+per distinct analysis in `analyses` (found again by the SHA-256 of its JSON), the rest in the
+row's `result`, the timed samples packed in `arrays`. `results()` joins them back into the same
+JSON text a schema 1 row held.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import sqlite3
+import struct
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +30,9 @@ from urllib.parse import quote
 from zooprof.errors import UsageError
 from zooprof.result.document import ProfileResult, write_atomic
 from zooprof.result.summary import NA, summary_row
+from zooprof.results.arrays import pack_timing, unpack
 from zooprof.results.schema import (
+    ANALYSES,
     BY_NAME,
     COLUMN_NAMES,
     HINT_NOT_DB,
@@ -36,6 +45,9 @@ from zooprof.results.schema import (
 #: How long a writer waits for another's transaction before giving up, seconds.
 BUSY_TIMEOUT_S = 60.0
 EXPORT_SUFFIXES = (".csv", ".json", ".parquet")
+#: The keys of a result's static analysis: stored once in `analyses`, whatever rows share it.
+ANALYSIS_KEYS = ("schema_version", "model", "totals", "layers")
+_ANALYSIS = INSERT_NAMES.index("analysis")
 
 
 def _encoder() -> Any:
@@ -109,12 +121,17 @@ class ResultsDB:
     def add_many(self, entries: Iterable[Entry]) -> list[int]:
         """Add many results in one transaction (all or none); the ids of the new rows, in order."""
         created = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-        rows = [row for e in entries for row in _rows(e, created)]
+        analyses: dict[str, int] = {}  # each distinct analysis JSON -> its analyses.id
+        rows = [row for e in entries for row in _rows(e, created, analyses)]
         placeholders = ", ".join("?" * len(INSERT_NAMES))
         sql = f"INSERT INTO {TABLE} ({', '.join(INSERT_NAMES)}) VALUES ({placeholders})"
         cur = self._conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
+            for text in analyses:
+                analyses[text] = _analysis_id(cur, text)
+            for row in rows:
+                row[_ANALYSIS] = analyses[row[_ANALYSIS]]
             cur.executemany(sql, rows)
             last = cur.execute("SELECT last_insert_rowid()").fetchone()[0]
             cur.execute("COMMIT")
@@ -156,8 +173,33 @@ class ResultsDB:
 
     def results(self, where: str | None = None, params: Sequence[Any] = ()) -> list[ProfileResult]:
         """The stored result of each matching row: a ProfileResult whose `measurements` is that row's."""
-        sql, args = _select("result", where, params, None)
-        return [ProfileResult.from_dict(json.loads(r[0]), str(self.path)) for r in self._read(sql, args, where)]
+        sql, args = _select("id, analysis, result, arrays", where, params, None)
+        rows = self._read(sql, args, where)
+        analyses = self._analyses({r[1] for r in rows if r[1] is not None})
+        out = []
+        for row_id, analysis, text, packed in rows:
+            try:
+                doc = json.loads(text if analysis is None else join_objects(analyses[analysis], text))
+                if packed is not None:
+                    unpack(doc, packed)
+            except (ValueError, LookupError, TypeError, AttributeError, struct.error) as exc:
+                raise ResultsDBError(
+                    f"{self.path}: row {row_id}: its stored result cannot be read back ({type(exc).__name__}: {exc})",
+                    "the file is damaged or was edited by hand: restore it from a copy",
+                ) from None
+            out.append(ProfileResult.from_dict(doc, str(self.path)))
+        return out
+
+    def _analyses(self, ids: set[int]) -> dict[int, str]:
+        """The analysis JSON of each of `ids` (all there: analyses are only ever added, in the
+        transaction of the first row that names them)."""
+        found: dict[int, str] = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):  # SQLite before 3.32 takes at most 999 parameters
+            chunk = ordered[start : start + 500]
+            sql = f"SELECT id, document FROM {ANALYSES} WHERE id IN ({', '.join('?' * len(chunk))})"
+            found.update(self._read(sql, chunk))
+        return found
 
     def frame(self, where: str | None = None, params: Sequence[Any] = (), columns: Sequence[str] | None = None) -> Any:
         """The rows of `query` as a pandas DataFrame (nullable Int64 / Float64 / string columns)."""
@@ -286,24 +328,45 @@ def _select(
     return sql, args
 
 
-def _rows(entry: Entry, created: str) -> list[tuple[Any, ...]]:
-    """The table rows of one result: one per measurement, or one static row."""
+def join_objects(first: str, second: str) -> str:
+    """The JSON text of one object with the members of the objects `first` then `second`."""
+    if first == "{}" or second == "{}":
+        return second if first == "{}" else first
+    return f"{first[:-1]},{second[1:]}"
+
+
+def _analysis_id(cur: sqlite3.Cursor, text: str) -> int:
+    """The analyses.id of the analysis JSON `text`, added when the file does not hold it yet (inside
+    the writer's transaction, so two writers never add the same one)."""
+    digest = hashlib.sha256(text.encode()).digest()
+    found = cur.execute(f"SELECT id FROM {ANALYSES} WHERE digest = ?", (digest,)).fetchone()
+    if found is not None:
+        return int(found[0])
+    cur.execute(f"INSERT INTO {ANALYSES} (digest, document) VALUES (?, ?)", (digest, text))
+    return int(cur.lastrowid)
+
+
+def _rows(entry: Entry, created: str, analyses: dict[str, int]) -> list[list[Any]]:
+    """The table rows of one result: one per measurement, or one static row. A row's `analysis`
+    is the analysis JSON itself until `add_many` has its id; `analyses` collects those JSONs."""
     result, cell, sweep, machine, power_mode, repeat = entry
     if cell is not None and not isinstance(cell, str):
         raise TypeError(f"cell is the cell's key (zooprof.sweep.matrix.cell_key(cell)), not a {type(cell).__name__}")
-    # the document around the measurement is encoded once for all of the result's rows; the keys
-    # keep to_dict's order: schema_version, model, totals, layers, measurements, environment, graph
+    # the parts around the measurement are encoded once for all of the result's rows; joined, the
+    # keys keep to_dict's order: schema_version, model, totals, layers, measurements, environment, graph
     doc = result.to_dict()
-    head = encode_json({k: doc[k] for k in ("schema_version", "model", "totals", "layers")})[:-1]
-    tail = encode_json({k: doc[k] for k in ("environment", "graph") if k in doc})[1:]
+    analysis = encode_json({k: doc[k] for k in ANALYSIS_KEYS})
+    analyses.setdefault(analysis, 0)
+    tail = encode_json({k: doc[k] for k in doc if k not in ANALYSIS_KEYS and k != "measurements"})
     rows = []
     for m in result.measurements or [None]:
         s = summary_row(result, m, "")
         timing = ((m or {}).get("timing") or {}).get("latency_ms") or {}
         power = (m or {}).get("power") or {}
-        document = f'{head},"measurements":[{"" if m is None else encode_json(m)}],{tail}'
+        stored, packed = (None, None) if m is None else pack_timing(m)
+        own = join_objects(f'{{"measurements":[{"" if m is None else encode_json(stored)}]}}', tail)
         rows.append(
-            (
+            [
                 created,
                 sweep,
                 cell,
@@ -327,7 +390,9 @@ def _rows(entry: Entry, created: str) -> list[tuple[Any, ...]]:
                 power.get("avg_power_mw"),
                 s["params"],
                 None if s["macs"] is None else round(s["macs"]),  # a fraction only for an odd batch ratio
-                document,
-            )
+                analysis,
+                own,
+                packed,
+            ]
         )
     return rows

@@ -6,6 +6,12 @@ one write transaction, every migration from the file's version up to this one (`
 version -> the function that brings version - 1 to it) and records each in `schema_migrations`.
 A file of a newer schema than this zooprof knows is refused, and a SQLite file with tables but
 not marked as zooprof's is not touched. docs/result-schema.md lists the columns.
+
+Schema 2 stores a row's result in three parts instead of one JSON text: the static analysis
+(schema_version, model, totals, layers), the same for every row of a model, once in `analyses`;
+the row's own part (its measurement, environment, graph) in `result`; its timed samples packed in
+`arrays` (zooprof/results/arrays.py). Rows written under schema 1 keep their whole JSON in
+`result` (`analysis` and `arrays` null) and read back as they were.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from zooprof.version import __version__
 #: "zoop" as a big-endian 32-bit integer: the SQLite header field that says whose file it is.
 APPLICATION_ID = 0x7A6F6F70
 #: The schema version this zooprof writes; it reads this one and migrates any older one.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TABLE = "measurements"
+#: Schema 2: each distinct static analysis once, referenced by the rows of its model.
+ANALYSES = "analyses"
 HINT_NOT_DB = "give a results database written by zooprof (zooprof.results.open(PATH), `zooprof sweep`)"
 
 
@@ -31,7 +39,7 @@ class Column:
     """One column of the measurements table: its name, SQLite type and pandas dtype."""
 
     name: str
-    sql: str  # INTEGER, REAL or TEXT
+    sql: str  # INTEGER, REAL, TEXT (BLOB: the packed arrays)
     meaning: str
 
     @property
@@ -39,7 +47,7 @@ class Column:
         return {"INTEGER": "Int64", "REAL": "Float64"}.get(self.sql, "string")
 
 
-#: The flat columns, in table order (the `result` JSON column comes last and is not listed here).
+#: The flat columns, in table order (the stored result's columns, `STORED`, come after them).
 COLUMNS: tuple[Column, ...] = (
     Column("id", "INTEGER", "row number, increasing in the order rows were added"),
     Column("created", "TEXT", "when the row was added, UTC ISO 8601"),
@@ -55,7 +63,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("power_mode", "TEXT", "the board's power mode the row was measured in"),
     Column("repeat", "INTEGER", "which repeat of the cell (from 0)"),
     Column("status", "TEXT", "ok, failed, or static (a result without measurements)"),
-    Column("failure", "TEXT", "on failure: exception, crash, timeout or unsupported"),
+    Column("failure", "TEXT", "on failure: exception, crash, timeout, memory or unsupported"),
     Column("reason", "TEXT", "why the row failed or was not measured"),
     Column("latency_median_ms", "REAL", "timing.latency_ms.median (ok rows)"),
     Column("latency_p99_ms", "REAL", "timing.latency_ms.p99 (ok rows)"),
@@ -68,8 +76,14 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
-#: The columns an `add` writes (all but `id`), then the result JSON.
-INSERT_NAMES: tuple[str, ...] = (*COLUMN_NAMES[1:], "result")
+#: The columns after the flat ones, in table order: the stored result, read back by `results()`.
+STORED: tuple[Column, ...] = (
+    Column("result", "TEXT", "the row's result as JSON; from schema 2 without the static analysis"),
+    Column("analysis", "INTEGER", "the row's static analysis: analyses.id (schema 2; null: a schema 1 row)"),
+    Column("arrays", "BLOB", "the row's timed samples and time stamps, packed (null: none)"),
+)
+#: The columns an `add` writes (all but `id`).
+INSERT_NAMES: tuple[str, ...] = (*COLUMN_NAMES[1:], "analysis", "result", "arrays")
 
 
 class ResultsDBError(UsageError):
@@ -86,8 +100,18 @@ def _migrate_to_1(conn: sqlite3.Connection) -> None:
     conn.execute(f"CREATE INDEX {TABLE}_sweep ON {TABLE} (sweep)")
 
 
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
+    # the rows already there are not rewritten: opening a large file stays quick (other writers
+    # wait on this transaction), and they read back byte for byte as they were written
+    conn.execute(
+        f"CREATE TABLE {ANALYSES} (\n  id INTEGER PRIMARY KEY,\n  digest BLOB NOT NULL UNIQUE,\n  document TEXT NOT NULL\n)"
+    )
+    conn.execute(f"ALTER TABLE {TABLE} ADD COLUMN analysis INTEGER REFERENCES {ANALYSES} (id)")
+    conn.execute(f"ALTER TABLE {TABLE} ADD COLUMN arrays BLOB")
+
+
 #: version -> the function that brings a file of version - 1 to it, run inside one transaction.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_1}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_1, 2: _migrate_to_2}
 
 
 def user_tables(conn: sqlite3.Connection) -> set[str]:
