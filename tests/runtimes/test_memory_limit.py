@@ -3,7 +3,8 @@ process's cgroup), the reason line, and the parent's reading of a process's resi
 
 from __future__ import annotations
 
-import os
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -151,30 +152,41 @@ def test_reason_line() -> None:
     assert ml.format_size(312 * MiB) == "312 MiB" and ml.format_size(int(12.34 * GiB)) == "12.3 GiB"
 
 
-def _proc_status(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def _proc_status(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024
     raise AssertionError(field)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
 def test_watch_reads_the_resident_memory_the_kernel_reports() -> None:
-    held = b"\x01" * (64 * MiB)  # every page written: resident
-    rss_before = _proc_status("VmRSS")
-    hwm_before = _proc_status("VmHWM")
-    watch = ml.MemoryWatch(os.getpid(), limit=None)
-    used = watch.sample()
-    rss_after = _proc_status("VmRSS")
-    assert min(rss_before, rss_after) - 4 * MiB <= used <= max(rss_before, rss_after) + 4 * MiB
-    assert used > 64 * MiB and watch.last == used
-    assert hwm_before <= watch.peak <= _proc_status("VmHWM")  # the kernel's high-water mark is read too
-    assert not watch.over()
-    small = ml.MemoryWatch(os.getpid(), limit=used // 2)
-    assert not small.over()  # nothing sampled yet
-    small.sample()
-    assert small.over()
-    assert len(held) == 64 * MiB
+    """A process of its own holding 64 MiB and no children (pytest's own process may have some,
+    started by other tests): the watch's reading against the kernel's /proc/PID/status."""
+    code = (
+        "import sys; held = b'\\x01' * (64 << 20); sys.stdout.write('ready\\n'); sys.stdout.flush(); "
+        "sys.stdin.read(); assert len(held) == 64 << 20"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        rss_before = _proc_status(proc.pid, "VmRSS")
+        hwm_before = _proc_status(proc.pid, "VmHWM")
+        watch = ml.MemoryWatch(proc.pid, limit=None)
+        used = watch.sample()
+        rss_after = _proc_status(proc.pid, "VmRSS")
+        assert min(rss_before, rss_after) - 4 * MiB <= used <= max(rss_before, rss_after) + 4 * MiB
+        assert used > 64 * MiB and watch.last == used
+        assert hwm_before <= watch.peak <= _proc_status(proc.pid, "VmHWM")  # the kernel's high-water mark too
+        assert not watch.over()
+        small = ml.MemoryWatch(proc.pid, limit=used // 2)
+        assert not small.over()  # nothing sampled yet
+        small.sample()
+        assert small.over()
+    finally:
+        proc.communicate("", timeout=30)
+    assert proc.returncode == 0
 
 
 def test_watch_of_a_gone_process_reads_nothing() -> None:
