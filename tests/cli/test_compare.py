@@ -443,6 +443,10 @@ def test_a_bad_item_does_not_lose_the_others(capsys: pytest.CaptureFixture[str],
     ("args", "expect"),
     [
         (["compare", "mnist-mlp", "--batch", "8"], "add --runtime"),
+        (["compare", "mnist-mlp", "--memory-limit", "2G"], "add --runtime"),
+        (["compare", "mnist-mlp", "--timeout", "60"], "add --runtime"),
+        (["compare", "mnist-mlp", "--runtime", "torch", "--memory-limit", "12Q"], "malformed --memory-limit '12Q'"),
+        (["compare", "mnist-mlp", "--runtime", "torch", "--memory-limit", "10M"], "is below 64 MiB"),
         (["compare", "mnist-mlp", "-o", "out.xlsx"], "cannot tell the format"),
         (["compare", "mnist-mlp", "--format", "pdf"], "unknown format 'pdf'"),
         (["compare", "nope/*.json"], "no file matches"),
@@ -505,3 +509,43 @@ def test_measured_comparison(capsys: pytest.CaptureFixture[str], tmp_path: Path)
         assert r["energy_per_inference_mj"] is None  # no --power: n/a, not 0
     # the MLP is cheaper and faster: it is on the front, AlexNet is dominated
     assert rows["mnist-mlp"]["pareto"] and not rows["alexnet-2012"]["pareto"]
+
+
+@pytest.mark.slow
+def test_memory_limit_fails_that_row_and_the_comparison_goes_on(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """hungry_net holds 64 MiB per sample: at batch 64 (4 GiB) its worker passes a 2 GiB limit and
+    that row fails with the reason; its batch 1 and the other model are measured under the same
+    limit (the option reaches every worker)."""
+    out_json = tmp_path / "c.json"
+    code, out, err = run(
+        capsys,
+        "compare",
+        "tests.runtimes.bad_models:good_net",
+        "tests.runtimes.bad_models:hungry_net",
+        "--runtime",
+        "torch",
+        "--input-shape",
+        "1x4",
+        "--batch",
+        "64,1",
+        "--max-time",
+        "0.3",
+        "--timeout",
+        "120",
+        "--memory-limit",
+        "2G",
+        "-o",
+        str(out_json),
+    )
+    rows = json.loads(out_json.read_text())["rows"]
+    hungry64 = next(r for r in rows if "hungry" in r["model"] and r["batch"] == 64)
+    assert hungry64["status"] == "failed", hungry64
+    assert hungry64["reason"].endswith(
+        "over the memory limit of 2 GiB (--memory-limit); use a smaller batch or raise the limit"
+    )
+    others = [r for r in rows if r is not hungry64]
+    assert len(others) == 3 and all(r["status"] == "ok" for r in others), [r.get("reason") for r in others]
+    assert code == 0, err  # a failed row is shown, not an error of the command (no --fail-if)
+    assert "over the memory limit of 2 GiB" in out

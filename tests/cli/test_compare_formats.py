@@ -158,6 +158,56 @@ def test_teachable_latency_on_tflite(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "Latency (median, batch 1)" in out and "Runtime" in out
 
 
+@needs_shared
+def test_memory_limit_reaches_every_timing_worker(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--memory-limit is parsed once (50% of the machine's memory -> bytes) and given to the
+    measurement of each format; the measurement itself is a stand-in (the worker's enforcement of
+    the limit is tested in tests/runtimes)."""
+    pytest.importorskip("ai_edge_litert", reason="LiteRT runs the .tflite files")
+    from zooprof.measure import profiling
+    from zooprof.runtimes import memory_limit as ml
+
+    monkeypatch.setattr(ml, "total_memory", lambda: 8 * 2**30)
+    seen: list[object] = []
+
+    def stand_in(result: Any, reference: str, options: Any) -> None:
+        seen.append(options.memory_limit)
+        result.measurements = [{"status": "failed", "reason": "stand-in"}]
+
+    monkeypatch.setattr(profiling, "measure_model", stand_in)
+    files = [
+        str(TM / "tflite-2class" / "converted_tflite" / "model_unquant.tflite"),
+        str(TM / "tflite-2class" / "converted_tflite_quantized" / "model.tflite"),
+    ]
+    code, out, err = run(capsys, "compare-formats", *files, "--latency", "--memory-limit", "50%")
+    assert code == 0, err
+    assert seen == [4 * 2**30, 4 * 2**30] and out.count("failed (stand-in)") == 2
+    seen.clear()
+    run(capsys, "compare-formats", *files, "--latency", "--memory-limit", "none")
+    assert seen == [ml.NO_LIMIT, ml.NO_LIMIT]
+    seen.clear()
+    run(capsys, "compare-formats", *files, "--latency")
+    assert seen == [None, None]  # the default: 80 % of what is available when each worker starts
+
+
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        (["--memory-limit", "2G"], "--memory-limit applies to the timing"),
+        (["--latency", "--memory-limit", "12Q"], "malformed --memory-limit '12Q'"),
+        (["--latency", "--memory-limit", "8"], "--memory-limit 8 has no unit"),
+    ],
+)
+def test_bad_memory_limit_is_one_line_exit_2_before_reading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], expect: str
+) -> None:
+    code, _, err = run(capsys, "compare-formats", str(tmp_path / "absent.onnx"), *args)
+    assert code == 2 and expect in err  # said before the missing file is even looked at
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 # --------------------------------------------------------------------------------------
 # self-made: one Keras model saved as .h5 and converted to float and int8 TFLite
 

@@ -10,6 +10,12 @@ from typing import Any
 
 from zooprof.errors import ZooprofError
 
+#: --memory-limit's help, the same for every command that measures
+MEMORY_LIMIT_HELP = (
+    "Kill a measurement's worker (and its children) when their resident memory passes this: "
+    "8G, 512M, 50% of the machine's, or none (default: 80% of the memory available when it starts)."
+)
+
 DEBUG = False
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import typer
 
+from zooprof.cli.common import MEMORY_LIMIT_HELP
+
 
 def compare(
     items: list[str] = typer.Argument(
@@ -28,6 +30,10 @@ def compare(
         None, "--max-time", min=0.1, help="Time budget per measurement, seconds (default 20; needs --runtime)."
     ),
     threads: int = typer.Option(None, "--threads", "-t", min=1, help="Threads per runtime (needs --runtime)."),
+    timeout: float = typer.Option(
+        None, "--timeout", min=1, help="Kill a measurement's worker after this many s (default 300; needs --runtime)."
+    ),
+    memory_limit: str = typer.Option(None, "--memory-limit", help=MEMORY_LIMIT_HELP + " Needs --runtime."),
     device: str = typer.Option(None, "--device", "-d", help="cpu, cuda or cuda:N (needs --runtime)."),
     precision: str = typer.Option(None, "--precision", help="fp32, fp16, bf16 or int8 (needs --runtime)."),
     input_shape: str = typer.Option(None, "--input-shape", "-i", help="Input shape for the models, batch first."),
@@ -62,9 +68,9 @@ def compare(
     paths = expand_items(items)
     models = [i for i in paths if not _is_result_file(i)]
     measure = runtime is not None
-    if not measure and any(v is not None for v in (batch, max_time, threads, device, precision)):
+    if not measure and any(v is not None for v in (batch, max_time, threads, timeout, memory_limit, device, precision)):
         raise UsageError(
-            "--batch, --max-time, --threads, --device and --precision apply to measurements",
+            "--batch, --max-time, --threads, --timeout, --memory-limit, --device and --precision apply to measurements",
             "add --runtime (e.g. --runtime torch) to measure the models",
         )
     options = None
@@ -80,6 +86,8 @@ def compare(
             device=device,
             precision=precision,
             max_time=20.0 if max_time is None else max_time,
+            timeout=300.0 if timeout is None else timeout,
+            memory_limit=memory_limit,
             trust=trust,
             use_cache=not no_cache,
             command="zooprof " + " ".join(sys.argv[1:]),

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import typer
 
+from zooprof.cli.common import MEMORY_LIMIT_HELP
+
 
 def compare_formats(
     models: list[str] = typer.Argument(
@@ -22,6 +24,7 @@ def compare_formats(
     ),
     latency: bool = typer.Option(False, "--latency", help="Also time each format on its default runtime (batch 1)."),
     max_time: float = typer.Option(5.0, "--max-time", min=0.1, help="Time budget per format with --latency, seconds."),
+    memory_limit: str = typer.Option(None, "--memory-limit", help=MEMORY_LIMIT_HELP + " Needs --latency."),
     output: str = typer.Option(
         None, "--output", "-o", help="Also write FILE: .md, .csv (one row per format) or .json (the whole comparison)."
     ),
@@ -34,6 +37,13 @@ def compare_formats(
     from zooprof.renderers import extensions_text, format_by_extension, render_document
     from zooprof.renderers.parity_text import render_table
 
+    limit = None
+    if memory_limit is not None:
+        from zooprof.runtimes.memory_limit import parse_memory_limit
+
+        if not latency:
+            raise UsageError("--memory-limit applies to the timing", "add --latency to time each format")
+        limit = parse_memory_limit(memory_limit)
     kind = None
     if output:
         kind = format_by_extension(output, "parity")
@@ -47,7 +57,7 @@ def compare_formats(
         if latency or tty:
             print(f"{message}...", file=sys.stderr, flush=True)
 
-    report = compare(list(models), latency=latency, max_time=max_time, progress=progress)
+    report = compare(list(models), latency=latency, max_time=max_time, progress=progress, memory_limit=limit)
     from zooprof.cli.common import terminal_width
 
     typer.echo(render_table(report, width=width or terminal_width(), wide=wide), nl=False)

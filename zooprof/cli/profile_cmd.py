@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from zooprof.cli.common import MEMORY_LIMIT_HELP
+
 
 def profile(
     models: list[str] = typer.Argument(
@@ -64,8 +66,7 @@ def profile(
     memory_limit: str = typer.Option(
         None,
         "--memory-limit",
-        help="Kill a measurement's worker (and its children) when their resident memory passes this: "
-        "8G, 512M, 50% of the machine's, or none (default: 80% of the memory available when it starts).",
+        help=MEMORY_LIMIT_HELP,
     ),
     output: str = typer.Option(
         None, "--output", "-o", help="Result JSON path (default reports/<time>-<model>/result.json); {model} allowed."

@@ -78,9 +78,14 @@ def unique_columns(formats: list[FormatRecord]) -> list[FormatRecord]:
 
 
 def compare(
-    refs: list[str], latency: bool = False, max_time: float = 5.0, progress: Progress | None = None
+    refs: list[str],
+    latency: bool = False,
+    max_time: float = 5.0,
+    progress: Progress | None = None,
+    memory_limit: int | str | None = None,
 ) -> ParityReport:
-    """Compare one model given in several formats: one folder holding them, or several references."""
+    """Compare one model given in several formats: one folder holding them, or several references.
+    `memory_limit` bounds each timing worker (as `ProfileOptions.memory_limit`; None: the default)."""
     root, entries, notes = find_entries(refs)
     read: list[tuple[FormatRecord, ProfileResult | None]] = []
     for ref, shown in entries:
@@ -132,7 +137,7 @@ def compare(
             if f.status == "ok":
                 if progress:
                     progress(f"timing {f.file}")
-                f = replace(f, latency=measure_latency(f, by_column[f.column], max_time))
+                f = replace(f, latency=measure_latency(f, by_column[f.column], max_time, memory_limit))
             timed.append(f)
         formats = timed
     return ParityReport(

@@ -18,7 +18,9 @@ def latency_text(status: str, median_ms: float | None, reason: str | None) -> st
     return f"{median_ms:.3f} ms" if status == "ok" else f"{status} ({reason})"
 
 
-def measure_latency(fmt: FormatRecord, result: ProfileResult, max_time: float) -> Latency:
+def measure_latency(
+    fmt: FormatRecord, result: ProfileResult, max_time: float, memory_limit: int | str | None = None
+) -> Latency:
     """Median latency (batch 1) on the format's default runtime; a reason instead when it cannot run."""
     from zooprof import runtimes as rt
 
@@ -43,7 +45,9 @@ def measure_latency(fmt: FormatRecord, result: ProfileResult, max_time: float) -
     from zooprof.measure.profiling import measure_model
 
     try:
-        options = ProfileOptions(runtimes=(name,), max_time=max_time, timeout=max(120.0, 20 * max_time))
+        options = ProfileOptions(
+            runtimes=(name,), max_time=max_time, timeout=max(120.0, 20 * max_time), memory_limit=memory_limit
+        )
         measure_model(result, fmt.reference, options)
         m = result.measurements[0]
     except ZooprofError as exc:
