@@ -30,8 +30,8 @@ LAYERS: dict[str, set[str]] = {
     "sensors": set(),
     "rules": {"ir"},
     "analysis": {"ir", "rules"},
-    "frontends": {"ir", "reference"},
-    "runtimes": {"frontends", "ir", "measure", "reference", "result"},
+    "frontends": {"ir", "reference", "sensors"},  # sensors.proc_status: a process's memory
+    "runtimes": {"frontends", "ir", "measure", "reference", "result", "sensors"},
     "measure": {"analysis", "frontends", "ir", "reference", "remote", "result", "results", "runtimes", "sensors"},
     "remote": {"frontends", "measure", "reference", "result", "runtimes", "sensors"},
     "compare": {"measure", "reference", "result", "runtimes"},

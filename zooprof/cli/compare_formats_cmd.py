@@ -37,13 +37,6 @@ def compare_formats(
     from zooprof.renderers import extensions_text, format_by_extension, render_document
     from zooprof.renderers.parity_text import render_table
 
-    limit = None
-    if memory_limit is not None:
-        from zooprof.runtimes.memory_limit import parse_memory_limit
-
-        if not latency:
-            raise UsageError("--memory-limit applies to the timing", "add --latency to time each format")
-        limit = parse_memory_limit(memory_limit)
     kind = None
     if output:
         kind = format_by_extension(output, "parity")
@@ -57,7 +50,7 @@ def compare_formats(
         if latency or tty:
             print(f"{message}...", file=sys.stderr, flush=True)
 
-    report = compare(list(models), latency=latency, max_time=max_time, progress=progress, memory_limit=limit)
+    report = compare(list(models), latency=latency, max_time=max_time, progress=progress, memory_limit=memory_limit)
     from zooprof.cli.common import terminal_width
 
     typer.echo(render_table(report, width=width or terminal_width(), wide=wide), nl=False)

@@ -14,5 +14,6 @@ BOARD_MODULES = (
     "zooprof/sensors/jetson_board.py",
     "zooprof/sensors/board_record.py",
     "zooprof/sensors/board_power.py",
+    "zooprof/sensors/proc_status.py",
     "zooprof/remote/agent.py",
 )

@@ -34,6 +34,7 @@ from zooprof.measure.timing import measure  # noqa: E402
 from zooprof.sensors.board_power import board_state, power_sampler  # noqa: E402
 from zooprof.sensors.board_record import board  # noqa: E402
 from zooprof.sensors.ina3221 import find_rails  # noqa: E402
+from zooprof.sensors.proc_status import status_bytes  # noqa: E402
 
 AGENT_VERSION = 1
 TRTEXEC_PLACES = ("/usr/src/tensorrt/bin/trtexec", "/usr/local/tensorrt/bin/trtexec")
@@ -246,17 +247,6 @@ RUNTIMES = {"onnxruntime": onnxruntime_session, "tflite": tflite_session}
 # --------------------------------------------------------------------------------- commands
 
 
-def peak_rss():
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        return None
-    return None
-
-
 def run(job):
     cache = os.path.expanduser(job.get("cache") or HERE)
     root = job.get("sysfs_root") or "/"
@@ -299,7 +289,10 @@ def run(job):
     finally:
         if sampler is not None:
             out["trace"] = sampler.stop()
-    out["memory"] = {"peak_rss_bytes": peak_rss(), "peak_covers": "the agent process (loading and the timed run)"}
+    out["memory"] = {
+        "peak_rss_bytes": status_bytes("VmHWM"),
+        "peak_covers": "the agent process (loading and the timed run)",
+    }
     return out
 
 

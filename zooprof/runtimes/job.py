@@ -10,15 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-
-def _status_kb(field: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
+from zooprof.sensors.proc_status import status_bytes
 
 
 def _reset_peak_rss() -> bool:
@@ -34,11 +26,11 @@ def profile_job(spec: dict[str, Any], report: Any) -> dict[str, Any]:
     from zooprof import runtimes
     from zooprof.measure.timing import measure
 
-    rss_before = _status_kb("VmRSS")
+    rss_before = status_bytes("VmRSS")
     started = time.perf_counter()
     session = runtimes.load(spec["runtime"])(spec)
     load_seconds = time.perf_counter() - started
-    rss_loaded = _status_kb("VmRSS")
+    rss_loaded = status_bytes("VmRSS")
     peak_reset = _reset_peak_rss()
 
     def progress(done: int, elapsed: float, ci_rel: float | None) -> None:
@@ -62,7 +54,7 @@ def profile_job(spec: dict[str, Any], report: Any) -> dict[str, Any]:
         "memory": {
             "rss_before_load_bytes": rss_before,
             "rss_after_load_bytes": rss_loaded,
-            "peak_rss_bytes": _status_kb("VmHWM"),
+            "peak_rss_bytes": status_bytes("VmHWM"),
             "peak_covers": "the timed run" if peak_reset else "loading and the timed run",
         },
     }

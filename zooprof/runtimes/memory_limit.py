@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from zooprof.errors import UsageError
+from zooprof.sensors.proc_status import status_bytes
 
 #: `ProfileOptions.memory_limit` for no limit at all (`--memory-limit none`)
 NO_LIMIT = "none"
@@ -236,7 +237,7 @@ class MemoryWatch:
                 if pid != self._root.pid:
                     del self._family[pid]
         self.last = total
-        self.peak = max(self.peak, total, _high_water_mark(self._root.pid))
+        self.peak = max(self.peak, total, status_bytes("VmHWM", self._root.pid) or 0)
         return total
 
     def over(self) -> bool:
@@ -253,15 +254,3 @@ class MemoryWatch:
             if pid != self._root.pid:
                 with contextlib.suppress(self._psutil.Error):
                     proc.kill()
-
-
-def _high_water_mark(pid: int) -> int:
-    """The peak resident memory of `pid` (VmHWM in /proc/PID/status, Linux); 0 where not readable."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0

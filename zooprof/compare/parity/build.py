@@ -85,7 +85,14 @@ def compare(
     memory_limit: int | str | None = None,
 ) -> ParityReport:
     """Compare one model given in several formats: one folder holding them, or several references.
-    `memory_limit` bounds each timing worker (as `ProfileOptions.memory_limit`; None: the default)."""
+    `memory_limit` bounds each timing worker (`--memory-limit`: text or bytes; None: the default);
+    given without `latency`, or malformed, it is a UsageError before any file is read."""
+    if memory_limit is not None:
+        from zooprof.runtimes.memory_limit import parse_memory_limit
+
+        if not latency:
+            raise UsageError("--memory-limit applies to the timing", "add --latency to time each format")
+        memory_limit = parse_memory_limit(memory_limit)
     root, entries, notes = find_entries(refs)
     read: list[tuple[FormatRecord, ProfileResult | None]] = []
     for ref, shown in entries:

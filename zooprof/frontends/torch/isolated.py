@@ -30,6 +30,7 @@ from typing import Any
 
 from zooprof import errors
 from zooprof.errors import UsageError, ZooprofError
+from zooprof.sensors.proc_status import status_bytes
 
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_MEMORY_GIB = 4.0
@@ -59,20 +60,9 @@ def limits(path: Path) -> tuple[float, float]:
     return _env_number("ZOOPROF_TRACE_TIMEOUT", DEFAULT_TIMEOUT_S), memory
 
 
-def _mapped_bytes() -> int:
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
 def _address_limit(gib: float) -> int:
     """RLIMIT_AS for the child: what this process has mapped now plus `gib`, within any limit it has."""
-    want = _mapped_bytes() + int(gib * 2**30)
+    want = status_bytes("VmSize") or 0 + int(gib * 2**30)
     for current in resource.getrlimit(resource.RLIMIT_AS):
         if current != resource.RLIM_INFINITY:
             want = min(want, current)
@@ -147,7 +137,7 @@ def run_limited(fn: Callable[..., Any], args: tuple[Any, ...], path: Path, doing
     `fn` must be a module-level function whose result pickles."""
     timeout, gib = limits(path)
     limit = _address_limit(gib)
-    gib = round(max(limit - _mapped_bytes(), 0) / 2**30, 1)  # what the child may add, as reported
+    gib = round(max(limit - status_bytes("VmSize") or 0, 0) / 2**30, 1)  # what the child may add, as reported
     sys.stdout.flush()
     sys.stderr.flush()
     read, write = os.pipe()
