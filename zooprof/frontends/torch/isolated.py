@@ -62,7 +62,7 @@ def limits(path: Path) -> tuple[float, float]:
 
 def _address_limit(gib: float) -> int:
     """RLIMIT_AS for the child: what this process has mapped now plus `gib`, within any limit it has."""
-    want = status_bytes("VmSize") or 0 + int(gib * 2**30)
+    want = (status_bytes("VmSize") or 0) + int(gib * 2**30)
     for current in resource.getrlimit(resource.RLIMIT_AS):
         if current != resource.RLIM_INFINITY:
             want = min(want, current)
@@ -137,7 +137,7 @@ def run_limited(fn: Callable[..., Any], args: tuple[Any, ...], path: Path, doing
     `fn` must be a module-level function whose result pickles."""
     timeout, gib = limits(path)
     limit = _address_limit(gib)
-    gib = round(max(limit - status_bytes("VmSize") or 0, 0) / 2**30, 1)  # what the child may add, as reported
+    gib = round(max(limit - (status_bytes("VmSize") or 0), 0) / 2**30, 1)  # what the child may add, as reported
     sys.stdout.flush()
     sys.stderr.flush()
     read, write = os.pipe()
