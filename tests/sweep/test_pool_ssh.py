@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import run
-from tests.remote.sshd import LocalSshd, board_env, free_port, missing, start_board
+from tests.remote.sshd import LocalSshd, board_env, free_port, missing, open_connections, start_board
 from tests.sweep.pool_helpers import local_cluster
 from zooprof import results
 from zooprof.sweep.matrix import machine_fingerprint
@@ -71,7 +71,8 @@ def test_boards_over_ssh_in_a_ray_pool(
     assert "ssh pool lab: 3 ok, 0 failed, 0 already done of 3 cells" in out
     assert f"board far lost: cannot connect to {dead}: ssh: connect to host 127.0.0.1 port" in out
     assert "Connection refused" in out and "Traceback" not in out + err
-    assert sshd.logins() == 3  # each cell of the pool over its own connection to the board
+    # the board's actor held one connection for its 3 cells and closed it as the pool ended
+    assert sshd.logins() == 1 and open_connections(sshd) == 0
     with results.open(tmp_path / "ok.db") as store:
         rows = store.query()
         stored = store.results()
@@ -98,4 +99,4 @@ def test_boards_over_ssh_in_a_ray_pool(
     reasons = {r["reason"] for r in rows}
     assert len(reasons) == 1 and "\n" not in next(iter(reasons))
     assert next(iter(reasons)).startswith(f"no board left (far: cannot connect to {dead}: ssh: connect to host")
-    assert sshd.logins() == 3  # nothing reached the server
+    assert sshd.logins() == 1  # nothing reached the server

@@ -3,10 +3,13 @@
 
 A board that runs Ray itself measures its cells locally; a board given as `NAME=user@host` in
 `--boards` is driven over SSH (`--on`, with the sweep's `--ssh-config` and `--board-python`) by the
-node that holds its `board:NAME` resource (boards on JetPack 4/5 have no Python for Ray): each cell
-connects, runs on the board and disconnects. A board whose SSH target cannot be reached leaves the
-pool and its cell goes back to the queue (zooprof.sweep.pool.BoardUnavailable). Rows are named by
-the machine that measured them.
+node that holds its `board:NAME` resource (boards on JetPack 4/5 have no Python for Ray). That
+board's actor connects once (one ssh ControlMaster) and runs all its cells through the connection;
+it reconnects after a cell whose row failed over the connection ("remote"), and closes it when the
+pool ends. An actor killed under a cell (its time limit, a lost node) cannot close it: ssh's master
+then ends by itself 120 s after its last use (ControlPersist). A board whose SSH target cannot be
+reached leaves the pool and its cell goes back to the queue (zooprof.sweep.pool.BoardUnavailable).
+Rows are named by the machine that measured them.
 """
 
 from __future__ import annotations
@@ -19,25 +22,43 @@ from zooprof.result.document import ProfileResult
 from zooprof.sweep.matrix import Assignment, Cell, cell_label, machine_fingerprint
 
 
-def pool_cell(cell: dict[str, Any], board: str) -> dict[str, Any]:
-    """Run one cell on `board` (inside its Ray actor); the result as a plain dict. A board driven
-    over SSH is reached first: BoardUnavailable if it cannot be (the cell is not at fault)."""
-    from types import SimpleNamespace
+class PoolCell:
+    """What a board's Ray actor runs for each cell (`run_pool`'s `run_cell`; each actor has its own
+    copy): the cell on this node, or on the board over SSH through a connection held between
+    cells. `close()` ends the connection (the pool calls it through `BoardWorker.close`)."""
 
-    from zooprof.sweep.cell import run_cell
+    def __init__(self) -> None:
+        self.held: dict[tuple[str, str | None, str | None], Any] = {}  # (target, config, python) -> Board
 
-    assignment: Assignment = cell["_assignment"]
-    target = (cell.get("_ssh") or {}).get(board)
-    plain = {k: v for k, v in cell.items() if not k.startswith("_")}
-    if target is None:
-        result = run_cell(assignment, plain)
-    else:
-        remote = SimpleNamespace(on=target, ssh_config=cell.get("_ssh_config"), board_python=cell.get("_board_python"))
-        with reach(remote) as opened:
-            result = run_cell(assignment, plain, remote, opened)
-    out = result.to_dict(include_graph=False)
-    out["board"] = board
-    return out
+    def __call__(self, cell: dict[str, Any], board: str) -> dict[str, Any]:
+        """Run one cell on `board`; the result as a plain dict. A board driven over SSH is reached
+        first: BoardUnavailable if it cannot be (the cell is not at fault)."""
+        from types import SimpleNamespace
+
+        from zooprof.sweep.cell import run_cell
+
+        assignment: Assignment = cell["_assignment"]
+        target = (cell.get("_ssh") or {}).get(board)
+        plain = {k: v for k, v in cell.items() if not k.startswith("_")}
+        if target is None:
+            result = run_cell(assignment, plain)
+        else:
+            remote = SimpleNamespace(
+                on=target, ssh_config=cell.get("_ssh_config"), board_python=cell.get("_board_python")
+            )
+            key = (target, remote.ssh_config, remote.board_python)
+            if key not in self.held:
+                self.held[key] = reach(remote)
+            result = run_cell(assignment, plain, remote, self.held[key])
+            if any(m.get("failure") == "remote" for m in result.measurements or []):
+                self.held.pop(key).close()  # the connection may be what failed: the next cell reconnects
+        out = result.to_dict(include_graph=False)
+        out["board"] = board
+        return out
+
+    def close(self) -> None:
+        while self.held:
+            self.held.popitem()[1].close()
 
 
 def reach(remote: Any) -> Any:
@@ -123,7 +144,7 @@ def sweep_on_pool(
             )
 
     try:
-        pool = run_pool(payload, pool_cell, on_done, address=options.cluster, boards=names, progress=on_event)
+        pool = run_pool(payload, PoolCell(), on_done, address=options.cluster, boards=names, progress=on_event)
     except KeyboardInterrupt:
         report.interrupted = True
         return

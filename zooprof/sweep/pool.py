@@ -50,6 +50,7 @@ from typing import Any
 from zooprof.errors import MissingDependencyError, UsageError
 
 BOARD_PREFIX = "board:"
+CLOSE_TIMEOUT_S = 10.0  # for idle actors to close what they hold (ssh connections) as the pool ends
 #: how often the driver looks at the cluster's resources while a board is starting again
 _POLL_S = 1.0
 
@@ -110,6 +111,12 @@ class BoardWorker:
 
     def ready(self) -> str:
         return self.board
+
+    def close(self) -> None:
+        """Free what `run_cell` holds between cells (a `close()` of its own, e.g. an ssh connection)."""
+        close = getattr(self.run_cell, "close", None)
+        if callable(close):
+            close()
 
     def run(self, cell: dict[str, Any]) -> dict[str, Any]:
         start = time.time()
@@ -271,6 +278,7 @@ class _Pool:
                     break
                 self._wait()
         finally:
+            self._close_idle()
             for actor in self.actors.values():
                 self._kill(actor)
         for board, _ in self.starting.values():
@@ -409,6 +417,16 @@ class _Pool:
     def _fail_rest(self, reason: str) -> None:
         while self.queue:
             self._fail(self.report.runs[self.queue.popleft()], None, reason)
+
+    def _close_idle(self) -> None:
+        """Ask each idle actor to free what its run_cell holds (within CLOSE_TIMEOUT_S) before the
+        actors are killed; an actor still under a cell (Ctrl-C, an error) is only killed."""
+        refs = [self.actors[b].close.remote() for b in self.idle if b in self.actors]
+        if refs:
+            try:
+                self.ray.wait(refs, num_returns=len(refs), timeout=CLOSE_TIMEOUT_S)
+            except Exception:  # the cluster is gone: nothing left to close
+                pass
 
     def _kill(self, actor: Any) -> None:
         try:
