@@ -548,4 +548,4 @@ def test_memory_limit_fails_that_row_and_the_comparison_goes_on(
     others = [r for r in rows if r is not hungry64]
     assert len(others) == 3 and all(r["status"] == "ok" for r in others), [r.get("reason") for r in others]
     assert code == 0, err  # a failed row is shown, not an error of the command (no --fail-if)
-    assert "over the memory limit of 2 GiB" in out
+    assert "over the memory limit of 2 GiB" in out + err  # the failed row's reason, said at once

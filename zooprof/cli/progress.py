@@ -22,6 +22,15 @@ class Progress:
 
     def __call__(self, label: str, info: dict[str, Any]) -> None:
         phase = info.get("phase")
+        if phase == "done" and info.get("status") == "failed" and info.get("reason"):
+            # a failed row's reason, kept on screen as it happens: the report may go to a file
+            failure = f" ({info['failure']})" if info.get("failure") else ""
+            line = f"{label}: failed{failure}: {info['reason']}"
+            if self.status is not None:
+                self.status.console.print(line, markup=False, highlight=False)
+            else:
+                print(line, file=sys.stderr, flush=True)
+            return
         if self.status is not None:
             if "iterations" in info:
                 ci = info.get("ci_rel")

@@ -272,7 +272,8 @@ def _measure_each(
                 row["power"] = session.record(row.get("timing"), row["device"])
             result.measurements.append(row)
             if progress:
-                progress(label, {"phase": "done", "status": row["status"]})
+                said = {k: row[k] for k in ("failure", "reason") if row.get(k)}
+                progress(label, {"phase": "done", "status": row["status"], **said})
 
 
 def derived(row: dict[str, Any], batch: int, macs_per_sample: float | None) -> dict[str, Any]:

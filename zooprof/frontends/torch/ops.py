@@ -373,6 +373,11 @@ FUNCTION_RULES: dict[str, Callable[[tuple, dict], Mapped]] = {
     "silu": _simple(OpKind.SILU),
     "gelu": _simple(OpKind.GELU),
     "erf": _simple(OpKind.ERF),  # the error function alone (GELU written out by hand)
+    # unary math of norms written out by hand (x * rsqrt(mean(x^2) + eps): RMSNorm), as ONNX's and TFLite's
+    "neg": _simple(OpKind.NEG),
+    "negative": _simple(OpKind.NEG),
+    "sqrt": _simple(OpKind.SQRT),
+    "rsqrt": _simple(OpKind.RSQRT),
     "elu": _simple(OpKind.ELU),
     "softmax": _axis(OpKind.SOFTMAX),
     "safe_softmax": _axis(OpKind.SOFTMAX),  # aten._safe_softmax: softmax that gives 0 on fully masked rows
@@ -446,6 +451,7 @@ FUNCTION_RULES: dict[str, Callable[[tuple, dict], Mapped]] = {
     },
     "mean": _axis(OpKind.MEAN),
     "sum": _axis(OpKind.SUM),
+    "prod": _axis(OpKind.PROD),
     "detach": _simple(OpKind.IDENTITY),
     "alias": _simple(OpKind.IDENTITY),
 }
