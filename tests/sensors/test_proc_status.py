@@ -11,7 +11,10 @@ import pytest
 
 from zooprof.sensors.proc_status import status_bytes
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/PID/status is Linux's")
+pytestmark = [
+    pytest.mark.slow,  # child processes
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/PID/status is Linux's"),
+]
 
 
 def test_fields_in_bytes_match_psutil() -> None:
