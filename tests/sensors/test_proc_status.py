@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import psutil
 import pytest
@@ -18,18 +17,16 @@ pytestmark = [
 
 
 def test_fields_in_bytes_match_psutil() -> None:
-    """A sleeping child, so nothing changes between the two readings (pytest's own RSS moves)."""
-    child = subprocess.Popen([sys.executable, "-c", "import time; b = bytearray(50 * 2**20); time.sleep(30)"])
+    """A child that fills 50 MiB, says so and sleeps, so nothing changes between the two readings
+    (pytest's own memory moves)."""
+    code = "import sys, time; b = bytearray(b'x' * (50 * 2**20)); print('ready', flush=True); time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
-        for _ in range(100):  # until the bytearray is resident
-            rss = status_bytes("VmRSS", child.pid)
-            if rss and rss > 50 * 2**20:
-                break
-            time.sleep(0.05)
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
         info = psutil.Process(child.pid).memory_info()
         assert status_bytes("VmRSS", child.pid) == info.rss > 50 * 2**20
         assert status_bytes("VmSize", child.pid) == info.vms
-        assert status_bytes("VmHWM", child.pid) >= info.rss
+        assert (status_bytes("VmHWM", child.pid) or 0) >= info.rss
     finally:
         child.kill()
         child.wait()
