@@ -66,6 +66,7 @@ class OpKind(str, Enum):
     COPY = "copy"
     # resampling and clamping
     RESIZE = "resize"
+    GRID_SAMPLE = "grid_sample"  # values sampled at given positions (RAFT's correlation lookup, STNs)
     CLAMP = "clamp"
     VECTOR_NORM = "vector_norm"
     # detection: region pooling and post-processing (docs/detection.md)

@@ -14,7 +14,7 @@ from zooprof.rules.movement import ConcatRule, MovementRule
 from zooprof.rules.norm import LRNRule, NormRule
 from zooprof.rules.pool import AdaptivePoolRule, PoolRule
 from zooprof.rules.reduce import ReduceRule
-from zooprof.rules.resize import ResizeRule
+from zooprof.rules.resize import GridSampleRule, ResizeRule
 
 
 class UnknownRule(Rule):
@@ -66,6 +66,7 @@ for _rule in (
     MovementRule(),
     ReduceRule(),
     ResizeRule(),
+    GridSampleRule(),
     RoIAlignRule(),
     PostprocessRule(),
     UnknownRule(),

@@ -28,6 +28,7 @@ from zooprof.frontends.onnx.ops_tensor import (
     map_concat,
     map_flatten,
     map_gather,
+    map_grid_sample,
     map_nms,
     map_pad,
     map_reduce,
@@ -105,6 +106,7 @@ OP_RULES: dict[str, Callable[[NodeView], Mapped]] = {
     "NonMaxSuppression": map_nms,
     "Resize": map_resize,
     "Upsample": map_resize,
+    "GridSample": map_grid_sample,
 }
 
 #: Ops of a view kind (VIEW_OPS) that onnxruntime runs as a view of their input's buffer (its

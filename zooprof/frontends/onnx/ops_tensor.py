@@ -129,6 +129,20 @@ def map_resize(n: NodeView) -> Mapped:
     raise ValueError(f"mode {mode!r} on {spatial_rank(n)} spatial axes has no rule")
 
 
+def map_grid_sample(n: NodeView) -> Mapped:
+    """GridSample (opset 16: bilinear/nearest/bicubic; opset 20: linear/nearest/cubic, any rank):
+    nearest or linear on a 4-D input; cubic and volumes have no rule (a ValueError here)."""
+    raw = n.attr("mode", "bilinear" if n.opset < 20 else "linear")
+    mode = raw.decode() if isinstance(raw, bytes) else str(raw)
+    if spatial_rank(n) != 2:
+        raise ValueError(f"GridSample on {spatial_rank(n)} spatial axes has no rule")
+    if mode == "nearest":
+        return OpKind.GRID_SAMPLE, {"mode": "nearest"}
+    if mode in ("linear", "bilinear"):
+        return OpKind.GRID_SAMPLE, {"mode": "bilinear"}
+    raise ValueError(f"GridSample mode {mode!r} has no rule")
+
+
 def map_sum(n: NodeView) -> Mapped:
     if len([i for i in n.inputs if i]) == 2:
         return OpKind.ADD, {}

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from zooprof.frontends.torch import ops_products as products
+from zooprof.frontends.torch import ops_sampling as sampling
 from zooprof.ir.ops import OpKind
 
 Attrs = dict[str, Any]
@@ -219,10 +220,7 @@ def op_name(target: Any) -> tuple[str, bool]:
     return raw.strip("_"), inplace
 
 
-def _arg(args: tuple, kwargs: dict, i: int, name: str, default: Any = None) -> Any:
-    if len(args) > i:
-        return args[i]
-    return kwargs.get(name, default)
+_arg = products.arg
 
 
 def _conv_fn(args: tuple, kwargs: dict) -> Mapped:
@@ -315,18 +313,6 @@ def _linear(args: tuple, kwargs: dict) -> Mapped:
         "out_features": int(w.shape[0]),
         "bias": _arg(args, kwargs, 2, "bias") is not None,
     }
-
-
-def _resize(mode: str | None) -> Callable[[tuple, dict], Mapped]:
-    """F.interpolate (mode from its arguments) or aten.upsample_{nearest,bilinear}2d (from the name)."""
-
-    def f(args: tuple, kwargs: dict) -> Mapped:
-        m = mode or _arg(args, kwargs, 3, "mode", "nearest")
-        if m not in ("nearest", "bilinear"):
-            return OpKind.UNKNOWN, {"unmapped": f"interpolation mode {m}"}
-        return OpKind.RESIZE, {"mode": m}
-
-    return f
 
 
 def _clamp(args: tuple, kwargs: dict) -> Mapped:
@@ -436,9 +422,12 @@ FUNCTION_RULES: dict[str, Callable[[tuple, dict], Mapped]] = {
     "tensor_split": _simple(OpKind.SLICE),  # views (MViT's pooling splits off the class token)
     "pad": _pad,
     "constant_pad_nd": _pad,
-    "interpolate": _resize(None),
-    "upsample_nearest2d": _resize("nearest"),
-    "upsample_bilinear2d": _resize("bilinear"),
+    "interpolate": sampling.resize(None),
+    "upsample_nearest2d": sampling.resize("nearest"),
+    "upsample_bilinear2d": sampling.resize("bilinear"),
+    "grid_sample": sampling.grid_sample,
+    "grid_sampler": sampling.grid_sample,
+    "grid_sampler_2d": sampling.grid_sample,
     "clamp": _clamp,
     "clip": _clamp,
     "clamp_min": lambda a, k: (OpKind.CLAMP, {"min": _arg(a, k, 1, "min")}),
