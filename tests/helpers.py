@@ -1,4 +1,5 @@
-"""Helpers shared by test modules: running the CLI in-process, and which frameworks a command imports."""
+"""Helpers shared by test modules: running the CLI in-process, which frameworks a command imports,
+reading a PyTorch module on either path."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -60,3 +62,14 @@ def load_bench(name: str) -> ModuleType:
     sys.modules[key] = module
     spec.loader.exec_module(module)
     return module
+
+
+def torch_graph(model: Any, shapes: list[tuple[int, ...]], name: str, path: str) -> Any:
+    """The IR graph of the built module `model` read on one PyTorch path: "fx", or
+    "hooks+dispatch" (module hooks and aten dispatch, the fallback)."""
+    from zooprof.frontends.torch import read as frontend
+    from zooprof.frontends.torch.dispatch import trace_dispatch
+
+    if path == "fx":
+        return frontend.graph_from_module(model, shapes, name)
+    return trace_dispatch(model, frontend.meta_inputs(shapes), name, path, [])

@@ -17,9 +17,9 @@ torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
+from tests.helpers import torch_graph  # noqa: E402
 from zooprof.analysis import analyze  # noqa: E402
 from zooprof.frontends.torch import read as frontend  # noqa: E402
-from zooprof.frontends.torch.dispatch import trace_dispatch  # noqa: E402
 
 IMAGE, GRID = (2, 5, 16, 12), (2, 7, 9, 2)
 OUT = (2, 5, 7, 9)
@@ -49,10 +49,7 @@ def rows_of(a: Any, op: str) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("path", ["fx", "hooks+dispatch"])
 def test_torch_grid_sample(path: str) -> None:
     model = frontend.build_module(Sampler)
-    if path == "fx":
-        graph = frontend.graph_from_module(model, [IMAGE, GRID], "sampler")
-    else:
-        graph = trace_dispatch(model, frontend.meta_inputs([IMAGE, GRID]), "sampler", path, [])
+    graph = torch_graph(model, [IMAGE, GRID], "sampler", path)
     a = analyze(graph)
     sampled = rows_of(a, "grid_sample")
     assert len(sampled) == 2  # bilinear and nearest; bicubic has no rule

@@ -1,10 +1,12 @@
-"""Unary math and prod written out in PyTorch code (an RMSNorm by hand: x * rsqrt(mean(x^2) + eps),
-a negated input, a geometric mean by prod and sqrt) read as the IR ops the ONNX and TFLite
-frontends give them (neg, sqrt, rsqrt, prod): counted, by hand per docs/counting.md (one FLOP per
-element; a reduction one per element it reads), on both PyTorch paths."""
+"""Unary math written out in PyTorch code, read as the IR ops the ONNX and TFLite frontends give
+it, on both PyTorch paths: torch.erf / aten.erf (GELU written out by hand, as BERT-style code
+does) is `erf`, one FLOP per element (zooprof/rules/activation.py); neg (`-x`), sqrt, rsqrt and
+prod (an RMSNorm by hand, x * rsqrt(mean(x^2) + eps); a geometric mean) are counted by hand per
+docs/counting.md (one FLOP per element; a reduction one per element it reads)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -12,9 +14,27 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
+from tests.helpers import torch_graph  # noqa: E402
 from zooprof.analysis import analyze  # noqa: E402
 from zooprof.frontends.torch import read as frontend  # noqa: E402
-from zooprof.frontends.torch.dispatch import trace_dispatch  # noqa: E402
+
+
+class ErfGelu(nn.Module):
+    """GELU by its definition: x * 0.5 * (1 + erf(x / sqrt(2)))."""
+
+    def forward(self, x: Any) -> Any:
+        return x * 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0)))
+
+
+@pytest.mark.parametrize("path", ["fx", "hooks+dispatch"])
+def test_erf_is_a_counted_op(path: str) -> None:
+    model = frontend.build_module(ErfGelu)
+    shape = (2, 3, 5)
+    graph = torch_graph(model, [shape], "erf", path)
+    a = analyze(graph)
+    erf = [r for r in a.layers if r["op"] == "erf"]
+    assert len(erf) == 1 and erf[0]["counted"] and erf[0]["flops"] == 2 * 3 * 5  # one transcendental each
+    assert a.totals["coverage"]["percent"] == 100.0
 
 
 class HandMath(nn.Module):
@@ -28,10 +48,7 @@ class HandMath(nn.Module):
 def test_neg_sqrt_rsqrt_prod_are_counted(path: str) -> None:
     model = frontend.build_module(HandMath)
     shape = (2, 3, 8)
-    if path == "fx":
-        graph = frontend.graph_from_module(model, [shape], "hand-math")
-    else:
-        graph = trace_dispatch(model, frontend.meta_inputs([shape]), "hand-math", path, [])
+    graph = torch_graph(model, [shape], "hand-math", path)
     a = analyze(graph)
     by_op: dict[str, list[dict[str, Any]]] = {}
     for layer in a.layers:
