@@ -86,7 +86,7 @@ def compare(
             device=device,
             precision=precision,
             max_time=20.0 if max_time is None else max_time,
-            timeout=300.0 if timeout is None else timeout,
+            timeout=ProfileOptions.timeout if timeout is None else timeout,
             memory_limit=memory_limit,
             trust=trust,
             use_cache=not no_cache,

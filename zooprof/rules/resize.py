@@ -31,7 +31,7 @@ class ResizeRule(Rule):
         rf = inputs[0] if inputs else RF()
         if layer.inputs and layer.inputs[0].spatial == layer.output.spatial:
             return rf
-        return RF(known=False) if rf.applicable or not rf.known else rf
+        return _unknown_from_here(rf)
 
 
 class GridSampleRule(Rule):
@@ -55,5 +55,10 @@ class GridSampleRule(Rule):
         return RESIZE_FLOPS_PER_ELEMENT[str(layer.attrs.get("mode", "bilinear"))] * layer.output.numel
 
     def rf(self, layer: Layer, inputs: list[RF]) -> RF:
-        rf = inputs[0] if inputs else RF()
-        return RF(known=False) if rf.applicable or not rf.known else rf
+        return _unknown_from_here(inputs[0] if inputs else RF())
+
+
+def _unknown_from_here(rf: RF) -> RF:
+    """After a resampling whose positions are not on the integer grid: unknown; a field that does
+    not apply (a tensor fed by constants only) stays as it is."""
+    return RF(known=False) if rf.applicable or not rf.known else rf
